@@ -1,0 +1,1 @@
+//! Structured Field Values parser (placeholder).
