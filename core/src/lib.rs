@@ -11,6 +11,9 @@
 
 pub mod b64;
 pub mod error;
+pub mod json;
+pub mod jwk;
+pub mod metadata;
 pub mod sf;
 pub mod sink;
 
