@@ -15,6 +15,13 @@
 //! is `kty`) and reject a member that appears twice; members we do not know are skipped as
 //! [`Value`], whatever they contain (strings and names inside them are still checked).
 //!
+//! Why not `#[derive(Deserialize)]` for objects: serde-derive does reject a duplicate field, but
+//! it matches member names on the raw (escaped) text, so `{"alg":"Ed25519","\u0061lg":"none"}`
+//! passes as a single `alg` (the unit test `serde_derive_misses_escaped_names` pins this). Use
+//! [`MembersSeed`] for string members, or write a visitor with [`member_index`] and
+//! [`read_member`] (and `map.next_value::<u64>()`, [`StrList`], a nested seed for other types),
+//! tracking duplicates yourself.
+//!
 //! Spec: RFC 8259 §4 (objects), §7 (strings); RFC 7517 §4 (JWK members).
 
 use core::fmt;
@@ -384,7 +391,7 @@ impl<'de> Visitor<'de> for JsonStrVisitor {
     }
 }
 
-impl<'de> de::Deserialize<'de> for JsonStr<'de> {
+impl<'de: 'a, 'a> de::Deserialize<'de> for JsonStr<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_str(JsonStrVisitor)
     }
@@ -455,9 +462,71 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
-impl<'de> de::Deserialize<'de> for Value<'de> {
+impl<'de: 'a, 'a> de::Deserialize<'de> for Value<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_ignored_any(ValueVisitor)
+    }
+}
+
+/// A string or an array of strings (JWT `aud`), at most `N` strings, kept borrowed.
+///
+/// A single string becomes a one-element list. Any other value, a non-string element, or more
+/// than `N` elements is a deserialization error.
+///
+/// Spec: RFC 7519 §4.1.3 (`aud` is a string or an array of strings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StrList<'a, const N: usize> {
+    /// The strings, in document order.
+    pub items: heapless::Vec<JsonStr<'a>, N>,
+    /// Whether the value was a single string rather than an array.
+    pub single: bool,
+}
+
+impl<'a, const N: usize> StrList<'a, N> {
+    /// Whether any string equals `bytes` after unescaping.
+    ///
+    /// Spec: RFC 7519 §4.1.3.
+    pub fn contains_bytes(&self, bytes: &[u8]) -> bool {
+        self.items.iter().any(|s| s.eq_bytes(bytes))
+    }
+}
+
+struct StrListVisitor<const N: usize>;
+
+impl<'de, const N: usize> Visitor<'de> for StrListVisitor<N> {
+    type Value = StrList<'de, N>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        let s = JsonStrVisitor.visit_borrowed_str(v)?;
+        let mut items = heapless::Vec::new();
+        items.push(s).map_err(|_| E::custom("too many strings"))?;
+        Ok(StrList {
+            items,
+            single: true,
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = heapless::Vec::new();
+        while let Some(s) = seq.next_element::<JsonStr<'de>>()? {
+            items
+                .push(s)
+                .map_err(|_| de::Error::custom("too many strings"))?;
+        }
+        Ok(StrList {
+            items,
+            single: false,
+        })
+    }
+}
+
+impl<'de: 'a, 'a, const N: usize> de::Deserialize<'de> for StrList<'a, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_ignored_any(StrListVisitor::<N>)
     }
 }
 
@@ -640,6 +709,44 @@ mod tests {
             check_bounds(br#"{"a":"[[[[[[[[[[[[[[[[[[[[\"[[[["}"#, 100),
             Ok(())
         );
+    }
+
+    #[test]
+    fn serde_derive_misses_escaped_names() {
+        #[derive(serde::Deserialize)]
+        #[allow(dead_code)]
+        struct S<'a> {
+            #[serde(borrow)]
+            alg: JsonStr<'a>,
+        }
+        // Plain duplicates are caught by serde-derive...
+        assert!(from_slice::<S<'_>>(br#"{"alg":"a","alg":"b"}"#, 100).is_err());
+        // ...escaped ones are not: the second name is an "unknown" member.
+        let s: S<'_> = from_slice(br#"{"alg":"Ed25519","\u0061lg":"none"}"#, 100).unwrap();
+        assert!(s.alg.eq_str("Ed25519"));
+        // MembersSeed sees the duplicate.
+        const NAMES: [&str; 1] = ["alg"];
+        let m = from_slice_seed(
+            br#"{"alg":"Ed25519","\u0061lg":"none"}"#,
+            100,
+            MembersSeed { names: &NAMES },
+        );
+        assert!(m.unwrap().duplicate);
+    }
+
+    #[test]
+    fn str_list() {
+        let one: StrList<'_, 2> = from_slice(br#""a\/b""#, 100).unwrap();
+        assert!(one.single && one.contains_bytes(b"a/b"));
+        let two: StrList<'_, 2> = from_slice(br#"["a", "b"]"#, 100).unwrap();
+        assert!(!two.single && two.contains_bytes(b"b") && !two.contains_bytes(b"c"));
+        let empty: StrList<'_, 2> = from_slice(b"[]", 100).unwrap();
+        assert!(empty.items.is_empty());
+        assert!(from_slice::<StrList<'_, 2>>(br#"["a","b","c"]"#, 100).is_err());
+        assert!(from_slice::<StrList<'_, 2>>(br#"["a",1]"#, 100).is_err());
+        assert!(from_slice::<StrList<'_, 2>>(b"1", 100).is_err());
+        assert!(from_slice::<StrList<'_, 2>>(b"{}", 100).is_err());
+        assert!(from_slice::<StrList<'_, 2>>(b"null", 100).is_err());
     }
 
     #[test]
