@@ -471,6 +471,9 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 ///   returned (`invalid_key` or `unsupported_algorithm`).
 /// * No element matches → `unknown_key`.
 ///
+/// Work is linear in the input: one pass, and at most one point decoding per element whose
+/// `kid` matches, until a usable key is found.
+///
 /// Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.4.
 pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let found = json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed { kid, rules })
