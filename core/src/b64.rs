@@ -1,1 +1,408 @@
-//! Base64 decoders for sf-binary and the Python signer's base64url signatures (placeholder).
+//! Base64 decoders and encoders for the three places the protocol uses base64:
+//!
+//! * sf-binary (Byte Sequence content, RFC 8941 §4.2.7): standard alphabet, padding optional,
+//!   non-zero pad bits tolerated ([`decode_sf_binary`]);
+//! * `Signature` values, which the Python signer writes as unpadded base64url between the colons
+//!   ([`decode_signature`], the one sanctioned compatibility path);
+//! * JWK members and JWT parts: strict unpadded base64url ([`decode_base64url`]).
+//!
+//! Nothing here allocates. The lenient decoders are hand-written (base64ct rejects missing
+//! padding and non-zero pad bits); the strict decoder and the encoders use `base64ct`.
+//!
+//! Spec: RFC 4648 §4, §5; RFC 8941 §4.2.7 (RFC 9651 §4.2.7).
+
+use base64ct::{Base64, Base64UrlUnpadded, Encoding};
+
+/// Why a base64 decode or encode failed.
+///
+/// Spec: RFC 4648 §4, §5; RFC 8941 §4.2.7.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum B64Error {
+    /// The text is not valid base64 under the rules of the decoder that was called.
+    InvalidEncoding,
+    /// The output buffer is too small for the result.
+    BufferTooSmall,
+}
+
+impl core::fmt::Display for B64Error {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            B64Error::InvalidEncoding => "invalid base64 encoding",
+            B64Error::BufferTooSmall => "output buffer too small",
+        })
+    }
+}
+
+impl core::error::Error for B64Error {}
+
+/// Which alphabet a `Signature` value used.
+///
+/// Spec: RFC 4648 §4 (base64), §5 (base64url); RFC 9421 §4.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SigEncoding {
+    /// Standard alphabet (`+`, `/`), padded or not. Also reported for values that contain none
+    /// of `+ / - _` (they decode identically under both alphabets).
+    Base64,
+    /// Unpadded base64url (`-`, `_`), as written by the Python `aauth-signing` package.
+    Base64Url,
+}
+
+/// A base64 alphabet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Alphabet {
+    /// RFC 4648 §4: `+` and `/`.
+    Standard,
+    /// RFC 4648 §5: `-` and `_`.
+    Url,
+}
+
+/// The 6-bit value of `c` in `alphabet`, if it belongs to it.
+fn sextet(c: u8, alphabet: Alphabet) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' if alphabet == Alphabet::Standard => Some(62),
+        b'/' if alphabet == Alphabet::Standard => Some(63),
+        b'-' if alphabet == Alphabet::Url => Some(62),
+        b'_' if alphabet == Alphabet::Url => Some(63),
+        _ => None,
+    }
+}
+
+/// Base64 text that passed a lenient check: `data` holds the characters before any padding, all
+/// in `alphabet`, and its length is not 1 modulo 4. Pad bits are ignored when decoding.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Lenient<'a> {
+    data: &'a [u8],
+    alphabet: Alphabet,
+}
+
+impl<'a> Lenient<'a> {
+    /// Checks `raw`: characters from `alphabet`, then (only if `allow_pad`) either no padding
+    /// or exactly the padding that completes the last 4-character group.
+    pub(crate) fn check(
+        raw: &'a [u8],
+        alphabet: Alphabet,
+        allow_pad: bool,
+    ) -> Result<Self, B64Error> {
+        let data_len = raw.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
+        let (data, pad) = raw
+            .split_at_checked(data_len)
+            .ok_or(B64Error::InvalidEncoding)?;
+        let rem = data.len() % 4;
+        if rem == 1 {
+            return Err(B64Error::InvalidEncoding);
+        }
+        if !pad.is_empty() && (!allow_pad || rem == 0 || rem + pad.len() != 4) {
+            return Err(B64Error::InvalidEncoding);
+        }
+        if !data.iter().all(|&c| sextet(c, alphabet).is_some()) {
+            return Err(B64Error::InvalidEncoding);
+        }
+        Ok(Lenient { data, alphabet })
+    }
+
+    /// Checks a value under the `Signature` rules (see [`decode_signature`]).
+    pub(crate) fn check_signature(
+        raw: &'a [u8],
+        allow_base64url: bool,
+    ) -> Result<(Self, SigEncoding), B64Error> {
+        let has_std = raw.iter().any(|&c| c == b'+' || c == b'/');
+        let has_url = raw.iter().any(|&c| c == b'-' || c == b'_');
+        if has_url {
+            if has_std || !allow_base64url {
+                return Err(B64Error::InvalidEncoding);
+            }
+            Ok((
+                Self::check(raw, Alphabet::Url, false)?,
+                SigEncoding::Base64Url,
+            ))
+        } else {
+            Ok((
+                Self::check(raw, Alphabet::Standard, true)?,
+                SigEncoding::Base64,
+            ))
+        }
+    }
+
+    /// The number of decoded bytes.
+    pub(crate) fn decoded_len(&self) -> usize {
+        let full = self.data.len() / 4 * 3;
+        match self.data.len() % 4 {
+            2 => full + 1,
+            3 => full + 2,
+            _ => full,
+        }
+    }
+
+    /// Calls `f` with the decoded bytes of each 4-character group (3 bytes, fewer for the last
+    /// group), in order.
+    pub(crate) fn for_each_group(&self, mut f: impl FnMut(&[u8])) {
+        for chunk in self.data.chunks(4) {
+            let mut acc: u32 = 0;
+            for (i, &c) in chunk.iter().enumerate() {
+                let v = u32::from(sextet(c, self.alphabet).unwrap_or(0));
+                acc |= v << (18 - 6 * (i as u32 & 3));
+            }
+            let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+            let n = chunk.len().saturating_sub(1);
+            if let Some(b) = bytes.get(..n) {
+                f(b);
+            }
+        }
+    }
+
+    /// Decodes into `out`.
+    pub(crate) fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
+        let len = self.decoded_len();
+        let dst = out.get_mut(..len).ok_or(B64Error::BufferTooSmall)?;
+        let mut pos = 0usize;
+        self.for_each_group(|bytes| {
+            if let Some(d) = dst.get_mut(pos..pos + bytes.len()) {
+                d.copy_from_slice(bytes);
+            }
+            pos += bytes.len();
+        });
+        Ok(dst)
+    }
+}
+
+/// Decodes sf-binary content (the text between the colons of a Byte Sequence).
+///
+/// Standard alphabet only. `=` padding is optional, but when present it must be exactly the
+/// padding that completes the last group (`aGk=` and `aGk` are accepted, `aGk==`, `=aGk` and
+/// `a=Gk` are not). Non-zero pad bits are ignored (`iZ==` decodes like `iQ==`). A length of 1
+/// modulo 4 (after removing padding) is invalid.
+///
+/// Spec: RFC 8941 §4.2.7 (parsers SHOULD NOT fail on missing padding or non-zero pad bits);
+/// RFC 4648 §4.
+pub fn decode_sf_binary<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
+    Lenient::check(raw, Alphabet::Standard, true)?.decode_into(out)
+}
+
+/// The length [`decode_sf_binary`] would produce for `raw`, or the reason it would fail
+/// (never [`B64Error::BufferTooSmall`]). Useful to size a buffer.
+///
+/// Spec: RFC 8941 §4.2.7; RFC 4648 §4.
+pub fn sf_binary_decoded_len(raw: &[u8]) -> Result<usize, B64Error> {
+    Ok(Lenient::check(raw, Alphabet::Standard, true)?.decoded_len())
+}
+
+/// Decodes a `Signature` dictionary value (the text between the colons).
+///
+/// Accepts standard base64, padded or not, with non-zero pad bits tolerated (as
+/// [`decode_sf_binary`]); and, only when `allow_base64url` is true, **unpadded** base64url (pad
+/// bits also tolerated). A value mixing `+`/`/` with `-`/`_` is rejected, and so is base64url
+/// with `=` padding. Returns the decoded bytes and the alphabet that was used.
+///
+/// Spec: RFC 9421 §4.2 (Byte Sequence per RFC 8941 §3.3.5, §4.2.7); AAuth compatibility with
+/// the Python signer (PROTOCOL.md §2 "Base64 compatibility"); RFC 4648 §4, §5.
+pub fn decode_signature<'o>(
+    raw: &[u8],
+    out: &'o mut [u8],
+    allow_base64url: bool,
+) -> Result<(&'o [u8], SigEncoding), B64Error> {
+    let (l, enc) = Lenient::check_signature(raw, allow_base64url)?;
+    Ok((l.decode_into(out)?, enc))
+}
+
+/// Decodes strict unpadded base64url (JWK members, JWT parts): no `=` allowed, only the URL
+/// alphabet, and non-zero trailing bits are rejected.
+///
+/// Spec: RFC 7515 §2 (Base64url Encoding), RFC 4648 §5; RFC 7517 §6.
+pub fn decode_base64url<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
+    if raw.contains(&b'=') || raw.len() % 4 == 1 {
+        return Err(B64Error::InvalidEncoding);
+    }
+    let need = Lenient {
+        data: raw,
+        alphabet: Alphabet::Url,
+    }
+    .decoded_len();
+    let dst = out.get_mut(..need).ok_or(B64Error::BufferTooSmall)?;
+    Base64UrlUnpadded::decode(raw, dst).map_err(|_| B64Error::InvalidEncoding)
+}
+
+/// Encodes `bytes` as unpadded base64url into `out`.
+///
+/// Spec: RFC 7515 §2, RFC 4648 §5.
+pub fn encode_base64url<'o>(bytes: &[u8], out: &'o mut [u8]) -> Result<&'o str, B64Error> {
+    Base64UrlUnpadded::encode(bytes, out).map_err(|_| B64Error::BufferTooSmall)
+}
+
+/// Encodes `bytes` as padded standard base64 into `out` (the canonical sf-binary form).
+///
+/// Spec: RFC 8941 §4.1.8; RFC 4648 §4.
+pub fn encode_base64<'o>(bytes: &[u8], out: &'o mut [u8]) -> Result<&'o str, B64Error> {
+    Base64::encode(bytes, out).map_err(|_| B64Error::BufferTooSmall)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sf(raw: &str) -> Result<([u8; 64], usize), B64Error> {
+        let mut buf = [0u8; 64];
+        let n = decode_sf_binary(raw.as_bytes(), &mut buf)?.len();
+        Ok((buf, n))
+    }
+
+    fn sf_bytes(raw: &str) -> Result<heapless::Vec<u8, 64>, B64Error> {
+        let (buf, n) = sf(raw)?;
+        Ok(heapless::Vec::from_slice(&buf[..n]).unwrap())
+    }
+
+    #[test]
+    fn sf_binary_padded_and_unpadded() {
+        assert_eq!(sf_bytes("aGVsbG8=").unwrap(), b"hello"[..]);
+        assert_eq!(sf_bytes("aGVsbG8").unwrap(), b"hello"[..]);
+        assert_eq!(sf_bytes("aGk=").unwrap(), b"hi"[..]);
+        assert_eq!(sf_bytes("aQ==").unwrap(), b"i"[..]);
+        assert_eq!(sf_bytes("aQ").unwrap(), b"i"[..]);
+        assert_eq!(sf_bytes("").unwrap(), b""[..]);
+        assert_eq!(sf_bytes("/+Ah").unwrap(), [0xff, 0xe0, 0x21][..]);
+    }
+
+    #[test]
+    fn sf_binary_nonzero_pad_bits_tolerated() {
+        assert_eq!(sf_bytes("iZ==").unwrap(), sf_bytes("iQ==").unwrap());
+        assert_eq!(sf_bytes("iZ").unwrap(), [0x89][..]);
+        assert_eq!(sf_bytes("aGn=").unwrap(), b"hi"[..]);
+    }
+
+    #[test]
+    fn sf_binary_rejects() {
+        for bad in [
+            "=aGk",
+            "a=Gk",
+            "aGk==",
+            "aQ=",
+            "aQ===",
+            "a",
+            "aGVsb",
+            "====",
+            "=",
+            "aGVsbG8.",
+            "_-Ah",
+            "aGVs bG8=",
+            "aGVsbG8=!",
+        ] {
+            assert_eq!(sf(bad).err(), Some(B64Error::InvalidEncoding), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sf_binary_buffer_too_small() {
+        let mut buf = [0u8; 4];
+        assert_eq!(
+            decode_sf_binary(b"aGVsbG8=", &mut buf),
+            Err(B64Error::BufferTooSmall)
+        );
+        let mut buf = [0u8; 5];
+        assert_eq!(decode_sf_binary(b"aGVsbG8=", &mut buf), Ok(&b"hello"[..]));
+        assert_eq!(sf_binary_decoded_len(b"aGVsbG8"), Ok(5));
+        assert_eq!(sf_binary_decoded_len(b"a"), Err(B64Error::InvalidEncoding));
+    }
+
+    #[test]
+    fn signature_alphabets() {
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            decode_signature(b"/+Ah", &mut buf, false),
+            Ok((&[0xff, 0xe0, 0x21][..], SigEncoding::Base64))
+        );
+        assert_eq!(
+            decode_signature(b"_-Ah", &mut buf, true),
+            Ok((&[0xff, 0xe0, 0x21][..], SigEncoding::Base64Url))
+        );
+        assert_eq!(
+            decode_signature(b"_-Ah", &mut buf, false),
+            Err(B64Error::InvalidEncoding)
+        );
+        // mixing alphabets
+        assert_eq!(
+            decode_signature(b"_+Ah", &mut buf, true),
+            Err(B64Error::InvalidEncoding)
+        );
+        // base64url with padding
+        assert_eq!(
+            decode_signature(b"_w==", &mut buf, true),
+            Err(B64Error::InvalidEncoding)
+        );
+        assert_eq!(
+            decode_signature(b"_w", &mut buf, true),
+            Ok((&[0xff][..], SigEncoding::Base64Url))
+        );
+        // standard, padded or not, lenient pad bits
+        assert_eq!(
+            decode_signature(b"iZ==", &mut buf, false),
+            Ok((&[0x89][..], SigEncoding::Base64))
+        );
+        assert_eq!(
+            decode_signature(b"iZ", &mut buf, true),
+            Ok((&[0x89][..], SigEncoding::Base64))
+        );
+        assert_eq!(
+            decode_signature(b"aGVsbG8gd29ybGQ=", &mut buf, true),
+            Err(B64Error::BufferTooSmall)
+        );
+        assert_eq!(
+            decode_signature(b"a", &mut buf, true),
+            Err(B64Error::InvalidEncoding)
+        );
+    }
+
+    #[test]
+    fn strict_base64url() {
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            decode_base64url(b"_-Ah", &mut buf),
+            Ok(&[0xff, 0xe0, 0x21][..])
+        );
+        assert_eq!(decode_base64url(b"aQ", &mut buf), Ok(&b"i"[..]));
+        assert_eq!(decode_base64url(b"", &mut buf), Ok(&b""[..]));
+        assert_eq!(
+            decode_base64url(b"aQ==", &mut buf),
+            Err(B64Error::InvalidEncoding)
+        );
+        assert_eq!(
+            decode_base64url(b"aZ", &mut buf),
+            Err(B64Error::InvalidEncoding)
+        );
+        assert_eq!(
+            decode_base64url(b"/+Ah", &mut buf),
+            Err(B64Error::InvalidEncoding)
+        );
+        assert_eq!(
+            decode_base64url(b"a", &mut buf),
+            Err(B64Error::InvalidEncoding)
+        );
+        assert_eq!(
+            decode_base64url(b"aGVsbG8", &mut buf[..4]),
+            Err(B64Error::BufferTooSmall)
+        );
+        assert_eq!(decode_base64url(b"aGVsbG8", &mut buf), Ok(&b"hello"[..]));
+    }
+
+    #[test]
+    fn encoders() {
+        let mut buf = [0u8; 8];
+        assert_eq!(
+            encode_base64(&[0xff, 0xe0, 0x21, 0x01], &mut buf),
+            Ok("/+AhAQ==")
+        );
+        assert_eq!(
+            encode_base64url(&[0xff, 0xe0, 0x21, 0x01], &mut buf),
+            Ok("_-AhAQ")
+        );
+        assert_eq!(
+            encode_base64(b"hello", &mut buf[..7]),
+            Err(B64Error::BufferTooSmall)
+        );
+        assert_eq!(
+            encode_base64url(b"hello", &mut buf[..6]),
+            Err(B64Error::BufferTooSmall)
+        );
+    }
+}

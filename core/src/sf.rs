@@ -1,1 +1,0 @@
-//! Structured Field Values parser (placeholder).
