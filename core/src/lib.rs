@@ -5,16 +5,33 @@
 //! (draft-hardt-httpbis-signature-key).
 //!
 //! The crate has no clock (the caller passes `now`), performs no I/O and never allocates.
+//! Verification runs in two phases so that an event-driven caller can fetch keys itself:
+//! [`parse`] does every offline check and reports the [`KeyRequirement`]; the caller obtains
+//! the key and calls [`Parsed::verify`]. [`verify_request`] does both when no I/O is needed.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod b64;
+pub mod component;
+pub mod digest;
 pub mod error;
 pub mod json;
 pub mod jwk;
 pub mod metadata;
+pub mod policy;
+pub mod render;
+pub mod request;
 pub mod sf;
+pub mod sigkey;
 pub mod sink;
+pub mod text;
+pub mod verify;
 
 pub use error::{Error, ErrorCode};
+pub use jwk::PublicKey;
+pub use policy::{Compat, Limits, Policy, Scheme, Schemes};
+pub use request::{Header, Request};
+pub use sigkey::KeyRequirement;
+pub use text::Text;
+pub use verify::{parse, verify_request, KeySource, Parsed, SignatureParams, Verified};
