@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import subprocess
 import sys
 from urllib.parse import urlsplit
@@ -428,6 +429,7 @@ class Cases:
                                         .replace("/", "_").rstrip("="))
             check(sig is not None and len(sig) == 64, name + ": no 64-byte signature")
             check(ed_verify(verify_pub, sig, base), name + ": signature does not verify over base")
+            check(digest_ok(req, base), name + ": covered Content-Digest does not match the body")
         else:
             check("error" in exp, name + ": error case without token")
         order = ["result", "error", "requirement", "label", "scheme", "base", "base_sha256",
@@ -437,6 +439,30 @@ class Cases:
             "name": name, "description": description, "provenance": provenance, "spec": spec,
             "request": copy.deepcopy(req), "policy": policy, "now": now,
             "key": key or {"type": "inline"}, "expect": exp})
+
+
+def body_bytes(req):
+    b = req["body"]
+    if b is None:
+        return None
+    return base64.b64decode(b["base64"]) if isinstance(b, dict) else b.encode()
+
+
+def digest_ok(req, base):
+    """RFC 9530 check as the verifier does it: only when covered and a body is supplied."""
+    line = [ln for ln in base.split("\n") if ln.startswith('"content-digest": ')]
+    body = body_bytes(req)
+    if not line or body is None:
+        return True
+    algs = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
+    seen = False
+    for member in line[0][len('"content-digest": '):].split(","):
+        k, _, v = member.strip().partition("=")
+        if k in algs:
+            seen = True
+            if base64.b64decode(v.strip(":")) != algs[k](body).digest():
+                return False
+    return seen
 
 
 def ok(label, scheme, thumbprint, requirement=None, kid=None, created=CREATED, expires=None,
@@ -995,10 +1021,15 @@ COMMENT_TOK = (
     "`sh tests/vectors/regen.sh`. Do not edit by hand.")
 
 
+_PAIR = re.compile(r'\[\n\s+("(?:[^"\\]|\\.)*"),\n\s+("(?:[^"\\]|\\.)*")\n\s+\]')
+
+
 def write_json(path, comment, cases):
+    text = json.dumps({"_comment": comment, "cases": cases}, indent=2, ensure_ascii=False)
+    text = _PAIR.sub(r"[\1, \2]", text)  # header name/value pairs on one line
+    check(json.loads(text) == {"_comment": comment, "cases": cases}, "compact pair rewrite")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
-        json.dump({"_comment": comment, "cases": cases}, f, indent=2, ensure_ascii=False)
-        f.write("\n")
+        f.write(text + "\n")
 
 
 def main():
@@ -1017,12 +1048,645 @@ def main():
     check(K1.x == K1_X and K2.x == K2_X, "signing keys do not match their documented x")
     try:
         C, ctx = signatures(K1, K2, a.py020, a.py012)
+        signatures_fresh(C, K1, K2, a.py020, a.py012, ctx)
+        signatures_syntax(C, K1, K2, ctx)
         T = tokens(K1, K2, a.py020, a.py012)
     except Fail as e:
         sys.exit(str(e))
     write_json(os.path.join(a.out, "signatures.json"), COMMENT_SIG, C.cases)
     write_json(os.path.join(a.out, "tokens.json"), COMMENT_TOK, T.cases)
     print("signatures.json: %d cases, tokens.json: %d cases" % (len(C.cases), len(T.cases)))
+
+
+def lib_request(method, uri, res, headers, body):
+    """Request object from aauth-signing's returned headers."""
+    r = from_uri(method, uri, body=body)
+    for k, v in headers.items():
+        if k.lower() not in ("signature-key", "signature-input", "signature"):
+            r["headers"].append([k, v])
+    for k in ("Signature-Key", "Signature-Input", "Signature"):
+        r["headers"].append([k, res[k]])
+    return r
+
+
+def parse_own_si(si):
+    """Components and params of a canonical Signature-Input member we (or the library) wrote."""
+    label, rest = si.split("=", 1)
+    inner, params = rest[1:].split(")", 1)
+    comps = [c.strip('"') for c in inner.split()]
+    plist = []
+    for p in params.split(";")[1:]:
+        k, v = p.split("=", 1)
+        plist.append((k, int(v) if v.isdigit() else v.strip('"')))
+    return label, comps, plist
+
+
+def signatures_fresh(C, K1, K2, py020, py012, ctx):
+    T1 = K1.thumbprint()
+    meta = {"issuer": "https://agent.example",
+            "jwks_uri": "https://agent.example/.well-known/jwks.json"}
+    jwks7 = {"keys": [K1.jwk(kid="key-7")]}
+    specs020 = [
+        ("aauth-signing-020-hwk-get", "hwk GET", "GET", "https://resource.example/api/data",
+         {}, None, "hwk", {}, None),
+        ("aauth-signing-020-hwk-get-query", "hwk GET with a query", "GET",
+         "https://resource.example/search?q=rust&page=2", {}, None, "hwk", {}, None),
+        ("aauth-signing-020-hwk-post-digest", "hwk POST covering content-type and content-digest",
+         "POST", "https://resource.example/api/items", {"Content-Type": "application/json"},
+         '{"item": 42}', "hwk", {}, ["content-type", "content-digest"]),
+        ("aauth-signing-020-hwk-authorization",
+         "hwk GET with an Authorization header (covered automatically)", "GET",
+         "https://resource.example/api/data", {"Authorization": "AAuth opaque-token-1"}, None,
+         "hwk", {}, None),
+        ("aauth-signing-020-jwks-uri-get", "jwks_uri GET", "GET",
+         "https://resource.example/api/data", {}, None, "jwks_uri",
+         {"id": "https://agent.example", "dwk": "aauth-agent.json", "kid": "key-7"}, None),
+        ("aauth-signing-020-jwks-uri-post-digest", "jwks_uri POST with query and digest", "POST",
+         "https://resource.example/api/items?dry_run=1", {"Content-Type": "application/json"},
+         '{"item": 43}', "jwks_uri",
+         {"id": "https://agent.example", "dwk": "aauth-agent.json", "kid": "key-7"},
+         ["content-type", "content-digest"]),
+    ]
+    specs012 = [
+        ("aauth-signing-012-hwk-get", "hwk GET (alg-less key, legacy era)", "GET",
+         "https://resource.example/api/data", {}, None, "hwk", {}, None),
+        ("aauth-signing-012-hwk-post-digest", "hwk POST covering content-type and content-digest",
+         "POST", "http://supply-chain-agent.localhost:3000/api/order",
+         {"Content-Type": "application/json"}, '{"order": 7}', "hwk", {},
+         ["content-type", "content-digest"]),
+        ("aauth-signing-012-jwks-uri-get", "jwks_uri GET", "GET",
+         "https://resource.example/api/data?x=1", {}, None, "jwks_uri",
+         {"id": "https://agent.example", "dwk": "aauth-agent.json", "kid": "key-7"}, None),
+    ]
+
+    def tasks(specs):
+        return [{"op": "sign", "now": CREATED, "d": K1.d, "method": m, "uri": u, "headers": h,
+                 "body": b, "scheme": sch, "kwargs": kw, "additional": add}
+                for (_, _, m, u, h, b, sch, kw, add) in specs]
+
+    out020 = run_worker(py020, tasks(specs020))
+    out012 = run_worker(py012, tasks(specs012))
+    verify_tasks = {py020: [], py012: []}
+    for specs, outs, py in ((specs020, out020, py020), (specs012, out012, py012)):
+        for (name, desc, m, u, h, b, sch, kw, add), o in zip(specs, outs):
+            res = o["result"]
+            r = lib_request(m, u, res, o["headers"], b)
+            label, comps, params = parse_own_si(res["Signature-Input"])
+            check(sig_params_line(comps, params) == res["Signature-Input"].split("=", 1)[1],
+                  name + ": library Signature-Input is not canonical")
+            base = build_base(r, comps, params)
+            check(base == o["base"], name + ": our base differs from aauth-signing's")
+            sk = res["Signature-Key"]
+            # requirement from the library's SF-item Signature-Key
+            rq = {"scheme": sk.split("=", 1)[1].split(";")[0]}
+            for p in sk.split(";")[1:]:
+                k, v = p.split("=", 1)
+                rq[k] = v.strip('"')
+            kid = kw.get("kid")
+            key = ({"type": "inline"} if sch == "hwk" else
+                   {"type": "jwks", "jwks": jwks7, "metadata": meta})
+            prov = "generated by aauth-signing %s" % o["version"]
+            legacy = o["version"].startswith("0.1.")
+            expect = ok(label, sch, T1, rq, kid=kid)
+            C.add(name + ("-compat" if legacy and sch == "hwk" else ""),
+                  "aauth-signing %s %s" % (o["version"], desc), prov,
+                  "RFC 9421 §2.5; SK-09 §3.4/§3.6", r, expect,
+                  policy=COMPAT if legacy and sch == "hwk" else None, key=key, base=base,
+                  verify_pub=K1.pub)
+            if legacy and sch == "hwk":
+                C.add(name + "-strict", "aauth-signing %s %s under strict: hwk without alg"
+                      % (o["version"], desc), prov, "SK-09 §3.4, §7.4", r,
+                      err("invalid_key", rq, label, sch), key=key, base=base)
+            if name == "aauth-signing-020-hwk-get":
+                check(res["Signature"] == "sig=:" + DOC["V6-1"]["sig"] + ":",
+                      "aauth-signing 0.2.0 hwk GET does not reproduce INTEROP V6-1")
+            if name == "aauth-signing-012-hwk-get":
+                check(res["Signature"] == "sig=:" + DOC["V1"]["sig"] + ":",
+                      "aauth-signing 0.1.2 hwk GET does not reproduce INTEROP V1")
+            if b is not None:
+                m2 = copy.deepcopy(r)
+                m2["body"] = b.replace("}", ", \"x\": 1}")
+                if not legacy:
+                    C.add(name + "-body-tampered", "%s with a different body (digest mismatch)"
+                          % name, prov, "RFC 9530 §2", m2,
+                          err("invalid_signature", rq, label, sch), key=key, base=base)
+            verify_tasks[py].append({"op": "verify", "now": CREATED, "method": m, "uri": u,
+                                     "headers": {k: v for k, v in r["headers"]}, "body": b,
+                                     "jwks": jwks7 if sch != "hwk" else None, "name": name})
+    # The documented interop vectors, verified by the library versions INTEROP.md names.
+    for tag, case in (("V1", "hwk-v1-no-alg-compat"), ("V2", "hwk-v2-query-port-compat"),
+                      ("V3", "hwk-v3-post-digest-compat"), ("V4", "jwks-uri-v4-compat"),
+                      ("V6-1", "hwk-v6-1-alg-first"), ("V6-2", "hwk-v6-2-alg-first"),
+                      ("V6-3", "hwk-v6-3-alg-first")):
+        c = next(x for x in C.cases if x["name"] == case)
+        rr = c["request"]
+        uri = "%s://%s%s%s" % (rr["scheme"], rr["authority"], rr["path"],
+                               "" if rr["query"] is None else "?" + rr["query"])
+        t = {"op": "verify", "now": CREATED, "method": rr["method"], "uri": uri,
+             "headers": {k: v for k, v in rr["headers"]}, "body": rr["body"],
+             "jwks": c["key"].get("jwks"), "name": tag}
+        verify_tasks[py012].append(t)
+        if tag.startswith("V6") or tag == "V4":
+            verify_tasks[py020].append(dict(t, jwks=ctx["jwks_alg"] if tag == "V4" else None))
+    for py, ts in verify_tasks.items():
+        for t, o in zip(ts, run_worker(py, ts)):
+            check(o["ok"], "aauth-signing %s does not verify %s: %s"
+                  % (o["version"], t["name"], o["error"]))
+
+
+
+def signatures_syntax(C, K1, K2, ctx):
+    """Own-signer cases: legal variants, components, policy and negatives (A1-shaped)."""
+    T1, T2 = K1.thumbprint(), K2.thumbprint()
+    hwk_params = [("kty", "OKP"), ("crv", "Ed25519"), ("x", K1.x), ("alg", "Ed25519")]
+    SK, RQ = sk_item("sig", "hwk", hwk_params)
+    P0 = [("created", CREATED)]
+    own = "own signer"
+
+    def base_req(method="GET", path="/api/data", query=None, headers=(), body=None, sk=SK):
+        r = request(method, RES, path, query, "https", headers, body)
+        if sk is not None:
+            for line in ([sk] if isinstance(sk, str) else sk):
+                r["headers"].append(["Signature-Key", line])
+        return r
+
+    def good(name, desc, spec, r, comps, params, policy=None, now=CREATED, label="sig",
+             rq=RQ, key=K1, prov=own, **kw):
+        C.add(name, desc, prov, spec, r,
+              ok(label, rq["scheme"], key.thumbprint(), rq,
+                 created=dict(params).get("created"), expires=dict(params).get("expires"), **kw),
+              policy=policy, now=now, components=comps, params=params, verify_pub=key.pub)
+
+    def bad(name, desc, spec, r, token, comps=None, params=None, policy=None, now=CREATED,
+            label="sig", rq=RQ, parsed=True, key=None, prov=own):
+        e = err(token, rq, label, rq["scheme"]) if parsed else err(token)
+        C.add(name, desc, prov, spec, r, e, policy=policy, now=now, key=key,
+              components=comps, params=params)
+
+    # ---- @signature-params is the canonical re-serialization ----
+    r = base_req()
+    sign(r, K1, AAUTH, P0,
+         si_raw='sig=( "@method"  "@authority" "@path" "signature-key" );created=1730217600')
+    good("si-noncanonical-spacing",
+         "Signature-Input with legal extra spaces in the inner list, signed over the canonical line",
+         "RFC 8941 §3.1.1; RFC 9421 §2.3", r, AAUTH, P0)
+    r = base_req()
+    sign(r, K1, AAUTH, P0,
+         si_raw='sig=("@method" "@authority" "@path" "signature-key"); created=1730217600')
+    good("si-space-after-semicolon", "Signature-Input with `; created=` (SK-09 §3 example style)",
+         "RFC 8941 §3.1.2; RFC 9421 §2.3", r, AAUTH, P0)
+    pu = P0 + [("foo", "bar"), ("nonce", "n-1"), ("zz", Tok("tok"))]
+    r = base_req()
+    sign(r, K1, AAUTH, pu)
+    good("si-unknown-params-kept", "Unknown parameters (String, Token) kept in received order",
+         "RFC 9421 §2.3", r, AAUTH, pu)
+    pb = P0 + [("flag", True)]
+    r = base_req()
+    sign(r, K1, AAUTH, pb, si_raw='sig=("@method" "@authority" "@path" "signature-key")'
+         ';created=1730217600;flag=?1')
+    good("si-boolean-param-canonical", "Parameter sent as `;flag=?1`, serialized `;flag` in the base",
+         "RFC 8941 §4.1.9; RFC 9421 §2.3", r, AAUTH, pb)
+    pbn = [("flag", True), ("created", CREATED)]
+    r = base_req()
+    sign(r, K1, AAUTH, pbn)
+    good("si-created-not-first", "created after another parameter", "RFC 9421 §2.3", r, AAUTH, pbn)
+    for alg in ("rsa-pss-sha512", "ed25519"):
+        pa = P0 + [("alg", alg)]
+        r = base_req()
+        sign(r, K1, AAUTH, pa)
+        good("si-alg-%s-ignored" % alg, "Signature-Input alg=%s is ignored with a Signature-Key "
+             "(kept in @signature-params)" % alg, "SK-09 §7.4; AA §Signature Parameters",
+             r, AAUTH, pa)
+    pk = P0 + [("keyid", T1)]
+    r = base_req()
+    sign(r, K1, AAUTH, pk)
+    good("hwk-keyid-thumbprint", "keyid equal to the hwk key's RFC 7638 thumbprint",
+         "SK-09 §4.3", r, AAUTH, pk)
+    pk = P0 + [("keyid", T2)]
+    r = base_req()
+    sign(r, K1, AAUTH, pk)
+    bad("hwk-keyid-mismatch", "keyid names another key than the hwk Signature-Key",
+        "SK-09 §4.3", r, "invalid_key", AAUTH, pk)
+    pn = P0 + [("nonce", "abc"), ("tag", "aauth")]
+    r = base_req()
+    sign(r, K1, AAUTH, pn)
+    good("si-nonce-tag", "nonce and tag parameters are carried through", "RFC 9421 §2.3",
+         r, AAUTH, pn)
+
+    # ---- labels, multiple signatures, multiple field lines ----
+    sk1, _ = sk_item("sig1", "hwk", hwk_params)
+    sk2, rq2 = sk_item("sig2", "hwk", [("kty", "OKP"), ("crv", "Ed25519"), ("x", K2.x),
+                                       ("alg", "Ed25519")])
+    r = base_req(sk=sk1 + ", " + sk2)
+    b1 = build_base(r, AAUTH, P0)
+    b2 = build_base(r, AAUTH, P0)
+    r["headers"].append(["Signature-Input", "sig1=" + sig_params_line(AAUTH, P0) + ", sig2="
+                         + sig_params_line(AAUTH, P0)])
+    r["headers"].append(["Signature", "sig1=:%s:, sig2=:%s:" % (b64std(K1.sign(b1)),
+                                                                b64std(K2.sign(b2)))])
+    good("multi-signature-label-sig2", "Two signatures (K1 as sig1, K2 as sig2); policy picks sig2",
+         "RFC 9421 §3.2 step 1, §4.3; SK-09 §3", r, AAUTH, P0, policy={"label": "sig2"},
+         label="sig2", rq=rq2, key=K2)
+    rq1 = dict(RQ)
+    good("multi-signature-label-sig1", "Two signatures; policy picks sig1",
+         "RFC 9421 §3.2 step 1", r, AAUTH, P0, policy={"label": "sig1"}, label="sig1", rq=rq1)
+    bad("multi-signature-no-label", "Two signatures and no label chosen", "PROTOCOL.md §2",
+        r, "invalid_request", parsed=False)
+    bad("multi-signature-label-absent", "Policy label sig3 is in none of the headers",
+        "RFC 9421 §3.2 step 1", r, "invalid_request", policy={"label": "sig3"}, parsed=False)
+    r = base_req(sk=[sk1, sk2])
+    b = build_base(r, AAUTH, P0)
+    check('"signature-key": ' + sk1 + ", " + sk2 in b, "multi-line signature-key join")
+    r["headers"] += [["Signature-Input", "sig1=" + sig_params_line(AAUTH, P0)],
+                     ["Signature", "sig1=:%s:" % b64std(K1.sign(b))],
+                     ["Signature-Input", "sig2=" + sig_params_line(AAUTH, P0)],
+                     ["Signature", "sig2=:%s:" % b64std(K2.sign(b))]]
+    good("multi-line-headers-label-sig2",
+         "Signature-Input, Signature and Signature-Key each sent as two field lines; sig2 chosen",
+         "RFC 9110 §5.3; RFC 9421 §2.1, §4", r, AAUTH, P0, policy={"label": "sig2"},
+         label="sig2", rq=rq2, key=K2)
+    xs, _ = sk_item("sig0", "x509", [("x5u", "https://agent.example/chain.pem"),
+                                     ("x5t", hashlib.sha256(b"leaf").digest())])
+    r = base_req(sk=xs + ", " + SK)
+    sign(r, K1, AAUTH, P0)
+    good("signature-key-other-member-ignored",
+         "Signature-Key with an extra x509 member for another label: ignored",
+         "SK-09 §3.1", r, AAUTH, P0)
+    r = base_req(sk=sk2)
+    sign(r, K1, AAUTH, P0)
+    bad("signature-key-label-differs", "Signature-Key member labelled sig2, signature labelled sig",
+        "SK-09 §3.1", r, "invalid_request", parsed=False)
+    r = base_req()
+    b = build_base(r, AAUTH, P0)
+    r["headers"] += [["Signature-Input", "sig=" + sig_params_line(AAUTH, P0)],
+                     ["Signature", "sig2=:%s:" % b64std(K1.sign(b))]]
+    bad("signature-label-differs", "Signature member labelled sig2, Signature-Input labelled sig",
+        "RFC 9421 §3.2 step 1", r, "invalid_request", parsed=False)
+    r = base_req(headers=[["SIGNATURE-KEY", SK]], sk=None)
+    b, s = sign(r, K1, AAUTH, P0)
+    r["headers"] = [[n.lower() if n == "Signature" else n.upper(), v] for n, v in r["headers"]]
+    good("header-names-any-case", "Header names in upper and lower case",
+         "RFC 9110 §5.1", r, AAUTH, P0)
+
+    # ---- field components ----
+    cx = AAUTH[:3] + ["x-custom", "signature-key"]
+    r = base_req(headers=[["X-Custom", "one"], ["X-Other", "z"], ["x-custom", "two"]])
+    b, _ = sign(r, K1, cx, P0)
+    check('"x-custom": one, two' in b, "x-custom join")
+    good("field-two-lines-joined", "Covered x-custom sent as two field lines: joined with \", \"",
+         "RFC 9421 §2.1", r, cx, P0)
+    m = copy.deepcopy(r)
+    m["headers"][2][1] = "three"
+    bad("field-value-tampered", "Second x-custom line changed after signing", "RFC 9421 §3.2",
+        m, "invalid_signature", cx, P0)
+    m = copy.deepcopy(r)
+    m["headers"] = [h for h in m["headers"] if h[1] != "two"]
+    bad("field-line-dropped", "One x-custom line removed after signing", "RFC 9421 §2.1",
+        m, "invalid_signature", cx, P0)
+    r = base_req(headers=[["X-Custom", "  padded value \t"]])
+    b, _ = sign(r, K1, cx, P0)
+    check('"x-custom": padded value\n' in b, "trim")
+    good("field-value-trimmed", "Leading/trailing whitespace of a field value is trimmed",
+         "RFC 9421 §2.1", r, cx, P0)
+    ce = AAUTH[:3] + ["x-empty", "signature-key"]
+    r = base_req(headers=[["X-Empty", ""]])
+    b, _ = sign(r, K1, ce, P0)
+    check('"x-empty": \n' in b, "empty field line")
+    good("field-empty-value", "Covered header present with an empty value", "RFC 9421 §2.1",
+         r, ce, P0)
+    cm = AAUTH[:3] + ["x-missing", "signature-key"]
+    r = base_req()
+    r["headers"] += [["Signature-Input", "sig=" + sig_params_line(cm, P0)],
+                     ["Signature", "sig=:" + b64std(K1.sign("x")) + ":"]]
+    bad("field-missing", "Covered header x-missing absent from the request", "RFC 9421 §2.5",
+        r, "invalid_request", parsed=False)
+
+    # ---- derived components ----
+    def derived(name, desc, spec, comps, query=None, path="/api/data", method="GET", expect_line=None):
+        r = base_req(method=method, path=path, query=query)
+        b, _ = sign(r, K1, comps, P0)
+        if expect_line:
+            check(expect_line in b.split("\n"), "%s: expected base line %r" % (name, expect_line))
+        good(name, desc, spec, r, comps, P0)
+        return r
+
+    q = AAUTH[:3] + ["@query", "signature-key"]
+    derived("component-query", "@query with a query string", "RFC 9421 §2.2.7", q,
+            query="param=value&foo=bar&baz=bat%2Dman", expect_line='"@query": ?param=value&foo=bar&baz=bat%2Dman')
+    derived("component-query-empty", "@query with an empty query (`?` sent)", "RFC 9421 §2.2.7",
+            q, query="", expect_line='"@query": ?')
+    derived("component-query-absent", "@query with no query: value `?`", "RFC 9421 §2.2.7", q,
+            expect_line='"@query": ?')
+    qp = AAUTH[:3] + [("@query-param", [("name", "baz")]), ("@query-param", [("name", "qux")]),
+                      ("@query-param", [("name", "param")]), "signature-key"]
+    derived("component-query-param", "@query-param values from the RFC 9421 §2.2.8 example",
+            "RFC 9421 §2.2.8", qp, path="/path", query="param=value&foo=bar&baz=batman&qux=",
+            expect_line='"@query-param";name="baz": batman')
+    check(form_reencode(form_decode("this%20is%20a%20big%0Avalue")) == "this%20is%20a%20big%0Avalue"
+          and form_reencode(form_decode("with+plus+whitespace")) == "with%20plus%20whitespace"
+          and form_reencode(form_decode("fa%C3%A7ade%22%3A%20")) == "fa%C3%A7ade%22%3A%20",
+          "RFC 9421 §2.2.8 re-encoding examples")
+    qp2 = AAUTH[:3] + [("@query-param", [("name", "var")]), ("@query-param", [("name", "bar")]),
+                       ("@query-param", [("name", "fa%C3%A7ade%22%3A%20")]), "signature-key"]
+    derived("component-query-param-encoded",
+            "@query-param decode/re-encode examples of RFC 9421 §2.2.8", "RFC 9421 §2.2.8", qp2,
+            path="/parameters",
+            query="var=this%20is%20a%20big%0Avalue&bar=with+plus+whitespace&fa%C3%A7ade%22%3A%20=something",
+            expect_line='"@query-param";name="bar": with%20plus%20whitespace')
+    derived("component-target-uri", "@target-uri", "RFC 9421 §2.2.2",
+            AAUTH[:3] + ["@target-uri", "signature-key"], query="a=1",
+            expect_line='"@target-uri": https://resource.example/api/data?a=1')
+    derived("component-scheme", "@scheme", "RFC 9421 §2.2.4",
+            AAUTH[:3] + ["@scheme", "signature-key"], expect_line='"@scheme": https')
+    derived("component-request-target", "@request-target", "RFC 9421 §2.2.5",
+            AAUTH[:3] + ["@request-target", "signature-key"], query="a=1&b=2",
+            expect_line='"@request-target": /api/data?a=1&b=2')
+    derived("component-order-free", "AAuth components covered in another order",
+            "RFC 9421 §2.5; AA §HTTP Message Signatures Profile",
+            ["signature-key", "@path", "@authority", "@method"])
+
+    def bad_list(name, desc, comps, spec="RFC 9421 §2.5, §3.2", query=None, raw=None):
+        r = base_req(query=query, headers=[["X-Dict", "a=1, b=2"]])
+        r["headers"] += [["Signature-Input", raw or "sig=" + sig_params_line(comps, P0)],
+                         ["Signature", "sig=:" + b64std(K1.sign("not the base")) + ":"]]
+        bad(name, desc, spec, r, "invalid_request", parsed=False)
+
+    bad_list("covered-duplicate", "\"@method\" listed twice", ["@method"] + AAUTH)
+    bad_list("covered-signature-params", "\"@signature-params\" listed", AAUTH + ["@signature-params"])
+    bad_list("covered-status-in-request", "\"@status\" in a request", AAUTH + ["@status"],
+             spec="RFC 9421 §2.2.9")
+    bad_list("covered-unknown-derived", "Unknown derived component \"@foo\"", AAUTH + ["@foo"])
+    for prm, val in (("sf", True), ("bs", True), ("key", "a"), ("req", True), ("tr", True)):
+        bad_list("covered-param-%s" % prm, "Component parameter ;%s on a covered header" % prm,
+                 AAUTH + [("x-dict", [(prm, val)])], spec="RFC 9421 §2.1; PROTOCOL.md §2")
+    bad_list("query-param-no-name", "@query-param without name",
+             AAUTH + ["@query-param"], query="a=1", spec="RFC 9421 §2.2.8")
+    bad_list("query-param-name-missing", "@query-param name absent from the query",
+             AAUTH + [("@query-param", [("name", "b")])], query="a=1", spec="RFC 9421 §2.2.8")
+    bad_list("query-param-name-repeated", "@query-param name repeated in the query",
+             AAUTH + [("@query-param", [("name", "a")])], query="a=1&a=2", spec="RFC 9421 §2.2.8")
+
+    # ---- required components (AAuth profile) ----
+    def need(name, desc, comps, policy=None, headers=()):
+        r = base_req(headers=headers)
+        sign(r, K1, comps, P0)
+        bad(name, desc, "AA §HTTP Message Signatures Profile; PROTOCOL.md §8.1", r,
+            "invalid_input", comps, P0, policy=policy)
+
+    need("required-signature-key-not-covered", "signature-key not covered", AAUTH[:3])
+    need("required-authority-not-covered", "@authority not covered",
+         ["@method", "@path", "signature-key"])
+    need("required-authorization-not-covered", "Authorization sent but not covered", AAUTH,
+         headers=[["Authorization", "AAuth abc"]])
+    need("required-custom-policy", "Policy requires content-digest, not covered", AAUTH,
+         policy={"required_components": AAUTH + ["content-digest"]})
+    r = base_req(headers=[["Authorization", "AAuth abc"]])
+    ca = AAUTH + ["authorization"]
+    sign(r, K1, ca, P0)
+    good("required-authorization-covered", "Authorization sent and covered", "PROTOCOL.md §8.1",
+         r, ca, P0)
+    r = base_req()
+    sign(r, K1, ["@method", "signature-key"], P0)
+    good("required-components-custom-relaxed", "Policy requiring only @method and signature-key",
+         "PROTOCOL.md §11", r, ["@method", "signature-key"], P0,
+         policy={"required_components": ["@method", "signature-key"]})
+
+    # ---- missing / malformed headers ----
+    r = base_req()
+    sign(r, K1, AAUTH, P0)
+    a1 = r
+
+    def drop(r, name):
+        m = copy.deepcopy(r)
+        m["headers"] = [h for h in m["headers"] if h[0].lower() != name]
+        return m
+
+    for h in ("signature-input", "signature", "signature-key"):
+        bad("missing-" + h, "No %s header" % h, "PROTOCOL.md §8.4 step 1", drop(a1, h),
+            "invalid_request", parsed=False)
+
+    def replace(r, name, value):
+        m = copy.deepcopy(r)
+        for hh in m["headers"]:
+            if hh[0].lower() == name:
+                hh[1] = value
+        return m
+
+    si0 = "sig=" + sig_params_line(AAUTH, P0)
+    sg0 = header_lines(a1, "signature")[0]
+    for nm, hdr, val, desc in (
+            ("si-not-sf", "signature-input", si0[:-20], "Signature-Input inner list unterminated"),
+            ("si-uppercase-label", "signature-input", "Sig" + si0[3:], "Signature-Input label `Sig`"),
+            ("signature-trailing-comma", "signature", sg0 + ",", "Signature with a trailing comma"),
+            ("signature-key-not-sf", "signature-key", SK[:-5], "Signature-Key string unterminated"),
+            ("si-member-not-inner-list", "signature-input", 'sig="@method"',
+             "Signature-Input member is a String"),
+            ("si-created-string", "signature-input", si0.replace("=1730217600", '="1730217600"'),
+             "created is a String"),
+            ("si-expires-token", "signature-input", si0 + ";expires=never", "expires is a Token")):
+        bad(nm, desc, "RFC 8941 §4.2; RFC 9421 §4.1", replace(a1, hdr, val), "invalid_request",
+            parsed=False)
+
+    # ---- signature bytes ----
+    sig = _b64u_dec(sg0[5:-1].replace("+", "-").replace("/", "_").rstrip("="))
+    for nm, val, desc in (
+            ("signature-string", 'sig="%s"' % b64std(sig), "Signature member is a String"),
+            ("signature-token", "sig=abc", "Signature member is a Token"),
+            ("signature-bad-base64", "sig=:%s$%s:" % (b64std(sig)[:40], b64std(sig)[41:]),
+             "Signature byte sequence with a non-base64 character"),
+            ("signature-63-bytes", "sig=:%s:" % b64std(sig[:63]), "63-byte signature"),
+            ("signature-65-bytes", "sig=:%s:" % b64std(sig + b"\x01"), "65-byte signature"),
+            ("signature-bit-flipped", "sig=:%s:" % b64std(bytes([sig[0] ^ 1]) + sig[1:]),
+             "One bit of the signature flipped")):
+        bad(nm, desc, "RFC 9421 §3.3.6; PROTOCOL.md §2", replace(a1, "signature", val),
+            "invalid_signature", AAUTH, P0)
+    std, url = b64std(sig), b64u(sig)
+    idx_std = [i for i, c in enumerate(std) if c in "+/"]
+    idx_url = [i for i, c in enumerate(url) if c in "-_"]
+    if idx_std and idx_url and idx_std[0] != idx_url[-1]:
+        mixed = list(url)
+        mixed[idx_std[0]] = std[idx_std[0]]
+        mixed = "".join(mixed)
+        check(any(c in "+/" for c in mixed) and any(c in "-_" for c in mixed), "mixed alphabet")
+        bad("signature-mixed-base64-alphabets", "Signature mixing base64 and base64url characters",
+            "PROTOCOL.md §2", replace(a1, "signature", "sig=:%s:" % mixed),
+            "invalid_signature", AAUTH, P0)
+    good("signature-base64url", "A1 with its signature in unpadded base64url",
+         "INTEROP.md §6", replace(a1, "signature", "sig=:%s:" % url), AAUTH, P0)
+    bad("signature-base64url-refused", "Unpadded base64url refused when base64url_signatures=false",
+        "RFC 8941 §3.3.5", replace(a1, "signature", "sig=:%s:" % url), "invalid_signature",
+        AAUTH, P0, policy={"base64url_signatures": False})
+    good("signature-base64-unpadded", "A1 with its standard base64 signature unpadded",
+         "RFC 8941 §4.2.7", replace(a1, "signature", "sig=:%s:" % std.rstrip("=")), AAUTH, P0)
+
+    # ---- tampering after signing ----
+    for nm, field, val in (("method", "method", "POST"), ("path", "path", "/api/Data"),
+                           ("authority", "authority", "resource.example:8443"),
+                           ("method-case", "method", "get")):
+        m = copy.deepcopy(a1)
+        m[field] = val
+        bad("tampered-" + nm, "A1 with %s changed to %s" % (field, val), "RFC 9421 §3.2",
+            m, "invalid_signature", AAUTH, P0)
+    pc = [("created", CREATED - 1)]
+    bad("tampered-created", "Signature-Input created changed after signing", "RFC 9421 §3.2",
+        replace(a1, "signature-input", "sig=" + sig_params_line(AAUTH, pc)),
+        "invalid_signature", AAUTH, pc)
+    pc = P0 + [("nonce", "x")]
+    bad("tampered-param-added", "Parameter appended to Signature-Input after signing",
+        "RFC 9421 §3.2", replace(a1, "signature-input", "sig=" + sig_params_line(AAUTH, pc)),
+        "invalid_signature", AAUTH, pc)
+
+    # ---- time ----
+    for nm, now, res in (("created-exactly-window-old", CREATED + 60, None),
+                         ("created-too-old", CREATED + 61, "invalid_signature"),
+                         ("created-exactly-window-ahead", CREATED - 60, None),
+                         ("created-too-far-ahead", CREATED - 61, "clock_skew")):
+        d = "now = created %+d" % (now - CREATED)
+        if res:
+            bad(nm, "A1 verified at " + d, "PROTOCOL.md §8.2; SK-09 §5.4.14", a1, res, AAUTH, P0,
+                now=now)
+        else:
+            good(nm, "A1 verified at " + d + " (boundary accepted)", "PROTOCOL.md §8.2", a1,
+                 AAUTH, P0, now=now)
+    good("created-wide-window", "A1 at now = created + 250 with a 300 s window",
+         "AA aauth-resource.json signature_window", a1, AAUTH, P0, now=CREATED + 250,
+         policy={"window": 300})
+    r = base_req()
+    sign(r, K1, AAUTH, [("created", -1)])
+    bad("created-negative", "created=-1 (hostile value): too old, never a panic",
+        "PROTOCOL.md §2", r, "invalid_signature", AAUTH, [("created", -1)])
+    r = base_req()
+    sign(r, K1, AAUTH, [("created", 999999999999999)])
+    bad("created-max-integer", "created=999999999999999: far in the future",
+        "RFC 8941 §3.3.1; SK-09 §5.4.14", r, "clock_skew", AAUTH, [("created", 999999999999999)])
+    r = base_req()
+    sign(r, K1, AAUTH, [])
+    bad("created-missing-strict", "No created parameter, strict profile", "PROTOCOL.md §8.2",
+        r, "invalid_signature", AAUTH, [])
+    good("created-missing-compat", "No created parameter, compat profile",
+         "PROTOCOL.md §8.2; INTEROP.md §3", r, AAUTH, [], policy=COMPAT)
+    pe = P0 + [("expires", CREATED + 10)]
+    r = base_req()
+    sign(r, K1, AAUTH, pe)
+    bad("expires-past", "expires 20 s before now", "RFC 9421 §2.3, §3.2", r, "invalid_signature",
+        AAUTH, pe, now=CREATED + 30)
+    good("expires-future", "expires in the future", "RFC 9421 §2.3", r, AAUTH, pe, now=CREATED + 5)
+
+    # ---- Content-Digest ----
+    cd = AAUTH[:3] + ["content-digest", "signature-key"]
+    for nm, dig, res, desc in (
+            ("digest-sha512", digest(BODY, "sha-512"), None, "sha-512 Content-Digest matches"),
+            ("digest-two-algorithms", digest(BODY) + ", " + digest(BODY, "sha-512"), None,
+             "sha-256 and sha-512 both present and matching"),
+            ("digest-unsupported-algorithm", "md5=:SaXfzeUzuiMWRDs3q3u1IQ==:", "invalid_signature",
+             "Only an md5 digest: no supported algorithm"),
+            ("digest-mismatch", digest("other"), "invalid_signature",
+             "sha-256 digest of another body")):
+        r = base_req(method="POST", headers=[["Content-Digest", dig]], body=BODY)
+        sign(r, K1, cd, P0)
+        if res:
+            bad(nm, desc, "RFC 9530 §2", r, res, cd, P0)
+        else:
+            good(nm, desc, "RFC 9530 §2", r, cd, P0)
+    r = base_req(method="POST", headers=[["Content-Type", "application/octet-stream"],
+                                         ["Content-Digest", digest("\x00\x01binary")]])
+    r["body"] = {"base64": b64std(b"\x00\x01binary")}
+    sign(r, K1, cd, P0)
+    good("digest-binary-body", "Binary body given as base64, digest matches", "RFC 9530 §2",
+         r, cd, P0)
+
+    # ---- hwk key problems ----
+    def hwk_case(name, desc, params, token, spec="SK-09 §3.4; PROTOCOL.md §7.4-7.5", policy=None,
+                 ok_pub=None):
+        v, rq = sk_item("sig", "hwk", params)
+        r = base_req(sk=v)
+        sign(r, K1, AAUTH, P0)
+        if token == "ok":
+            C.add(name, desc, own, spec, r, ok("sig", "hwk", okp_thumbprint(dict(params)["x"]), rq),
+                  policy=policy, components=AAUTH, params=P0, verify_pub=ok_pub)
+        else:
+            bad(name, desc, spec, r, token, AAUTH, P0, policy=policy, rq=rq)
+
+    x = K1.x
+    hwk_case("hwk-x-missing", "hwk without x", [("kty", "OKP"), ("crv", "Ed25519"),
+                                                ("alg", "Ed25519")], "invalid_key")
+    hwk_case("hwk-x-bad-base64url", "hwk x with a character outside base64url",
+             [("kty", "OKP"), ("crv", "Ed25519"), ("x", x[:10] + "+" + x[11:]), ("alg", "Ed25519")],
+             "invalid_key")
+    hwk_case("hwk-x-31-bytes", "hwk x decoding to 31 bytes",
+             [("kty", "OKP"), ("crv", "Ed25519"), ("x", b64u(K1.pub[:31])), ("alg", "Ed25519")],
+             "invalid_key")
+    hwk_case("hwk-x-33-bytes", "hwk x decoding to 33 bytes",
+             [("kty", "OKP"), ("crv", "Ed25519"), ("x", b64u(K1.pub + b"\x00")), ("alg", "Ed25519")],
+             "invalid_key")
+    # one character of x changed: find a valid and an invalid point
+    valid_other = invalid = None
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    for pos in range(0, 42):
+        for c in alphabet:
+            cand = x[:pos] + c + x[pos + 1:]
+            if cand == x:
+                continue
+            raw = _b64u_dec(cand)
+            if b64u(raw) != cand:
+                continue
+            if ed_point_valid(raw):
+                valid_other = valid_other or cand
+            else:
+                invalid = invalid or cand
+        if valid_other and invalid:
+            break
+    hwk_case("hwk-x-changed-valid-point", "One character of x changed, still a valid point",
+             [("kty", "OKP"), ("crv", "Ed25519"), ("x", valid_other), ("alg", "Ed25519")],
+             "invalid_signature")
+    hwk_case("hwk-x-not-a-point", "One character of x changed, no longer a curve point",
+             [("kty", "OKP"), ("crv", "Ed25519"), ("x", invalid), ("alg", "Ed25519")],
+             "invalid_key")
+    hwk_case("hwk-with-kid", "A1 plus ;kid=\"k\"", hwk_params + [("kid", "k")], "invalid_key")
+    hwk_case("hwk-alg-eddsa", "hwk alg=\"EdDSA\" (forbidden from -08)",
+             hwk_params[:3] + [("alg", "EdDSA")], "invalid_key")
+    hwk_case("hwk-alg-inconsistent", "OKP/Ed25519 key with alg=\"ES256\"",
+             hwk_params[:3] + [("alg", "ES256")], "invalid_key")
+    hwk_case("hwk-crv-inconsistent", "kty OKP, crv P-256, alg Ed25519",
+             [("kty", "OKP"), ("crv", "P-256"), ("x", x), ("alg", "Ed25519")], "invalid_key")
+    hwk_case("hwk-alg-none", "hwk alg=\"none\"", hwk_params[:3] + [("alg", "none")], "invalid_key")
+    hwk_case("hwk-unknown-member-ignored", "Unknown JWK member use=\"sig\" is ignored",
+             hwk_params + [("use", "sig")], "ok", ok_pub=K1.pub)
+    hwk_case("hwk-param-order", "hwk parameters in another order (alg first, x before crv)",
+             [("alg", "Ed25519"), ("x", x), ("kty", "OKP"), ("crv", "Ed25519")], "ok",
+             ok_pub=K1.pub)
+    ec = ec_mod_key()
+    hwk_case("hwk-ec-p256-unsupported", "Well-formed EC P-256 hwk key (ES256)",
+             [("kty", "EC"), ("crv", "P-256"), ("x", ec[0]), ("y", ec[1]), ("alg", "ES256")],
+             "unsupported_algorithm")
+    rsa_pub = serialization.load_pem_public_key(RSA_PSS_PEM.encode()).public_numbers()
+    hwk_case("hwk-rsa-unsupported", "Well-formed RSA hwk key (PS256)",
+             [("kty", "RSA"), ("n", b64u(rsa_pub.n.to_bytes(256, "big"))),
+              ("e", b64u(rsa_pub.e.to_bytes(3, "big"))), ("alg", "PS256")],
+             "unsupported_algorithm")
+    hwk_case("hwk-ed448-unsupported", "Well-formed OKP Ed448 hwk key",
+             [("kty", "OKP"), ("crv", "Ed448"), ("x", b64u(hashlib.shake_256(b"ed448").digest(57))),
+              ("alg", "Ed448")], "unsupported_algorithm")
+
+    # ---- unsupported schemes ----
+    for nm, scheme, params, desc, pol in (
+            ("scheme-unknown", "foo", [("a", "b")], "Unknown scheme sig=foo;a=\"b\"", None),
+            ("scheme-x509", "x509", [("x5u", "https://agent.example/chain.pem"),
+                                     ("x5t", hashlib.sha256(b"leaf").digest())],
+             "x509 (not implemented)", None),
+            ("scheme-cached", "cached", [("cid", "c-1")], "cached with no cache", None),
+            ("scheme-hwk-not-in-allowlist", "hwk", hwk_params,
+             "hwk under a policy allowing only jwks_uri", {"schemes": ["jwks_uri"]})):
+        v, rq = sk_item("sig", scheme, params)
+        r = base_req(sk=v)
+        sign(r, K1, AAUTH, P0)
+        bad(nm, desc, "SK-09 §3.1, §5.4", r, "unsupported_scheme", AAUTH, P0, rq=rq, policy=pol)
+
+
+def ec_mod_key():
+    k = ec.derive_private_key(0x1D2C3B4A59687786, ec.SECP256R1())
+    n = k.public_key().public_numbers()
+    return b64u(n.x.to_bytes(32, "big")), b64u(n.y.to_bytes(32, "big"))
 
 
 def tokens(K1, K2, py020, py012):
