@@ -1689,8 +1689,258 @@ def ec_mod_key():
     return b64u(n.x.to_bytes(32, "big")), b64u(n.y.to_bytes(32, "big"))
 
 
+def make_jwt(header, payload, key=None, alg=None, hmac_key=None, raw_header=None):
+    h = raw_header if raw_header is not None else b64u(cjson(header).encode())
+    si = h + "." + b64u(cjson(payload).encode())
+    if hmac_key is not None:
+        return si + "." + b64u(hmac.new(hmac_key, si.encode(), hashlib.sha256).digest())
+    if key is None:
+        return si + "."
+    return si + "." + b64u(key.sign(si))
+
+
 def tokens(K1, K2, py020, py012):
-    return Cases()
+    C = Cases()
+    T1 = K1.thumbprint()
+    own = "own signer"
+    ISS = "https://agent.example"
+    META = {"issuer": ISS, "jwks_uri": ISS + "/.well-known/jwks.json"}
+    JWKS = {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "ap-key-1", "alg": "Ed25519",
+                      "x": K2.x}]}
+    JKEY = {"type": "jwt_issuer", "metadata": META, "jwks": JWKS}
+    HDR = {"alg": "Ed25519", "kid": "ap-key-1", "typ": "aa-agent+jwt"}
+    PAY = {"iss": ISS, "dwk": "aauth-agent.json", "sub": "aauth:assistant@agent.example",
+           "jti": "at-1", "iat": 1730217000, "exp": 1730220600,
+           "cnf": {"jwk": K1.jwk()}}
+    a3c = ["@method", "@authority", "@path", "content-type", "content-digest", "signature-key"]
+    P0 = [("created", CREATED)]
+
+    # A3, exact bytes
+    tok = make_jwt(HDR, PAY, K2)
+    check(tok == A3_JWT, "A3 token bytes not reproduced")
+
+    def jwt_request(token, scheme="jwt", post=True, key=K1, created=CREATED, label="sig",
+                    extra_params=()):
+        v, rq = sk_item(label, scheme, [("jwt", token)] + list(extra_params))
+        if post:
+            r = request("POST", RES, "/api/data", None, "https",
+                        [["Content-Type", "application/json"], ["Content-Digest", DIGEST256],
+                         ["Signature-Key", v]], BODY)
+            comps = a3c
+        else:
+            r = request("GET", RES, "/api/data", None, "https", [["Signature-Key", v]])
+            comps = AAUTH
+        params = [("created", created)]
+        base, sig = sign(r, key, comps, params, label=label)
+        return r, rq, comps, params, base, sig
+
+    r, rq, comps, params, base, sig = jwt_request(tok)
+    check_documented("A3", base, K1, enc_sig(sig, "std"))
+    tinfo = {"typ": "aa-agent+jwt", "iss": ISS, "sub": PAY["sub"]}
+
+    def good(name, desc, prov, spec, r, rq, comps, params, key=JKEY, policy=None, now=CREATED,
+             kid="ap-key-1", scheme="jwt", info=tinfo):
+        C.add(name, desc, prov, spec, r,
+              ok("sig", scheme, T1, rq, kid=kid, created=dict(params).get("created"),
+                 token=info),
+              policy=policy, now=now, key=key, components=comps, params=params,
+              verify_pub=K1.pub)
+
+    def bad(name, desc, prov, spec, r, rq, comps, params, token, key=JKEY, policy=None,
+            now=CREATED, scheme="jwt"):
+        C.add(name, desc, prov, spec, r, err(token, rq, "sig", scheme), policy=policy, now=now,
+              key=key, components=comps, params=params)
+
+    SP = "SK-09 §3.8; AA §Agent Tokens; PROTOCOL.md §10"
+    good("jwt-a3", "AAuth agent token (aa-agent+jwt, Ed25519) on a POST with Content-Digest",
+         "PROTOCOL.md A3", SP, r, rq, comps, params)
+    good("jwt-a3-compat", "A3 under the compat profile", "PROTOCOL.md A3", SP, r, rq, comps,
+         params, policy=COMPAT)
+    good("jwt-a3-allowlist-jwt", "A3 under the AAuth agent policy (schemes = [jwt])",
+         "PROTOCOL.md A3", SP, r, rq, comps, params, policy={"schemes": ["jwt"]})
+    bad("jwt-a3-scheme-not-allowed", "A3 under a policy allowing only hwk", "PROTOCOL.md A3",
+        "SK-09 §3.1", r, rq, comps, params, "unsupported_scheme", policy={"schemes": ["hwk"]})
+    bad("jwt-a3-issuer-mismatch", "A3 with metadata issuer https://evil.example",
+        "PROTOCOL.md §13.5", "AA §Metadata Documents", r, rq, comps, params, "issuer_mismatch",
+        key=dict(JKEY, metadata=dict(META, issuer="https://evil.example")))
+    bad("jwt-a3-issuer-missing", "A3 with metadata lacking issuer", "PROTOCOL.md A3 / own",
+        "AA §Metadata Documents", r, rq, comps, params, "issuer_missing",
+        key=dict(JKEY, metadata={"jwks_uri": META["jwks_uri"]}))
+    bad("jwt-a3-unknown-kid", "A3 with an issuer JWKS lacking ap-key-1", "PROTOCOL.md §13.5",
+        SP, r, rq, comps, params, "unknown_key",
+        key=dict(JKEY, jwks={"keys": [dict(JWKS["keys"][0], kid="ap-key-2")]}))
+    bad("jwt-a3-wrong-issuer-key", "A3 with ap-key-1 bound to another key in the JWKS",
+        "PROTOCOL.md A3 / own", SP, r, rq, comps, params, "invalid_jwt",
+        key=dict(JKEY, jwks={"keys": [dict(JWKS["keys"][0], x=K1.x)]}))
+    m = copy.deepcopy(r)
+    m["body"] = "other"
+    bad("jwt-a3-body-mismatch", "A3 with a body not matching Content-Digest",
+        "PROTOCOL.md A3 / own", "RFC 9530 §2", m, rq, comps, params, "invalid_signature")
+
+    # A3 at exp: re-signed with created = now so only the token is stale
+    r2, rq2, c2, p2, _, _ = jwt_request(tok, created=1730220600)
+    bad("jwt-a3-expired", "A3 token at now = exp (request re-signed at that time)",
+        "PROTOCOL.md §13.5", SP, r2, rq2, c2, p2, "expired_jwt", now=1730220600)
+    r2, rq2, c2, p2, _, _ = jwt_request(tok, created=1730220599)
+    good("jwt-a3-last-second", "A3 token at now = exp - 1", "PROTOCOL.md A3", SP, r2, rq2, c2,
+         p2, now=1730220599)
+    r2, rq2, c2, p2, _, _ = jwt_request(tok, key=K2)
+    bad("jwt-a3-request-not-signed-by-cnf", "Request signed by the issuer key, not cnf.jwk",
+        own, SP, r2, rq2, c2, p2, "invalid_signature")
+
+    # token edits: each re-wrapped in a freshly signed request so only the JWT is wrong
+    hb, pb, sb = tok.split(".")
+    flip = _b64u_dec(sb)
+    flip = bytes([flip[0] ^ 1]) + flip[1:]
+    edits = [
+        ("jwt-tampered-payload", "Payload jti changed, issuer signature kept",
+         hb + "." + b64u(cjson(dict(PAY, jti="at-2")).encode()) + "." + sb, "invalid_jwt"),
+        ("jwt-tampered-header", "Header re-encoded with another member order, signature kept",
+         b64u(cjson({"typ": "aa-agent+jwt", "alg": "Ed25519", "kid": "ap-key-1"}).encode())
+         + "." + pb + "." + sb, "invalid_jwt"),
+        ("jwt-tampered-signature", "One bit of the JWS signature flipped",
+         hb + "." + pb + "." + b64u(flip), "invalid_jwt"),
+        ("jwt-wrong-issuer-key", "Token signed by the request key instead of the issuer key",
+         make_jwt(HDR, PAY, K1), "invalid_jwt"),
+        ("jwt-alg-none", "Unsecured token, alg none",
+         make_jwt(dict(HDR, alg="none"), PAY), "invalid_jwt"),
+        ("jwt-alg-hs256", "HS256 token keyed with the issuer's public x",
+         make_jwt(dict(HDR, alg="HS256"), PAY, hmac_key=K2.pub), "invalid_jwt"),
+        ("jwt-typ-jwt", "typ JWT", make_jwt(dict(HDR, typ="JWT"), PAY, K2), "invalid_jwt"),
+        ("jwt-typ-missing", "No typ header", make_jwt({"alg": "Ed25519", "kid": "ap-key-1"}, PAY, K2),
+         "invalid_jwt"),
+        ("jwt-typ-legacy-strict", "Legacy typ agent+jwt, strict",
+         make_jwt(dict(HDR, typ="agent+jwt"), PAY, K2), "invalid_jwt"),
+        ("jwt-cnf-missing", "No cnf claim",
+         make_jwt(HDR, {k: v for k, v in PAY.items() if k != "cnf"}, K2), "invalid_jwt"),
+        ("jwt-cnf-jwk-missing", "cnf without jwk",
+         make_jwt(HDR, dict(PAY, cnf={"jkt": T1}), K2), "invalid_jwt"),
+        ("jwt-exp-missing", "No exp claim",
+         make_jwt(HDR, {k: v for k, v in PAY.items() if k != "exp"}, K2), "invalid_jwt"),
+        ("jwt-eddsa-strict", "Token with alg EdDSA, strict profile",
+         make_jwt(dict(HDR, alg="EdDSA"), PAY, K2), "invalid_jwt"),
+        ("jwt-malformed-two-parts", "Token with two parts", hb + "." + pb, "invalid_jwt"),
+        ("jwt-malformed-payload", "Payload segment not base64url JSON",
+         hb + ".bm90IGpzb24." + sb, "invalid_jwt"),
+    ]
+    for name, desc, t, token in edits:
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, SP, r2, rq2, c2, p2, token)
+    legacy_jwks = {"keys": [K2.jwk(alg=False, kid="ap-key-1")]}
+    for name, desc, t, key in (
+            ("jwt-typ-legacy-compat", "Legacy typ agent+jwt under compat",
+             make_jwt(dict(HDR, typ="agent+jwt"), PAY, K2), JKEY),
+            ("jwt-eddsa-compat", "alg EdDSA token, alg-less issuer JWKS key, compat",
+             make_jwt(dict(HDR, alg="EdDSA"), PAY, K2), dict(JKEY, jwks=legacy_jwks))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        info = dict(tinfo, typ=json.loads(_b64u_dec(t.split(".")[0]))["typ"])
+        good(name, desc, own, SP + "; PROTOCOL.md §7.4", r2, rq2, c2, p2, key=key,
+             policy=COMPAT, info=info)
+
+    # V5 (INTEROP): aauth-signing 0.1.2, EdDSA
+    v5_v, v5_rq = sk_item("sig", "jwt", [("jwt", V5_JWT)])
+    r = request("POST", SCA, "/", None, "http", [["Signature-Key", v5_v]])
+    base, sig = sign(r, K1, AAUTH, P0, enc="url")
+    check_documented("V5", base, K1, enc_sig(sig, "url"))
+    vh, vp, vs = V5_JWT.split(".")
+    check(ed_verify(K2.pub, _b64u_dec(vs), vh + "." + vp), "V5 token signature")
+    v5p = json.loads(_b64u_dec(vp))
+    v5key = {"type": "jwt_issuer",
+             "metadata": {"issuer": "https://agent-server.example",
+                          "jwks_uri": "https://agent-server.example/.well-known/jwks.json"},
+             "jwks": {"keys": [K2.jwk(alg=False, kid="as-key-1")]}}
+    good("jwt-v5-eddsa-compat", "INTEROP V5: aauth-signing 0.1.2 agent token (EdDSA), compat",
+         "INTEROP V5", SP, r, v5_rq, AAUTH, P0, key=v5key, policy=COMPAT, kid="as-key-1",
+         info={"typ": "aa-agent+jwt", "iss": v5p["iss"], "sub": v5p["sub"]})
+    bad("jwt-v5-eddsa-strict", "INTEROP V5 under strict: EdDSA forbidden", "INTEROP V5", SP, r,
+        v5_rq, AAUTH, P0, "invalid_jwt", key=v5key)
+
+    # Fresh aauth-signing 0.2.0 agent tokens and signatures
+    outs = run_worker(py020, [
+        {"op": "agent_token", "now": CREATED - 60, "iss": ISS, "sub": "aauth:fresh@agent.example",
+         "cnf_jwk": K1.jwk(), "issuer_secret_hex": K2_SECRET, "kid": "ap-key-1",
+         "exp": CREATED + 3540, "jti": "00000000-0000-4000-8000-000000000001"}])
+    ftok = outs[0]["token"]
+    fh = json.loads(_b64u_dec(ftok.split(".")[0]))
+    check(fh["alg"] == "Ed25519" and fh["typ"] == "aa-agent+jwt", "0.2.0 token header")
+    check(ed_verify(K2.pub, _b64u_dec(ftok.split(".")[2]), ftok.rsplit(".", 1)[0]),
+          "0.2.0 token signature")
+    specs = [("jwt-aauth-signing-020-get", "GET", "https://resource.example/api/data", {}, None,
+              None),
+             ("jwt-aauth-signing-020-post-digest", "POST", "https://resource.example/api/items?x=1",
+              {"Content-Type": "application/json"}, '{"item": 1}', ["content-type", "content-digest"])]
+    souts = run_worker(py020, [{"op": "sign", "now": CREATED, "d": K1.d, "method": m, "uri": u,
+                                "headers": h, "body": b, "scheme": "jwt",
+                                "kwargs": {"jwt": ftok}, "additional": add}
+                               for (_, m, u, h, b, add) in specs])
+    vtasks = []
+    for (name, m, u, h, b, add), o in zip(specs, souts):
+        res = o["result"]
+        r = lib_request(m, u, res, o["headers"], b)
+        label, comps, params = parse_own_si(res["Signature-Input"])
+        base = build_base(r, comps, params)
+        check(base == o["base"], name + ": our base differs from aauth-signing's")
+        rq = {"scheme": "jwt", "jwt": ftok}
+        check(res["Signature-Key"] == 'sig=jwt;jwt="%s"' % ftok, name + ": Signature-Key form")
+        good(name, "aauth-signing %s agent token and request signature (%s)" % (o["version"], m),
+             "generated by aauth-signing %s" % o["version"], SP, r, rq, comps, params,
+             info={"typ": "aa-agent+jwt", "iss": ISS, "sub": "aauth:fresh@agent.example"})
+        vtasks.append({"op": "verify", "now": CREATED, "method": m, "uri": u,
+                       "headers": {k: v for k, v in r["headers"]}, "body": b, "jwks": JWKS,
+                       "name": name})
+    for t, o in zip(vtasks, run_worker(py020, vtasks)):
+        check(o["ok"], "aauth-signing does not verify %s: %s" % (t["name"], o["error"]))
+
+    # jkt-jwt (SK-09 §3.5): self-issued delegation from the header jwk to cnf.jwk
+    def jkt(name, desc, token, header=None, payload=None, key=K2, h=hashlib.sha256,
+            res="ok", extra=(), req_key=K1):
+        hd = {"alg": "Ed25519", "typ": "jkt-s256+jwt", "jwk": K2.jwk()}
+        hd.update(header or {})
+        pl = {"iss": "urn:jkt:%s:%s" % ("sha-256" if h is hashlib.sha256 else "sha-512",
+                                         K2.thumbprint(h)),
+              "iat": CREATED - 60, "exp": CREATED + 3600, "cnf": {"jwk": K1.jwk()}}
+        pl.update(payload or {})
+        for d in (hd, pl):
+            for k in [k for k, v in d.items() if v is None]:
+                del d[k]
+        t = token or make_jwt(hd, pl, key)
+        r, rq, comps, params, _, _ = jwt_request(t, scheme="jkt-jwt", post=False, key=req_key,
+                                                 extra_params=extra)
+        spec = "SK-09 §3.5; PROTOCOL.md §7.5"
+        if res == "ok":
+            good(name, desc, own, spec, r, rq, comps, params, key={"type": "inline"}, kid=None,
+                 scheme="jkt-jwt", info={"typ": hd["typ"], "iss": pl["iss"], "sub": None})
+        else:
+            bad(name, desc, own, spec, r, rq, comps, params, res, key={"type": "inline"},
+                scheme="jkt-jwt")
+
+    jkt("jkt-jwt-s256", "jkt-jwt delegation (jkt-s256+jwt) from an enclave key to the request key",
+        None)
+    jkt("jkt-jwt-s512", "jkt-jwt with typ jkt-s512+jwt and a SHA-512 thumbprint iss", None,
+        header={"typ": "jkt-s512+jwt"}, h=hashlib.sha512)
+    jkt("jkt-jwt-s512-with-sha256-iss", "typ jkt-s512+jwt but iss uses the SHA-256 thumbprint",
+        None, header={"typ": "jkt-s512+jwt"}, res="invalid_jwt")
+    jkt("jkt-jwt-iss-mismatch", "iss names the thumbprint of another key", None,
+        payload={"iss": "urn:jkt:sha-256:" + T1}, res="invalid_jwt")
+    jkt("jkt-jwt-typ-wrong", "jkt-jwt carrying typ aa-agent+jwt", None,
+        header={"typ": "aa-agent+jwt"}, res="invalid_jwt")
+    jkt("jkt-jwt-sub-present", "jkt-jwt with a sub claim", None,
+        payload={"sub": "aauth:x@agent.example"}, res="invalid_jwt")
+    jkt("jkt-jwt-jti-without-cache", "jti present without ;cache", None, payload={"jti": "j-1"},
+        res="invalid_jwt")
+    jkt("jkt-jwt-iat-missing", "iat missing", None, payload={"iat": None}, res="invalid_jwt")
+    jkt("jkt-jwt-exp-missing", "exp missing", None, payload={"exp": None}, res="invalid_jwt")
+    jkt("jkt-jwt-expired", "exp = now", None, payload={"exp": CREATED}, res="expired_jwt")
+    jkt("jkt-jwt-signed-by-other-key", "Token signed by a key other than the header jwk", None,
+        key=K1, res="invalid_jwt")
+    jkt("jkt-jwt-cnf-missing", "No cnf claim", None, payload={"cnf": None}, res="invalid_jwt")
+    jkt("jkt-jwt-request-not-signed-by-cnf", "Request signed by the header jwk, not cnf.jwk",
+        None, req_key=K2, res="invalid_signature")
+    jkt("jkt-jwt-header-jwk-missing", "No jwk header", None, header={"jwk": None},
+        res="invalid_jwt")
+    jkt("jkt-jwt-alg-eddsa-strict", "jkt-jwt with alg EdDSA, strict", None,
+        header={"alg": "EdDSA"}, res="invalid_jwt")
+    return C
 
 
 if __name__ == "__main__":
