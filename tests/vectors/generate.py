@@ -265,7 +265,8 @@ def form_decode(s):
     out = bytearray()
     i = 0
     while i < len(s):
-        if s[i] == "%" and i + 2 < len(s) + 0 and all(c in "0123456789abcdefABCDEF" for c in s[i + 1:i + 3]) and len(s[i + 1:i + 3]) == 2:
+        hx = s[i + 1:i + 3]
+        if s[i] == "%" and len(hx) == 2 and all(c in "0123456789abcdefABCDEF" for c in hx):
             out.append(int(s[i + 1:i + 3], 16))
             i += 3
         else:
