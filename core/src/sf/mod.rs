@@ -454,6 +454,9 @@ impl<'a> InnerList<'a> {
     /// `Some(raw)` exactly when the received text is already the canonical serialization
     /// ([`serialize_inner_list`] would write the same bytes), so it can be used uncopied.
     ///
+    /// Cost: one serialization pass, linear unless the parameters may contain duplicate keys
+    /// (see [`serialize_params`] for that O(m·n) worst case; bound untrusted input first).
+    ///
     /// Spec: RFC 8941 §4.1.1.1.
     pub fn canonical_raw(&self) -> Option<&'a [u8]> {
         let mut cmp = ser::CompareSink::new(self.raw);
