@@ -27,6 +27,7 @@ mod ser;
 mod tests;
 
 use parse::Cursor;
+/// Serializers (RFC 8941 §4.1; RFC 9651 §4.1).
 pub use ser::{
     serialize_bare_item, serialize_boolean, serialize_byte_seq, serialize_date, serialize_decimal,
     serialize_dictionary, serialize_display_string, serialize_inner_list, serialize_integer,
@@ -51,8 +52,12 @@ pub const INTEGER_MIN: i64 = -INTEGER_MAX;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Error {
     /// Byte offset where the problem was found.
+    ///
+    /// Spec: RFC 8941 §4.2.
     pub pos: usize,
     /// What was wrong.
+    ///
+    /// Spec: RFC 8941 §4.2.
     pub what: &'static str,
 }
 
@@ -73,6 +78,8 @@ pub struct Options {
     /// `Signature` values. A Byte Sequence must then follow the rules of
     /// [`decode_signature`](crate::b64::decode_signature) with base64url allowed: standard
     /// base64 (padding optional) or unpadded base64url, never the two alphabets mixed.
+    ///
+    /// Spec: RFC 8941 §4.2.7 (relaxed); RFC 4648 §5.
     pub byteseq_base64url: bool,
 }
 
@@ -85,6 +92,8 @@ pub struct Options {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Decimal {
     /// The value times 1000.
+    ///
+    /// Spec: RFC 8941 §3.3.2.
     pub thousandths: i64,
 }
 
@@ -381,8 +390,12 @@ impl<'a> Iterator for ParamIter<'a> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Item<'a> {
     /// The value.
+    ///
+    /// Spec: RFC 8941 §3.3.
     pub value: BareItem<'a>,
     /// Its parameters.
+    ///
+    /// Spec: RFC 8941 §3.1.2.
     pub params: Params<'a>,
 }
 
@@ -440,6 +453,9 @@ impl<'a> InnerList<'a> {
 
     /// `Some(raw)` exactly when the received text is already the canonical serialization
     /// ([`serialize_inner_list`] would write the same bytes), so it can be used uncopied.
+    ///
+    /// Cost: one serialization pass, linear unless the parameters may contain duplicate keys
+    /// (see [`serialize_params`] for that O(m·n) worst case; bound untrusted input first).
     ///
     /// Spec: RFC 8941 §4.1.1.1.
     pub fn canonical_raw(&self) -> Option<&'a [u8]> {

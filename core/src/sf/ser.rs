@@ -298,7 +298,10 @@ fn write_param(key: &[u8], value: &BareItem<'_>, out: &mut impl Sink) {
 /// Duplicate keys are collapsed as the parser's map semantics require: each key appears once,
 /// at its first position, with its last value. When no duplicates are possible (checked with a
 /// fixed 256-bit hash set) this is a single pass; otherwise each parameter is compared with the
-/// others, which costs O(m·n) for m parameters in n bytes.
+/// others, which costs O(m·n) for m parameters in n bytes. An attacker can force that path
+/// (keys chosen to collide, plus one duplicate): about 50 ms for 1500 parameters in 8 KiB
+/// (release build). Callers serializing untrusted input should bound the field length, or
+/// reject duplicate keys, first.
 ///
 /// Spec: RFC 8941 §4.1.1.2, §4.2.3.2 step 2.6.
 pub fn serialize_params(p: &Params<'_>, out: &mut impl Sink) {
@@ -367,7 +370,10 @@ fn write_dict_member(key: &[u8], m: &Member<'_>, out: &mut impl Sink) {
 ///
 /// Duplicate keys are collapsed as RFC 8941 §4.2.2 requires (first position, last value). When
 /// no duplicates are possible (checked with a fixed 256-bit hash set) this is a single pass;
-/// otherwise each member is compared with the others, costing O(m·n) for m members in n bytes.
+/// otherwise each member is compared with the others, costing O(m·n) for m members in n bytes
+/// (an attacker can force this: about 130 ms for 1500 members in 8 KiB, release build; bound
+/// untrusted input first). Exact first-position/last-value collapsing in linear time would need
+/// memory proportional to the member count, which this allocation-free crate does not have.
 /// An empty dictionary writes nothing (the field should then be omitted).
 ///
 /// Spec: RFC 8941 §4.1.2, §4.2.2.
