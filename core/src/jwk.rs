@@ -323,7 +323,6 @@ pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey
         Some(b"EdDSA") if !rules.allow_eddsa => {
             return Err(invalid("JWK alg EdDSA is not allowed (use Ed25519)"))
         }
-        None if rules.require_alg => return Err(invalid("JWK alg missing")),
         _ => {}
     }
     match kty {
@@ -332,6 +331,9 @@ pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey
             match crv {
                 b"Ed25519" => {
                     let alg = match m.alg {
+                        // Checked here, not up front: an unsupported key type without `alg`
+                        // is reported as unsupported, which tells the signer more.
+                        None if rules.require_alg => return Err(invalid("JWK alg missing")),
                         None => KeyAlg::None,
                         Some(b"Ed25519") => KeyAlg::Ed25519,
                         Some(b"EdDSA") => KeyAlg::EdDsa,

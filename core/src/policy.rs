@@ -160,6 +160,10 @@ pub struct Limits {
     pub max_header_bytes: usize,
     /// Maximum number of covered components (default 32).
     pub max_components: usize,
+    /// Maximum number of `Signature-Input` parameters (default 16). This also bounds the
+    /// canonical re-serialization of `@signature-params`, whose duplicate-key handling is
+    /// quadratic in the parameter count.
+    pub max_params: usize,
 }
 
 impl Limits {
@@ -167,6 +171,7 @@ impl Limits {
     pub const DEFAULT: Limits = Limits {
         max_header_bytes: 16 * 1024,
         max_components: 32,
+        max_params: 16,
     };
 }
 

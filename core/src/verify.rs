@@ -59,7 +59,7 @@ pub struct Parsed<'a> {
     requirement: KeyRequirement<'a>,
     params: SignatureParams<'a>,
     covered: InnerList<'a>,
-    signature: [u8; 64],
+    signature: Result<[u8; 64], Error>,
 }
 
 /// The outcome of a successful verification: who signed and what was covered.
@@ -138,6 +138,7 @@ fn dict_member<'a>(
     opts: sf::Options,
     policy: &Policy<'_>,
     missing: &'static str,
+    malformed: Error,
 ) -> Result<Option<sf::Member<'a>>, Error> {
     let mut found = None;
     let mut any = false;
@@ -151,8 +152,7 @@ fn dict_member<'a>(
                 "signature header exceeds the size limit",
             ));
         }
-        let dict = sf::parse_dictionary(line, opts)
-            .map_err(|_| err(InvalidRequest, "signature header is not a valid dictionary"))?;
+        let dict = sf::parse_dictionary(line, opts).map_err(|_| malformed)?;
         if let Some(m) = dict.get(label) {
             found = Some(m);
         }
@@ -162,6 +162,8 @@ fn dict_member<'a>(
     }
     Ok(found)
 }
+
+const BAD_INPUT: Error = err(InvalidRequest, "Signature-Input is not a valid dictionary");
 
 /// Chooses the label: the caller's, else the only one, else the only one bound to a
 /// `Signature-Key` member.
@@ -263,6 +265,7 @@ pub fn parse<'a>(
                         sf::Options::default(),
                         policy,
                         "",
+                        BAD_INPUT,
                     )?;
                     return Err(err(
                         InvalidRequest,
@@ -281,6 +284,7 @@ pub fn parse<'a>(
         sf::Options::default(),
         policy,
         "Signature-Input header is missing",
+        BAD_INPUT,
     )?
     .ok_or(err(
         InvalidRequest,
@@ -292,8 +296,10 @@ pub fn parse<'a>(
             "Signature-Input member is not an inner list",
         ));
     };
+    // The Signature value is checked against the policy later (a malformed value is an
+    // invalid signature); the field itself may carry the Python signer's base64url.
     let sig_opts = sf::Options {
-        byteseq_base64url: policy.base64url_signatures,
+        byteseq_base64url: true,
     };
     let sig_member = dict_member(
         req,
@@ -302,11 +308,19 @@ pub fn parse<'a>(
         sig_opts,
         policy,
         "Signature header is missing",
+        err(InvalidSignature, "Signature is not a valid dictionary"),
     )?
     .ok_or(err(InvalidRequest, "Signature has no member for the label"))?;
-    let signature = decode_signature(sig_member, policy)?;
+    // Decoding errors surface in phase 2, after the key checks (AAuth §Verification step 7).
+    let signature = decode_signature(sig_member, policy);
+    if policy.require_signature_key && !req.has_field(b"signature-key") {
+        return Err(err(InvalidRequest, "Signature-Key header is missing"));
+    }
 
     // Signature parameters (RFC 9421 §2.3).
+    if covered.params().len() > policy.limits.max_params {
+        return Err(err(InvalidRequest, "too many signature parameters"));
+    }
     let mut params = SignatureParams::default();
     for (key, value) in covered.params().iter() {
         match key {
@@ -490,9 +504,9 @@ impl<'a> Parsed<'a> {
         self.covered
     }
 
-    /// The 64 signature bytes.
-    pub fn signature(&self) -> &[u8; 64] {
-        &self.signature
+    /// The 64 signature bytes, or why the `Signature` value is unusable.
+    pub fn signature(&self) -> Result<&[u8; 64], Error> {
+        self.signature.as_ref().map_err(|e| *e)
     }
 
     /// The inline (`hwk`) key, if the request carries one.
@@ -595,7 +609,7 @@ impl<'a> Parsed<'a> {
                 digest::check(req, body)?;
             }
         }
-        let sig = ed25519_compact::Signature::new(self.signature);
+        let sig = ed25519_compact::Signature::new(self.signature?);
         let mut state = key.ed25519().verify_incremental(&sig).map_err(map_crypto)?;
         self.write_base(req, &mut Absorb(&mut state))?;
         state.verify().map_err(map_crypto)?;

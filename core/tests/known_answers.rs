@@ -66,8 +66,15 @@ fn rfc9421_b26() {
     let e =
         verify_request(&req2, &policy, None, 1618884473, KeySource::Key(b14_key())).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidSignature);
-    // The AAuth default policy refuses it: signature-key not covered.
+    // The AAuth default policy refuses it: no Signature-Key header (step 1)...
     let e = parse(&req, &Policy::STRICT, None, 1618884473).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    // ...and, with a caller key allowed, because the AAuth components are not covered.
+    let aauth_external = Policy {
+        require_signature_key: false,
+        ..Policy::STRICT
+    };
+    let e = parse(&req, &aauth_external, None, 1618884473).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
 }
 
@@ -175,7 +182,11 @@ fn empty_covered_list() {
         ..Policy::STRICT
     };
     assert!(verify_request(&req, &rfc, None, 1767021027, KeySource::Key(key)).is_ok());
+    let aauth_external = Policy {
+        require_signature_key: false,
+        ..Policy::STRICT
+    };
     let e =
-        verify_request(&req, &Policy::STRICT, None, 1767021027, KeySource::Key(key)).unwrap_err();
+        verify_request(&req, &aauth_external, None, 1767021027, KeySource::Key(key)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
 }

@@ -730,10 +730,11 @@ def signatures(K1, K2, py020, py012):
     check(b64std(b25sig) == "pxcQw6G3AjtMBQjwo8XzkZf/bws5LelbaMk5rGIGtE8=", "RFC 9421 B.2.5 HMAC")
     set_header(r25, "Signature-Input", "sig-b25=" + sig_params_line(b25c, b25p))
     set_header(r25, "Signature", "sig-b25=:" + b64std(b25sig) + ":")
-    C.add("rfc9421-b25-hmac-unsupported",
-          "RFC 9421 B.2.5 hmac-sha256 signature with the RFC's shared secret as an oct JWK",
+    C.add("rfc9421-b25-hmac-forbidden-key",
+          "RFC 9421 B.2.5 hmac-sha256 signature with the RFC's shared secret as an oct JWK: "
+          "symmetric keys are forbidden key material (invalid_key)",
           "RFC 9421 B.2.5 (HMAC recomputed here)", "RFC 9421 §3.3.3, B.2.5; SK-09 §7.5", r25,
-          err("unsupported_algorithm", label="sig-b25"),
+          err("invalid_key", label="sig-b25"),
           policy={"required_components": [], "require_signature_key": False,
                   "label": "sig-b25"},
           now=1618884473, key={"type": "jwk", "jwk": {"kty": "oct", "kid": "test-shared-secret",
@@ -1504,7 +1505,6 @@ def signatures_syntax(C, K1, K2, ctx):
     for nm, hdr, val, desc in (
             ("si-not-sf", "signature-input", si0[:-20], "Signature-Input inner list unterminated"),
             ("si-uppercase-label", "signature-input", "Sig" + si0[3:], "Signature-Input label `Sig`"),
-            ("signature-trailing-comma", "signature", sg0 + ",", "Signature with a trailing comma"),
             ("signature-key-not-sf", "signature-key", SK[:-5], "Signature-Key string unterminated"),
             ("si-member-not-inner-list", "signature-input", 'sig="@method"',
              "Signature-Input member is a String"),
@@ -1519,6 +1519,8 @@ def signatures_syntax(C, K1, K2, ctx):
     for nm, val, desc in (
             ("signature-string", 'sig="%s"' % b64std(sig), "Signature member is a String"),
             ("signature-token", "sig=abc", "Signature member is a Token"),
+            ("signature-trailing-comma", sg0 + ",",
+             "Signature field with a trailing comma (a malformed Signature field is an invalid signature)"),
             ("signature-bad-base64", "sig=:%s$%s:" % (b64std(sig)[:40], b64std(sig)[41:]),
              "Signature byte sequence with a non-base64 character"),
             ("signature-63-bytes", "sig=:%s:" % b64std(sig[:63]), "63-byte signature"),

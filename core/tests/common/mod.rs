@@ -1,0 +1,128 @@
+// Shared by the vector-driven tests: turning a JSON case into owned request data and a policy.
+// (Included with `include!` so that each test binary compiles its own copy.)
+
+#[allow(unused_imports)]
+use aauth_verify::{policy::AAUTH_REQUIRED, Header, Policy, Scheme, Schemes};
+use serde_json::Value;
+
+/// The policy a case asks for.
+#[allow(dead_code)]
+pub fn policy_of(p: &Value) -> Policy<'static> {
+    let mut policy = match p.get("profile").and_then(Value::as_str) {
+        Some("compat") => Policy::COMPAT,
+        Some("strict") | None => Policy::STRICT,
+        Some(other) => panic!("unknown profile {other}"),
+    };
+    if let Some(w) = p.get("window").and_then(Value::as_u64) {
+        policy.window = w;
+    }
+    match p.get("required_components") {
+        None | Some(Value::Null) => policy.required = AAUTH_REQUIRED,
+        Some(v) => {
+            let list: Vec<&'static str> = v
+                .as_array()
+                .expect("required_components is a list")
+                .iter()
+                .map(|x| &*Box::leak(x.as_str().unwrap().to_owned().into_boxed_str()))
+                .collect();
+            policy.required = Box::leak(list.into_boxed_slice());
+        }
+    }
+    if let Some(b) = p.get("require_signature_key").and_then(Value::as_bool) {
+        policy.require_signature_key = b;
+    }
+    if let Some(list) = p.get("schemes").and_then(Value::as_array) {
+        let mut set = Schemes::NONE;
+        for n in list {
+            let n = n.as_str().unwrap();
+            let sch = Scheme::ALL
+                .into_iter()
+                .find(|s| s.name() == n || s.token() == n)
+                .unwrap_or_else(|| panic!("unknown scheme {n}"));
+            set = set.with(sch);
+            if sch == Scheme::Jwks {
+                set = set.with(Scheme::LegacyJwks);
+            }
+        }
+        policy.schemes = set;
+    }
+    if let Some(b) = p.get("base64url_signatures").and_then(Value::as_bool) {
+        policy.base64url_signatures = b;
+    }
+    policy
+}
+
+/// A case's request and key material as owned bytes.
+#[allow(dead_code)]
+pub struct Prepared {
+    pub method: Vec<u8>,
+    pub scheme: Vec<u8>,
+    pub authority: Vec<u8>,
+    pub path: Vec<u8>,
+    pub query: Option<Vec<u8>>,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Option<Vec<u8>>,
+    pub label: Option<Vec<u8>>,
+    pub now: i64,
+    pub key_type: String,
+    pub raw_x: Vec<u8>,
+    pub jwk: Vec<u8>,
+    pub jwks: Vec<u8>,
+    pub metadata: Option<Vec<u8>>,
+}
+
+#[allow(dead_code)]
+impl Prepared {
+    pub fn new(case: &Value) -> Prepared {
+        let r = &case["request"];
+        let b = |v: &Value| v.as_str().unwrap().as_bytes().to_vec();
+        let body = match &r["body"] {
+            Value::Null => None,
+            Value::String(t) => Some(t.as_bytes().to_vec()),
+            Value::Object(o) => {
+                let raw = o["base64"].as_str().unwrap().as_bytes();
+                let mut buf = vec![0u8; raw.len()];
+                let n = aauth_verify::b64::decode_sf_binary(raw, &mut buf).unwrap().len();
+                buf.truncate(n);
+                Some(buf)
+            }
+            other => panic!("bad body {other}"),
+        };
+        let key = &case["key"];
+        let json = |v: &Value| serde_json::to_vec(v).unwrap();
+        Prepared {
+            method: b(&r["method"]),
+            scheme: b(&r["scheme"]),
+            authority: b(&r["authority"]),
+            path: b(&r["path"]),
+            query: r["query"].as_str().map(|q| q.as_bytes().to_vec()),
+            headers: r["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| (b(&h[0]), b(&h[1])))
+                .collect(),
+            body,
+            label: case
+                .get("policy")
+                .and_then(|p| p.get("label"))
+                .and_then(Value::as_str)
+                .map(|l| l.as_bytes().to_vec()),
+            now: case["now"].as_i64().unwrap(),
+            key_type: key["type"].as_str().unwrap().to_owned(),
+            raw_x: key.get("x").and_then(Value::as_str).unwrap_or("").as_bytes().to_vec(),
+            jwk: key.get("jwk").map(json).unwrap_or_default(),
+            jwks: key.get("jwks").map(json).unwrap_or_default(),
+            metadata: key.get("metadata").filter(|m| !m.is_null()).map(json),
+        }
+    }
+
+    /// The headers as a fixed array of views (no allocation).
+    pub fn headers_array(&self) -> [Header<'_>; 16] {
+        let mut out = [Header::new(b"", b""); 16];
+        for (slot, (n, v)) in out.iter_mut().zip(&self.headers) {
+            *slot = Header::new(n, v);
+        }
+        out
+    }
+}

@@ -1,0 +1,130 @@
+//! Proves that verification performs zero heap allocations: a counting global allocator
+//! wraps the system allocator, every vector is prepared up front (that part allocates), and
+//! then every case — successes and every error path — runs parse, key resolution and verify
+//! while the counter must stay at zero.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use aauth_verify::{b64, jwk, parse, Header, Policy, PublicKey, Request};
+use serde_json::Value;
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: delegates to the system allocator unchanged; only counts calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::SeqCst) {
+            ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+mod vectors_common {
+    include!("common/mod.rs");
+}
+use vectors_common::{policy_of, Prepared};
+
+#[test]
+fn verification_never_allocates() {
+    let doc: Value =
+        serde_json::from_str(include_str!("../../tests/vectors/signatures.json")).unwrap();
+    let prepared: Vec<Prepared> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(Prepared::new)
+        .collect();
+    let policies: Vec<Policy<'static>> = doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| policy_of(c.get("policy").unwrap_or(&Value::Null)))
+        .collect();
+    assert!(
+        prepared.iter().all(|p| p.headers.len() <= 16),
+        "a case has more than 16 headers"
+    );
+    let mut outcomes = Vec::with_capacity(prepared.len());
+    let mut base_buf = vec![0u8; 64 * 1024];
+
+    // The counter itself works: one Vec is one allocation.
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    drop(std::hint::black_box(vec![1u8; 8]));
+    COUNTING.store(false, Ordering::SeqCst);
+    assert_eq!(
+        ALLOCATIONS.load(Ordering::SeqCst),
+        1,
+        "the counting allocator is not in use"
+    );
+
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    for (p, policy) in prepared.iter().zip(&policies) {
+        let headers_storage: [Header<'_>; 16] = p.headers_array();
+        let req = Request {
+            method: &p.method,
+            scheme: &p.scheme,
+            authority: &p.authority,
+            path: &p.path,
+            query: p.query.as_deref(),
+            headers: &headers_storage[..p.headers.len().min(16)],
+            body: p.body.as_deref(),
+        };
+        let label = p.label.as_deref();
+        let result = (|| {
+            let parsed = parse(&req, policy, label, p.now)?;
+            let _ = parsed.base_into(&req, &mut base_buf);
+            let key: PublicKey = match p.key_type.as_str() {
+                "inline" => parsed.inline_key().ok_or(aauth_verify::Error::new(
+                    aauth_verify::ErrorCode::UnknownKey,
+                    "no inline key",
+                ))?,
+                "raw_ed25519" => {
+                    let mut x = [0u8; 32];
+                    let _ = b64::decode_base64url(&p.raw_x, &mut x);
+                    PublicKey::from_raw(x)?
+                }
+                "jwk" => jwk::parse_jwk(&p.jwk, policy.key_rules())?,
+                _ => {
+                    if let Some(m) = &p.metadata {
+                        parsed.check_metadata(m, policy)?;
+                    }
+                    parsed.select_key(&p.jwks, policy)?
+                }
+            };
+            parsed.verify(&req, &key).map(|v| v.key.thumbprint_b64())
+        })();
+        outcomes.push(result.is_ok());
+    }
+    COUNTING.store(false, Ordering::SeqCst);
+    let n = ALLOCATIONS.load(Ordering::SeqCst);
+    assert!(outcomes.iter().any(|ok| *ok), "some cases must verify");
+    assert!(outcomes.iter().any(|ok| !*ok), "some cases must fail");
+    assert_eq!(
+        n,
+        0,
+        "verification allocated {n} times over {} cases",
+        prepared.len()
+    );
+}
