@@ -21,7 +21,11 @@ pub struct SliceSink<'b> {
 impl<'b> SliceSink<'b> {
     /// A sink over `buf`, initially empty.
     pub fn new(buf: &'b mut [u8]) -> Self {
-        SliceSink { buf, len: 0, overflow: false }
+        SliceSink {
+            buf,
+            len: 0,
+            overflow: false,
+        }
     }
 
     /// Bytes written so far (excluding anything that did not fit).
