@@ -89,7 +89,7 @@ fuzz:
 	$(call step,cargo-fuzz)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
 	$(CARGO) fuzz --version
-	for t in $(FUZZ_TARGETS); do \
+	@for t in $(FUZZ_TARGETS); do \
 	  printf '\n==> fuzz %s for %ss\n' "$$t" '$(FUZZ_SECONDS)'; \
 	  mkdir -p fuzz/corpus/$$t; \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t '$(ROOT)'/fuzz/corpus/$$t '$(ROOT)'/fuzz/seeds/$$t \
@@ -102,7 +102,7 @@ venv: $(VENV_STAMP)
 
 $(VENV_STAMP): $(PY_REQUIREMENTS)
 	$(call step,virtualenv $(VENV))
-	if command -v uv >/dev/null; then \
+	@if command -v uv >/dev/null; then \
 	  uv venv --allow-existing --python $(PYTHON) $(VENV); \
 	  $(if $(PY_REQUIREMENTS),uv pip install --python $(VENV)/bin/python -r $(PY_REQUIREMENTS);) \
 	else \
@@ -110,13 +110,13 @@ $(VENV_STAMP): $(PY_REQUIREMENTS)
 	  $(VENV)/bin/python -m pip install --quiet --upgrade pip; \
 	  $(if $(PY_REQUIREMENTS),$(VENV)/bin/python -m pip install --quiet -r $(PY_REQUIREMENTS);) \
 	fi
-	touch $@
+	@touch $@
 
 ## Test vectors ################################################################
 
 vectors:
 	$(call step,test vectors)
-	if [ -f tests/vectors/regen.sh ]; then \
+	@if [ -f tests/vectors/regen.sh ]; then \
 	  bash tests/vectors/regen.sh; \
 	else \
 	  echo "vectors: tests/vectors/regen.sh does not exist yet; nothing to do"; \
