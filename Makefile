@@ -15,7 +15,6 @@ export UV_PYTHON_DOWNLOADS := never
 
 ROOT := $(CURDIR)
 CANARY_DIR := ci/nostd-canary
-CANARY_TARGET_DIR := $(ROOT)/target/nostd-canary
 FUZZ_MANIFEST := fuzz/Cargo.toml
 FUZZ_TARGETS := $(basename $(notdir $(wildcard fuzz/fuzz_targets/*.rs)))
 VENV := .venv
@@ -67,9 +66,8 @@ nostd:
 	  echo "make its version requirements match core/Cargo.toml:"; echo "$$dups"; exit 1; \
 	fi
 	$(call step,no_std canary: link)
-	cd $(CANARY_DIR) && $(CARGO) rustc --release --target-dir '$(CANARY_TARGET_DIR)' \
-	  -- -D warnings -C link-arg=-nostartfiles
-	@echo "nostd: linked $(CANARY_TARGET_DIR)/release/aauth-verify-nostd-canary without std"
+	cd $(CANARY_DIR) && $(CARGO) rustc --release -- -D warnings -C link-arg=-nostartfiles
+	@echo "nostd: linked target/nostd-canary/release/aauth-verify-nostd-canary without std"
 
 ## Fuzzing #####################################################################
 
@@ -127,4 +125,4 @@ vectors:
 # Removes build outputs and the virtualenv; keeps fuzz/corpus and fuzz/artifacts (findings).
 clean:
 	$(CARGO) clean
-	rm -rf fuzz/target $(CANARY_DIR)/target build $(VENV)
+	rm -rf fuzz/target build $(VENV)
