@@ -391,7 +391,7 @@ pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey
 }
 
 /// JWK member names we read, in [`Members`] order.
-const NAMES: [&str; 9] = ["kty", "crv", "x", "y", "n", "e", "d", "alg", "kid"];
+pub(crate) const NAMES: [&str; 9] = ["kty", "crv", "x", "y", "n", "e", "d", "alg", "kid"];
 
 /// Buffer for decoding one escaped member; a longer value is passed on raw (escaped), which can
 /// never equal a known `kty`/`crv`/`alg` nor be a 43-character `x`.
@@ -411,7 +411,10 @@ fn member_bytes<'a>(m: Member<'a>, buf: &'a mut [u8; MEMBER_BUF]) -> Option<&'a 
 }
 
 /// Evaluates the members captured from one JSON JWK object.
-fn key_from_json_members(m: &Members<'_, 9>, rules: KeyRules) -> Result<PublicKey, Error> {
+pub(crate) fn key_from_json_members(
+    m: &Members<'_, 9>,
+    rules: KeyRules,
+) -> Result<PublicKey, Error> {
     if m.duplicate {
         return Err(invalid("JWK has a duplicate member"));
     }

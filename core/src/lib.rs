@@ -18,6 +18,7 @@ pub mod digest;
 pub mod error;
 pub mod json;
 pub mod jwk;
+pub mod jwt;
 pub mod metadata;
 pub mod policy;
 pub mod render;
@@ -30,8 +31,16 @@ pub mod verify;
 
 pub use error::{Error, ErrorCode};
 pub use jwk::PublicKey;
+pub use jwt::{JwtScratch, Token, TokenInfo};
 pub use policy::{Compat, Limits, Policy, Scheme, Schemes};
 pub use request::{Header, Request};
 pub use sigkey::KeyRequirement;
 pub use text::Text;
-pub use verify::{parse, verify_request, KeySource, Parsed, SignatureParams, Verified};
+pub use verify::{
+    parse, verify_request, verify_request_with_token, KeySource, Parsed, SignatureParams, Verified,
+};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

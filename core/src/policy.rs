@@ -195,6 +195,8 @@ pub struct Policy<'p> {
     pub require_signature_key: bool,
     /// Accepted `Signature-Key` schemes.
     pub schemes: Schemes,
+    /// Accepted `typ` values of `jwt` tokens (empty means [`crate::jwt::AGENT_TYPES`]).
+    pub jwt_types: &'p [&'p str],
     /// Accept the Python signer's unpadded base64url in `Signature` values.
     pub base64url_signatures: bool,
     /// Compatibility switches.
@@ -213,6 +215,7 @@ impl Policy<'static> {
         require_content_digest_with_body: false,
         require_signature_key: true,
         schemes: Schemes::ALL,
+        jwt_types: crate::jwt::AGENT_TYPES,
         base64url_signatures: true,
         compat: Compat::STRICT,
         limits: Limits::DEFAULT,
@@ -220,6 +223,7 @@ impl Policy<'static> {
     /// [`Policy::STRICT`] plus every compatibility switch.
     pub const COMPAT: Policy<'static> = Policy {
         compat: Compat::ALL,
+        jwt_types: crate::jwt::AGENT_TYPES_COMPAT,
         ..Policy::STRICT
     };
 }

@@ -122,6 +122,17 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The `Signature-Key` member bound to a label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SignatureKey<'a> {
+    /// The scheme.
+    pub scheme: Scheme,
+    /// What the verifier needs.
+    pub requirement: KeyRequirement<'a>,
+    /// The `;cache` flag (draft -08, `jwt` and `jkt-jwt`).
+    pub cache: bool,
+}
+
 /// Finds the `Signature-Key` member for `label` and turns it into a key requirement.
 ///
 /// Returns `Ok(None)` when the request has no `Signature-Key` field at all.
@@ -132,7 +143,7 @@ pub fn parse<'a>(
     req: &Request<'a>,
     label: &[u8],
     policy: &Policy<'_>,
-) -> Result<Option<(Scheme, KeyRequirement<'a>)>, Error> {
+) -> Result<Option<SignatureKey<'a>>, Error> {
     let mut any_line = false;
     let mut found: Option<(Text<'_>, Params<'_>)> = None;
     let mut total = 0usize;
@@ -282,7 +293,15 @@ pub fn parse<'a>(
             jwt: params.required(b"jwt", "self-jwt without jwt")?,
         },
     };
-    Ok(Some((scheme, requirement)))
+    let cache = match params {
+        Params::Sf(p) => matches!(p.get(b"cache"), Some(BareItem::Boolean(true))),
+        Params::Legacy(_) => false,
+    };
+    Ok(Some(SignatureKey {
+        scheme,
+        requirement,
+        cache,
+    }))
 }
 
 /// Whether `Signature-Key` has a member named `label` (used to pick among several signatures).

@@ -18,12 +18,13 @@ use crate::digest;
 use crate::error::{
     err, Error,
     ErrorCode::{
-        ClockSkew, InvalidInput, InvalidKey, InvalidRequest, InvalidSignature, UnknownKey,
-        UnsupportedAlgorithm,
+        ClockSkew, InvalidInput, InvalidJwt, InvalidKey, InvalidRequest, InvalidSignature,
+        UnknownKey, UnsupportedAlgorithm,
     },
 };
 use crate::json::JsonStr;
 use crate::jwk::{self, PublicKey};
+use crate::jwt::{self, JwtScratch, Token, TokenInfo};
 use crate::metadata;
 use crate::policy::{Policy, Scheme};
 use crate::request::Request;
@@ -60,6 +61,7 @@ pub struct Parsed<'a> {
     params: SignatureParams<'a>,
     covered: InnerList<'a>,
     signature: Result<[u8; 64], Error>,
+    cache: bool,
 }
 
 /// The outcome of a successful verification: who signed and what was covered.
@@ -79,6 +81,8 @@ pub struct Verified<'a> {
     pub signer: Option<Text<'a>>,
     /// The covered components, as the received inner list.
     pub covered: InnerList<'a>,
+    /// For the token schemes: the verified token.
+    pub token: Option<TokenInfo<'a>>,
 }
 
 /// A key source for [`verify_request`].
@@ -109,6 +113,16 @@ pub fn verify_request<'a>(
     source: KeySource<'_>,
 ) -> Result<Verified<'a>, Error> {
     let parsed = parse(req, policy, label, now)?;
+    finish(&parsed, req, policy, source)
+}
+
+/// Phase 2 for the non-token schemes with a [`KeySource`].
+fn finish<'a>(
+    parsed: &Parsed<'a>,
+    req: &Request<'a>,
+    policy: &Policy<'_>,
+    source: KeySource<'_>,
+) -> Result<Verified<'a>, Error> {
     let key = match source {
         KeySource::Inline => parsed.inline_key().ok_or(err(
             UnknownKey,
@@ -403,8 +417,8 @@ pub fn parse<'a>(
     }
 
     // Steps 4–6: the key (SK §3.1, §7.4).
-    let (scheme, requirement) = match sigkey::parse(req, label, policy)? {
-        Some((s, r)) => (Some(s), r),
+    let (scheme, requirement, cache) = match sigkey::parse(req, label, policy)? {
+        Some(k) => (Some(k.scheme), k.requirement, k.cache),
         None if policy.require_signature_key => {
             return Err(err(InvalidRequest, "Signature-Key header is missing"))
         }
@@ -417,7 +431,7 @@ pub fn parse<'a>(
                     ));
                 }
             }
-            (None, KeyRequirement::External)
+            (None, KeyRequirement::External, false)
         }
     };
     if let Some(keyid) = params.keyid {
@@ -439,6 +453,7 @@ pub fn parse<'a>(
         params,
         covered,
         signature,
+        cache,
     })
 }
 
@@ -627,8 +642,103 @@ impl<'a> Parsed<'a> {
             kid,
             signer,
             covered: self.covered,
+            token: None,
         })
     }
+
+    /// For the token schemes (`jwt`, `jkt-jwt`, `self-jwt`): decodes the token into `scratch`
+    /// and runs its offline checks (`alg`, `typ`, `exp`, `iat`, `nbf`, `cnf.jwk`, the `jkt-jwt`
+    /// thumbprint). The token is **not verified yet**: use its `iss`, `dwk` and `kid` only to
+    /// fetch the issuer's keys, then call [`Parsed::verify_token`].
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.5, §3.7, §3.8; RFC 7519 §4.1.
+    pub fn token<'s>(
+        &self,
+        scratch: &'s mut JwtScratch,
+        policy: &Policy<'_>,
+        now: i64,
+    ) -> Result<Token<'s>, Error>
+    where
+        'a: 's,
+    {
+        let (scheme, text) = match self.requirement {
+            KeyRequirement::Jwt { jwt } => (Scheme::Jwt, jwt),
+            KeyRequirement::JktJwt { jwt } => (Scheme::JktJwt, jwt),
+            KeyRequirement::SelfJwt { jwt } => (Scheme::SelfJwt, jwt),
+            _ => {
+                return Err(err(
+                    InvalidRequest,
+                    "this signature's scheme carries no token",
+                ))
+            }
+        };
+        let compact = text
+            .as_plain()
+            .ok_or(err(InvalidJwt, "the JWT contains an escape"))?;
+        jwt::decode(scheme, compact, self.cache, scratch, policy, now)
+    }
+
+    /// Phase 2 for the token schemes: verifies the token's JWS (with `issuer_key` for `jwt` and
+    /// `self-jwt`; `jkt-jwt` carries its own key, pass `None`), then the request signature with
+    /// the token's `cnf.jwk` (or the issuer key for `self-jwt`).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.5, §3.7, §3.8; RFC 9421 §3.2.
+    pub fn verify_token<'s>(
+        &self,
+        req: &Request<'a>,
+        token: &Token<'s>,
+        issuer_key: Option<&PublicKey>,
+    ) -> Result<Verified<'s>, Error>
+    where
+        'a: 's,
+    {
+        let (request_key, signer) = token.verify_jws(issuer_key)?;
+        let mut v = self.verify(req, &request_key)?;
+        v.token = Some(token.info(signer));
+        Ok(v)
+    }
+}
+
+/// Verifies a request in one call for every scheme, including the token schemes: `scratch`
+/// holds the decoded token. For `jwt` and `self-jwt`, `source` is
+/// [`KeySource::Jwks`] with the issuer's metadata and JWKS (or [`KeySource::Key`] with the issuer
+/// key); for `jkt-jwt` it is [`KeySource::Inline`]. Other schemes behave as in
+/// [`verify_request`].
+///
+/// Spec: RFC 9421 §3.2; draft-hardt-httpbis-signature-key-09 §3.5–§3.8.
+pub fn verify_request_with_token<'s>(
+    req: &Request<'s>,
+    policy: &Policy<'_>,
+    label: Option<&[u8]>,
+    now: i64,
+    scratch: &'s mut JwtScratch,
+    source: KeySource<'_>,
+) -> Result<Verified<'s>, Error> {
+    let parsed = parse(req, policy, label, now)?;
+    if !matches!(
+        parsed.requirement,
+        KeyRequirement::Jwt { .. } | KeyRequirement::JktJwt { .. } | KeyRequirement::SelfJwt { .. }
+    ) {
+        return finish(&parsed, req, policy, source);
+    }
+    let token = parsed.token(scratch, policy, now)?;
+    let issuer_key = match (token.scheme(), source) {
+        (Scheme::JktJwt, _) => None,
+        (_, KeySource::Key(k)) => Some(k),
+        (_, KeySource::Jwks { jwks, metadata }) => {
+            match metadata {
+                Some(doc) => {
+                    token.check_metadata(doc, policy)?;
+                }
+                None => return Err(err(UnknownKey, "jwt needs the issuer's metadata document")),
+            }
+            Some(token.select_issuer_key(jwks, policy)?)
+        }
+        (_, KeySource::Inline) => {
+            return Err(err(UnknownKey, "jwt needs the issuer's keys"));
+        }
+    };
+    parsed.verify_token(req, &token, issuer_key.as_ref())
 }
 
 fn map_crypto(e: ed25519_compact::Error) -> Error {

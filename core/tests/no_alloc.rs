@@ -6,7 +6,9 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use aauth_verify::{b64, jwk, parse, Header, Policy, PublicKey, Request};
+use aauth_verify::{
+    b64, jwk, parse, Header, JwtScratch, KeyRequirement, Policy, PublicKey, Request,
+};
 use serde_json::Value;
 
 struct Counting;
@@ -46,20 +48,20 @@ use vectors_common::{policy_of, Prepared};
 
 #[test]
 fn verification_never_allocates() {
-    let doc: Value =
-        serde_json::from_str(include_str!("../../tests/vectors/signatures.json")).unwrap();
-    let prepared: Vec<Prepared> = doc["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(Prepared::new)
-        .collect();
-    let policies: Vec<Policy<'static>> = doc["cases"]
-        .as_array()
-        .unwrap()
+    let mut cases: Vec<Value> = Vec::new();
+    for text in [
+        include_str!("../../tests/vectors/signatures.json"),
+        include_str!("../../tests/vectors/tokens.json"),
+    ] {
+        let doc: Value = serde_json::from_str(text).unwrap();
+        cases.extend(doc["cases"].as_array().unwrap().iter().cloned());
+    }
+    let prepared: Vec<Prepared> = cases.iter().map(Prepared::new).collect();
+    let policies: Vec<Policy<'static>> = cases
         .iter()
         .map(|c| policy_of(c.get("policy").unwrap_or(&Value::Null)))
         .collect();
+    let mut scratch = Box::new(JwtScratch::new());
     assert!(
         prepared.iter().all(|p| p.headers.len() <= 16),
         "a case has more than 16 headers"
@@ -92,9 +94,29 @@ fn verification_never_allocates() {
             body: p.body.as_deref(),
         };
         let label = p.label.as_deref();
-        let result = (|| {
+        let scratch: &mut JwtScratch = &mut scratch;
+        let base_buf: &mut [u8] = &mut base_buf;
+        let result = (move || {
             let parsed = parse(&req, policy, label, p.now)?;
-            let _ = parsed.base_into(&req, &mut base_buf);
+            let _ = parsed.base_into(&req, base_buf);
+            if matches!(
+                parsed.requirement(),
+                KeyRequirement::Jwt { .. } | KeyRequirement::JktJwt { .. }
+            ) {
+                let token = parsed.token(scratch, policy, p.now)?;
+                let issuer = match p.key_type.as_str() {
+                    "inline" => None,
+                    _ => {
+                        if let Some(m) = &p.metadata {
+                            token.check_metadata(m, policy)?;
+                        }
+                        Some(token.select_issuer_key(&p.jwks, policy)?)
+                    }
+                };
+                return parsed
+                    .verify_token(&req, &token, issuer.as_ref())
+                    .map(|v| v.key.thumbprint_b64());
+            }
             let key: PublicKey = match p.key_type.as_str() {
                 "inline" => parsed.inline_key().ok_or(aauth_verify::Error::new(
                     aauth_verify::ErrorCode::UnknownKey,
