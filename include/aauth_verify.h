@@ -102,7 +102,7 @@
 /**
  * Size in bytes of `aauth_verifier`.
  */
-#define AAUTH_VERIFIER_SIZE 1024
+#define AAUTH_VERIFIER_SIZE 8192
 
 /**
  * The result of every fallible function.
@@ -262,6 +262,36 @@ typedef uint32_t aauth_scheme;
 #endif // __cplusplus
 
 /**
+ * How an `aauth_text` is encoded.
+ */
+enum aauth_escapes
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The bytes are the value.
+   */
+  AAUTH_ESCAPES_NONE = 0,
+  /**
+   * The bytes contain Structured Field string escapes (`\"`, `\\`): a `Signature-Key` or
+   * `Signature-Input` parameter.
+   */
+  AAUTH_ESCAPES_SF = 1,
+  /**
+   * The bytes contain JSON string escapes (`\/`, `\u0041`, …): a JWT claim or header.
+   */
+  AAUTH_ESCAPES_JSON = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum aauth_escapes aauth_escapes;
+#else
+typedef uint32_t aauth_escapes;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A borrowed byte string: `len` bytes at `data`, no NUL terminator needed.
  *
  * Ownership: always the caller's (inputs) or the request's (outputs); this library never
@@ -328,8 +358,10 @@ typedef struct aauth_limits {
  * How a request must be signed to be accepted. Start from `aauth_policy_default` and change
  * members; every policy option of the core is here.
  *
- * Lifetime: `required` (and the bytes it points to) and `label` are read during each call that
- * takes the policy and not kept afterwards.
+ * Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
+ * keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
+ * to (`required`, `jwt_types`, `label`) must then stay valid and unchanged until the last call
+ * on that verifier (static lists, like the defaults, always are).
  */
 typedef struct aauth_policy {
   /**
@@ -363,6 +395,16 @@ typedef struct aauth_policy {
    */
   uint32_t schemes;
   /**
+   * Accepted `typ` values of `jwt` tokens (UTF-8), at most `AAUTH_MAX_REQUIRED`; an empty
+   * list means `aa-agent+jwt`. The strict default is `aa-agent+jwt`, the compat default adds
+   * `agent+jwt` (both static lists). May be NULL when `jwt_types_len` is 0.
+   */
+  const struct aauth_slice *jwt_types;
+  /**
+   * The number of entries in `jwt_types`.
+   */
+  size_t jwt_types_len;
+  /**
    * Accept the Python signer's unpadded base64url in `Signature` values.
    */
   bool base64url_signatures;
@@ -382,17 +424,19 @@ typedef struct aauth_policy {
 } aauth_policy;
 
 /**
- * Caller-owned storage for one two-phase verification (parse, fetch keys, finish). Sized and
- * aligned here so that C needs no allocation: declare one on the stack or in a connection
- * object. The contents are private.
+ * Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
+ * Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
+ * connection or request object, or on the stack: 8 KiB). The contents are private.
  *
- * * Initialise with `aauth_verifier_init` (or zero it) before first use.
- * * It holds pointers into the request passed to `aauth_verifier_parse`, never into itself,
- *   so it may be copied or moved with `memcpy`; it owns nothing and needs no cleanup.
+ * * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
+ * * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and space
+ *   for a decoded JWT. It owns nothing and needs no cleanup.
+ * * It may be moved (`memcpy`) between calls; token texts handed out before the move then
+ *   point into the old copy (see `aauth_text`).
  * * One thread at a time; it may move between threads between calls.
  */
 typedef struct aauth_verifier {
-  uint64_t _opaque[128];
+  uint64_t _opaque[1024];
 } aauth_verifier;
 
 /**
@@ -463,14 +507,16 @@ typedef struct aauth_request {
 } aauth_request;
 
 /**
- * A borrowed text value from a `Signature-Key` or `Signature-Input` parameter: the bytes as
- * they appear on the wire, plus whether they contain Structured Field escapes (`\"`, `\\`).
+ * A borrowed text value: the bytes as they appear in their source (a header parameter or a
+ * decoded JWT), and how they are escaped.
  *
- * When `escaped` is false, `data`/`len` is the value itself. When it is true, copy the value
- * out with `aauth_text_unescape`. `data == NULL` means the parameter is absent.
+ * When `escapes` is `AAUTH_ESCAPES_NONE`, `data`/`len` is the value itself; otherwise copy
+ * the value out with `aauth_text_unescape`. `data == NULL` means the value is absent.
  *
- * Lifetime: points into the caller's request memory (the header values); valid as long as
- * that memory is.
+ * Lifetime: texts from header parameters point into the caller's request memory. Texts from
+ * a JWT (token schemes: `aauth_key_requirement.iss`, `.dwk`, `.kid`; `aauth_identity.kid`,
+ * `.issuer`, `.subject`, `.token_type`) point into the `aauth_verifier` that produced them:
+ * valid until that verifier is parsed again, re-initialised, moved or goes out of scope.
  */
 typedef struct aauth_text {
   /**
@@ -482,9 +528,9 @@ typedef struct aauth_text {
    */
   size_t len;
   /**
-   * Whether the raw bytes contain `\"` or `\\` escapes.
+   * How the raw bytes are escaped.
    */
-  bool escaped;
+  aauth_escapes escapes;
 } aauth_text;
 
 /**
@@ -497,9 +543,11 @@ typedef struct aauth_text {
  * | `AAUTH_SCHEME_JWKS_URI`  | `{id}/.well-known/{dwk}`, check it, then its `jwks_uri`    | `_check_metadata`, `_finish_jwks` |
  * | `AAUTH_SCHEME_JWKS`      | `url` (a JWKS)                                             | `_finish_jwks` |
  * | `AAUTH_SCHEME_LEGACY_JWKS` | `url`; or with `id`: `{id}/.well-known/{dwk or aauth-agent}` then its `jwks_uri` | as above |
- * | `AAUTH_SCHEME_JWT`, `_JKT_JWT`, `_SELF_JWT` | reported with `jwt`; the core does not verify token schemes yet | — |
+ * | `AAUTH_SCHEME_JWT`, `_SELF_JWT` | `{iss}/.well-known/{dwk}`, check it, then its `jwks_uri` (issuer keys, select `kid`) | `_check_metadata`, `_finish_jwks` (or `_finish_raw_key`/`_finish_jwk` with the issuer key) |
+ * | `AAUTH_SCHEME_JKT_JWT`   | nothing (the token carries its key)                        | `_finish_inline` |
  *
- * Lifetime: the texts point into the request's header values.
+ * Lifetime: see `aauth_text` (header parameters point into the request, token values into the
+ * verifier).
  */
 typedef struct aauth_key_requirement {
   /**
@@ -533,6 +581,12 @@ typedef struct aauth_key_requirement {
    */
   struct aauth_text jwt;
   /**
+   * The token issuer (`iss`, token schemes; not yet verified: use it only to fetch
+   * `{iss}/.well-known/{dwk}`). For token schemes `dwk` is the token's `dwk` claim and `kid`
+   * its header `kid` (the issuer key to select).
+   */
+  struct aauth_text iss;
+  /**
    * Whether `inline_key` holds the `hwk` key.
    */
   bool has_inline_key;
@@ -545,7 +599,8 @@ typedef struct aauth_key_requirement {
 /**
  * The verified identity, written on success.
  *
- * Lifetime: the slices and texts point into the request memory; the arrays are copies.
+ * Lifetime: the slices and texts point into the request memory, token values into the
+ * verifier (see `aauth_text`); the arrays are copies.
  */
 typedef struct aauth_identity {
   /**
@@ -557,7 +612,8 @@ typedef struct aauth_identity {
    */
   struct aauth_slice label;
   /**
-   * The key id: `kid` for the JWKS schemes, else the `keyid` parameter when sent.
+   * The key id: `kid` for the JWKS schemes, the token header `kid` (the issuer key) for
+   * token schemes, else the `keyid` parameter when sent.
    */
   struct aauth_text kid;
   /**
@@ -567,15 +623,17 @@ typedef struct aauth_identity {
    */
   struct aauth_text signer;
   /**
-   * The token issuer (`iss`) for token schemes. Reserved: always absent until the core
-   * verifies token schemes.
+   * The verified token's issuer (`iss`), token schemes only.
    */
   struct aauth_text issuer;
   /**
-   * The token subject (`sub`, the agent id) for token schemes. Reserved: always absent
-   * until the core verifies token schemes.
+   * The verified token's subject (`sub`: the agent identifier), token schemes only.
    */
   struct aauth_text subject;
+  /**
+   * The verified token's `typ` (e.g. `aa-agent+jwt`), token schemes only.
+   */
+  struct aauth_text token_type;
   /**
    * The `nonce` signature parameter.
    */
@@ -601,11 +659,18 @@ typedef struct aauth_identity {
    */
   int64_t expires;
   /**
-   * The Ed25519 public key that verified the request.
+   * The Ed25519 public key that verified the request (for token schemes: `cnf.jwk`, or the
+   * issuer key for `self-jwt`).
    */
   uint8_t public_key[32];
   /**
-   * Its RFC 7638 SHA-256 thumbprint, unpadded base64url, NUL-terminated (43 characters).
+   * For token schemes: the key that verified the token (issuer key, or the `jkt-jwt`
+   * header key). Zero otherwise.
+   */
+  uint8_t token_key[32];
+  /**
+   * The RFC 7638 SHA-256 thumbprint of `public_key`, unpadded base64url, NUL-terminated
+   * (43 characters).
    */
   char thumbprint[44];
 } aauth_identity;
@@ -682,18 +747,18 @@ aauth_result aauth_verifier_init(struct aauth_verifier *verifier);
 
 /**
  * Phase 1: runs every check that needs no key material (signature headers, label, covered
- * and required components, freshness against `now`, scheme allowlist, inline key) and
- * writes into `*out_requirement` which key the signature needs.
+ * and required components, freshness against `now`, scheme allowlist, inline key, and for
+ * token schemes the token's offline checks) and writes into `*out_requirement` which key the
+ * signature needs.
  *
- * * `verifier`: caller storage, initialised (`aauth_verifier_init` or zeroed). It is reset
- *   first; on success it holds the parsed signature, on failure only the failure's
- *   description (`aauth_verifier_detail`).
- * * `request`, `policy`: read during this call. The request's bytes and header array must
- *   stay valid and unchanged until the last call on this verifier: the verifier keeps
- *   pointers to them (and to `request`'s members, copied), never copies of the bytes. The
- *   policy is copied except its required list, which only this phase uses.
- * * `now`: the verifier's clock, seconds since the Unix epoch.
- * * `out_requirement`: written only on success; its texts point into the request.
+ * * `verifier`: caller storage, zeroed or initialised. It is reset first; on success it holds
+ *   the parsed signature, on failure only the failure's description (`aauth_verifier_detail`).
+ * * `request`, `policy`: the verifier keeps copies of these two structs (not of the bytes):
+ *   the request's bytes and header array, and the policy's lists and label, must stay valid
+ *   and unchanged until the last call on this verifier.
+ * * `now`: the verifier's clock, seconds since the Unix epoch (kept for phase 2).
+ * * `out_requirement`: written only on success; see `aauth_text` for the lifetime of its
+ *   texts.
  *
  * Returns `AAUTH_RESULT_OK`, a verification failure (1–12) to send back with
  * `aauth_signature_error`, or an API error (1000+). Reentrant; thread-safe for distinct
@@ -712,8 +777,8 @@ aauth_result aauth_verifier_parse(struct aauth_verifier *verifier,
                                   struct aauth_key_requirement *out_requirement);
 
 /**
- * Checks the signer's metadata document (the body of `{id}/.well-known/{dwk}`) for a parsed
- * `jwks_uri` (or legacy `jwks` with `id`) signature: its `issuer` must equal `id`. On success
+ * Checks the signer's metadata document (the body of `{id}/.well-known/{dwk}`, or for token
+ * schemes `{iss}/.well-known/{dwk}`): its `issuer` must equal `id` (or `iss`). On success
  * copies the document's `jwks_uri` (JSON-unescaped, not NUL-terminated) into `buf`, sets
  * `*out_n` to its length, and remembers that the metadata passed, so that
  * `aauth_verifier_finish_jwks` may then be called without the document.
@@ -721,14 +786,14 @@ aauth_result aauth_verifier_parse(struct aauth_verifier *verifier,
  * Returns `AAUTH_RESULT_ISSUER_MISSING`, `AAUTH_RESULT_ISSUER_MISMATCH` or
  * `AAUTH_RESULT_INVALID_KEY` for a bad document, `AAUTH_RESULT_INSUFFICIENT_SIZE` when
  * `jwks_uri` does not fit (`*out_n` untouched; the metadata does not count as checked),
- * `AAUTH_RESULT_INVALID_STATE` before a successful parse or for a scheme without metadata.
- * `metadata` is read during this call only. Never allocates.
+ * `AAUTH_RESULT_INVALID_STATE` before a successful parse or for a scheme without metadata
+ * (`needs_metadata` false). `metadata` is read during this call only. Never allocates.
  *
  * # Safety
  *
- * `verifier` as for `aauth_verifier_parse` (and its request still valid); `metadata` readable
- * for `metadata_len` bytes; `buf` writable for `buf_len` bytes (may be NULL if `buf_len` is
- * 0); `out_n` writable.
+ * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
+ * `metadata` readable for `metadata_len` bytes; `buf` writable for `buf_len` bytes (may be
+ * NULL if `buf_len` is 0); `out_n` writable.
  */
 aauth_result aauth_verifier_check_metadata(struct aauth_verifier *verifier,
                                            const uint8_t *metadata,
@@ -738,24 +803,25 @@ aauth_result aauth_verifier_check_metadata(struct aauth_verifier *verifier,
                                            size_t *out_n);
 
 /**
- * Phase 2 for `hwk`: verifies with the key carried by the request itself.
+ * Phase 2 with the key the request carries: `hwk`, or `jkt-jwt` (the token's header key).
  *
  * Returns `AAUTH_RESULT_UNKNOWN_KEY` when the signature's key is not inline. On success
- * writes `*out_identity` (pointing into the request). The verifier stays parsed: a finish
- * call may be repeated (e.g. with another key source). Never allocates.
+ * writes `*out_identity` (see `aauth_text` for lifetimes). The verifier stays parsed: a
+ * finish call may be repeated, e.g. with a refetched JWKS. Never allocates.
  *
  * # Safety
  *
- * `verifier` as for `aauth_verifier_parse` (and its request still valid); `out_identity`
- * writable for one `aauth_identity`.
+ * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
+ * `out_identity` NULL or writable for one `aauth_identity`.
  */
 aauth_result aauth_verifier_finish_inline(struct aauth_verifier *verifier,
                                           struct aauth_identity *out_identity);
 
 /**
- * Phase 2 with a raw Ed25519 public key (32 bytes) from the caller's trust store or
- * resolved by the caller. The caller vouches that the key belongs to the signer the
- * requirement names: the key is used whatever the scheme says.
+ * Phase 2 with a raw Ed25519 public key (32 bytes) from the caller's trust store or resolved
+ * by the caller. For token schemes (`jwt`, `self-jwt`) it is the token issuer's key;
+ * otherwise it verifies the request. The caller vouches that the key belongs to the signer
+ * the requirement names: the key is used whatever the scheme says.
  *
  * Returns `AAUTH_RESULT_INVALID_PARAMETER` if `key_len` is not 32,
  * `AAUTH_RESULT_INVALID_KEY` if the bytes are not a valid, non-small-order point. `key` is
@@ -773,7 +839,8 @@ aauth_result aauth_verifier_finish_raw_key(struct aauth_verifier *verifier,
 /**
  * Phase 2 with one JWK (a JSON object, at most 4096 bytes), checked under the policy's key
  * rules (`alg` required unless `compat.alg_less_keys`). As with a raw key, the caller vouches
- * for it. `jwk` is read during this call only. Otherwise as `aauth_verifier_finish_inline`.
+ * for it (for token schemes it is the issuer's key). `jwk` is read during this call only.
+ * Otherwise as `aauth_verifier_finish_inline`.
  *
  * # Safety
  *
@@ -785,11 +852,12 @@ aauth_result aauth_verifier_finish_jwk(struct aauth_verifier *verifier,
                                        struct aauth_identity *out_identity);
 
 /**
- * Phase 2 with the signer's JWKS document (`{"keys":[…]}`, at most 16384 bytes): selects the
- * key named by `kid` (or, without `Signature-Key`, by the `keyid` parameter) and verifies.
+ * Phase 2 with a JWKS document (`{"keys":[…]}`, at most 16384 bytes): the signer's keys,
+ * or for `jwt`/`self-jwt` the token issuer's keys. The key named by `kid` (token header
+ * `kid`; without `Signature-Key`, the `keyid` parameter) is selected.
  *
- * For `jwks_uri` (and legacy `jwks` with `id`) the signer's metadata must be checked: pass
- * the document as `metadata`/`metadata_len`, or pass `metadata == NULL` after a successful
+ * When the requirement has `needs_metadata`, the metadata must be checked: pass the document
+ * as `metadata`/`metadata_len`, or pass `metadata == NULL` after a successful
  * `aauth_verifier_check_metadata` on this verifier; otherwise the result is
  * `AAUTH_RESULT_UNKNOWN_KEY`. For other schemes `metadata` may be NULL and is then ignored.
  *
@@ -819,10 +887,10 @@ aauth_result aauth_verifier_finish_jwks(struct aauth_verifier *verifier,
  *
  * # Safety
  *
- * `verifier` as for `aauth_verifier_parse` (and its request still valid); `buf` writable for
- * `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+ * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid); `buf`
+ * writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
  */
-aauth_result aauth_verifier_signature_base(const struct aauth_verifier *verifier,
+aauth_result aauth_verifier_signature_base(struct aauth_verifier *verifier,
                                            uint8_t *buf,
                                            size_t buf_len,
                                            size_t *out_n);
@@ -837,27 +905,32 @@ aauth_result aauth_verifier_signature_base(const struct aauth_verifier *verifier
  *
  * # Safety
  *
- * `verifier` NULL or initialised; `buf` writable for `buf_len` bytes (may be NULL if
- * `buf_len` is 0); `out_n` writable.
+ * `verifier` NULL or zeroed or initialised, readable and writable; `buf` writable for
+ * `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
  */
-aauth_result aauth_verifier_detail(const struct aauth_verifier *verifier,
+aauth_result aauth_verifier_detail(struct aauth_verifier *verifier,
                                    uint8_t *buf,
                                    size_t buf_len,
                                    size_t *out_n);
 
 /**
- * Verifies a request signed with an inline (`hwk`) key, in one call.
+ * Verifies a request whose key it carries (`hwk`, `jkt-jwt`), in one call: parse, then
+ * finish, using `verifier` as workspace (it is reset; afterwards it holds the parsed
+ * signature, as after `aauth_verifier_parse`).
  *
- * `request` and `policy` are read during the call; on success `*out_identity` is written and
- * points into the request's bytes. Returns `AAUTH_RESULT_UNKNOWN_KEY` when the key is not
- * inline. Reentrant and thread-safe; never allocates.
+ * `request` and `policy` are read during the call; on success `*out_identity` is written
+ * (see `aauth_text` for lifetimes: token values point into `verifier`). Returns
+ * `AAUTH_RESULT_UNKNOWN_KEY` when the key is not inline. Reentrant and thread-safe for
+ * distinct verifiers; never allocates.
  *
  * # Safety
  *
- * `request` and `policy` NULL or readable (with every slice they contain readable for its
- * length); `out_identity` NULL or writable for one `aauth_identity`.
+ * `verifier` NULL or zeroed/initialised and writable; `request` and `policy` NULL or readable
+ * (with every slice they contain readable for its length); `out_identity` NULL or writable
+ * for one `aauth_identity`.
  */
-aauth_result aauth_verify_inline(const struct aauth_request *request,
+aauth_result aauth_verify_inline(struct aauth_verifier *verifier,
+                                 const struct aauth_request *request,
                                  const struct aauth_policy *policy,
                                  int64_t now,
                                  struct aauth_identity *out_identity);
@@ -870,7 +943,8 @@ aauth_result aauth_verify_inline(const struct aauth_request *request,
  *
  * As for `aauth_verify_inline`; `key` readable for `key_len` bytes.
  */
-aauth_result aauth_verify_with_raw_key(const struct aauth_request *request,
+aauth_result aauth_verify_with_raw_key(struct aauth_verifier *verifier,
+                                       const struct aauth_request *request,
                                        const struct aauth_policy *policy,
                                        int64_t now,
                                        const uint8_t *key,
@@ -885,7 +959,8 @@ aauth_result aauth_verify_with_raw_key(const struct aauth_request *request,
  *
  * As for `aauth_verify_inline`; `jwk` readable for `jwk_len` bytes.
  */
-aauth_result aauth_verify_with_jwk(const struct aauth_request *request,
+aauth_result aauth_verify_with_jwk(struct aauth_verifier *verifier,
+                                   const struct aauth_request *request,
                                    const struct aauth_policy *policy,
                                    int64_t now,
                                    const uint8_t *jwk,
@@ -894,9 +969,8 @@ aauth_result aauth_verify_with_jwk(const struct aauth_request *request,
 
 /**
  * Verifies a request against a JWKS the caller already holds (a static trust store, or
- * documents fetched earlier), in one call: the key named by `kid` (or `keyid`) is selected
- * from `jwks`. For `jwks_uri` (and legacy `jwks` with `id`), `metadata` must be the signer's
- * metadata document, whose `issuer` must equal the signer `id`; otherwise it may be NULL.
+ * documents fetched earlier), in one call (see `aauth_verifier_finish_jwks`): `metadata` is
+ * the signer's (or token issuer's) metadata document when the scheme needs one, else NULL.
  * Otherwise as `aauth_verify_inline`.
  *
  * # Safety
@@ -904,7 +978,8 @@ aauth_result aauth_verify_with_jwk(const struct aauth_request *request,
  * As for `aauth_verify_inline`; `jwks` readable for `jwks_len` bytes; `metadata` NULL or
  * readable for `metadata_len` bytes.
  */
-aauth_result aauth_verify_with_jwks(const struct aauth_request *request,
+aauth_result aauth_verify_with_jwks(struct aauth_verifier *verifier,
+                                    const struct aauth_request *request,
                                     const struct aauth_policy *policy,
                                     int64_t now,
                                     const uint8_t *jwks,
@@ -955,9 +1030,10 @@ aauth_result aauth_accept_signature_scheme(uint32_t schemes,
                                            size_t *out_n);
 
 /**
- * Copies the value of `text` into `buf` with its Structured Field escapes (`\"`, `\\`)
- * removed, and sets `*out_n` to its length (not NUL-terminated). An absent text copies 0
- * bytes. The value is never longer than `text->len`.
+ * Copies the value of `text` into `buf` with its escapes removed (Structured Field `\"` and
+ * `\\`, or JSON string escapes, as `text->escapes` says), and sets `*out_n` to its length
+ * (not NUL-terminated). An absent text copies 0 bytes. The value is never longer than
+ * `text->len`.
  *
  * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when `buf` is too small. Never
  * allocates.

@@ -5,7 +5,8 @@ use core::mem::{align_of, size_of, MaybeUninit};
 
 use core_verify::sink::CountingSink;
 use core_verify::{
-    jwk, parse, render, Error, ErrorCode, KeyRequirement, Parsed, Policy, PublicKey,
+    jwk, parse, render, Error, ErrorCode, JwtScratch, KeyRequirement, Parsed, Policy, PublicKey,
+    Request, Scheme, Token, Verified,
 };
 
 use crate::convert::{self, *};
@@ -116,15 +117,17 @@ const TAG_PARSED: u64 = 0x6161_7574_6801_0002;
 struct Body {
     /// The caller's request view (pointers only).
     request: aauth_request,
-    /// The policy, without its required list (phase 2 does not use it).
-    policy: Policy<'static>,
+    /// The caller's policy (pointers only).
+    policy: aauth_policy,
+    /// The clock passed to parse.
+    now: i64,
     /// The parsed signature, borrowing the caller's request bytes.
     parsed: Parsed<'static>,
     /// Whether `aauth_verifier_check_metadata` succeeded for this signature.
     metadata_ok: bool,
 }
 
-/// The private layout of `aauth_verifier`. Zeroed memory is a valid "fresh" state: `tag` 0.
+/// The private layout of [`aauth_verifier`]. Zeroed memory is a valid "fresh" state: `tag` 0.
 #[repr(C)]
 struct Inner {
     tag: u64,
@@ -132,6 +135,8 @@ struct Inner {
     detail: &'static str,
     /// Valid when `tag` is `TAG_PARSED`.
     body: MaybeUninit<Body>,
+    /// The decoded token of a token scheme (bytes: always valid once written by init).
+    scratch: JwtScratch,
 }
 
 const _: () = {
@@ -140,49 +145,58 @@ const _: () = {
     assert!(size_of::<aauth_verifier>() == AAUTH_VERIFIER_SIZE);
 };
 
-/// The state's tag, or an error for NULL/misaligned pointers.
+/// Checks a verifier pointer, initialises a fresh (zeroed) verifier, and returns it.
 ///
 /// # Safety
 ///
-/// `v` is NULL or points to an initialised `aauth_verifier` (zeroed, or written by this
-/// library).
-unsafe fn tag(v: *const aauth_verifier) -> Result<u64, aauth_result> {
-    let v = non_null(v)?;
-    if !v.is_aligned() {
-        return Err(aauth_result::InvalidParameter);
-    }
-    // SAFETY: non-NULL and aligned; `Inner` starts with a `u64` at offset 0 (repr(C)) and any
+/// `v` is NULL or points to an `aauth_verifier` that is zeroed or was written by this library,
+/// readable and writable, and not used elsewhere during `'v`.
+unsafe fn verifier<'v>(v: *mut aauth_verifier) -> Result<&'v mut Inner, aauth_result> {
+    let v = check_out(v)?;
+    // SAFETY: non-NULL and aligned (checked); `Inner` starts with a `u64` (repr(C)) and any
     // initialised bytes are a valid `u64`.
-    Ok(unsafe { v.cast::<u64>().read() })
-}
-
-/// The parsed body of a verifier, or `InvalidState`.
-///
-/// # Safety
-///
-/// As for [`tag`].
-unsafe fn parsed_body(v: *const aauth_verifier) -> Result<Body, aauth_result> {
-    // SAFETY: our contract.
-    if unsafe { tag(v) }? != TAG_PARSED {
-        return Err(aauth_result::InvalidState);
+    let tag = unsafe { v.cast::<u64>().read() };
+    match tag {
+        // SAFETY: our contract: `v` is valid for writes of an `aauth_verifier`.
+        0 => unsafe { reset(v) },
+        TAG_RESET | TAG_PARSED => {}
+        _ => return Err(aauth_result::InvalidState),
     }
-    // SAFETY: the tag says this library wrote a complete `Inner` with an initialised body;
-    // sizes and alignment are asserted at compile time.
-    Ok(unsafe { (*v.cast::<Inner>()).body.assume_init() })
+    // SAFETY: the tag says `tag`, `detail` and `scratch` are initialised (`body` is
+    // `MaybeUninit`); size and alignment are asserted at compile time; exclusivity is our
+    // contract.
+    Ok(unsafe { &mut *v.cast::<Inner>() })
 }
 
-/// Records the failure's description in the state (when the state is usable).
+/// Writes a fresh state: tag, empty detail, zeroed scratch.
 ///
 /// # Safety
 ///
-/// `v` was checked by [`tag`] to be an initialised, writable verifier.
-unsafe fn set_detail(v: *mut aauth_verifier, detail: &'static str) {
-    // SAFETY: our contract: `v` is valid, aligned and exclusively ours for this call.
+/// `v` is non-NULL, aligned and writable for one `aauth_verifier`.
+unsafe fn reset(v: *mut aauth_verifier) {
+    let inner = v.cast::<Inner>();
+    // SAFETY: our contract; the fields are written through raw pointers, so no reference to a
+    // partially initialised `Inner` is formed.
     unsafe {
-        let inner = v.cast::<Inner>();
-        if (*inner).tag == TAG_PARSED || (*inner).tag == TAG_RESET {
-            core::ptr::addr_of_mut!((*inner).detail).write(detail);
+        core::ptr::addr_of_mut!((*inner).detail).write("");
+        core::ptr::addr_of_mut!((*inner).scratch).write(JwtScratch::new());
+        core::ptr::addr_of_mut!((*inner).tag).write(TAG_RESET);
+    }
+}
+
+impl Inner {
+    fn body(&self) -> Result<Body, aauth_result> {
+        if self.tag != TAG_PARSED {
+            return Err(aauth_result::InvalidState);
         }
+        // SAFETY: `TAG_PARSED` is written only after the body.
+        Ok(unsafe { self.body.assume_init() })
+    }
+
+    /// Records a failure and returns its result.
+    fn fail(&mut self, e: Error) -> aauth_result {
+        self.detail = e.detail;
+        e.code.into()
     }
 }
 
@@ -199,26 +213,39 @@ unsafe fn set_detail(v: *mut aauth_verifier, detail: &'static str) {
 pub unsafe extern "C" fn aauth_verifier_init(verifier: *mut aauth_verifier) -> aauth_result {
     ffi_boundary!({
         let v = tri!(check_out(verifier));
-        // SAFETY: non-NULL, aligned, writable per our contract; the header fields are plain
-        // values and the body stays uninitialised.
-        unsafe {
-            let inner = v.cast::<Inner>();
-            core::ptr::addr_of_mut!((*inner).tag).write(TAG_RESET);
-            core::ptr::addr_of_mut!((*inner).detail).write("");
-        }
+        // SAFETY: non-NULL, aligned (checked), writable per our contract.
+        unsafe { reset(v) };
         aauth_result::Ok
     })
 }
 
-fn requirement_of(p: &Parsed<'_>) -> aauth_key_requirement {
+fn is_token(p: &Parsed<'_>) -> bool {
+    matches!(
+        p.requirement(),
+        KeyRequirement::Jwt { .. } | KeyRequirement::JktJwt { .. } | KeyRequirement::SelfJwt { .. }
+    )
+}
+
+fn needs_metadata(p: &Parsed<'_>) -> bool {
+    matches!(
+        p.requirement(),
+        KeyRequirement::JwksUri { .. }
+            | KeyRequirement::LegacyJwks { id: Some(_), .. }
+            | KeyRequirement::Jwt { .. }
+            | KeyRequirement::SelfJwt { .. }
+    )
+}
+
+fn requirement_of(p: &Parsed<'_>, token: Option<&Token<'_>>) -> aauth_key_requirement {
     let mut r = aauth_key_requirement {
         scheme: p.scheme().into(),
-        needs_metadata: false,
+        needs_metadata: needs_metadata(p),
         id: aauth_text::ABSENT,
         dwk: aauth_text::ABSENT,
         kid: aauth_text::ABSENT,
         url: aauth_text::ABSENT,
         jwt: aauth_text::ABSENT,
+        iss: aauth_text::ABSENT,
         has_inline_key: false,
         inline_key: [0; 32],
     };
@@ -229,7 +256,6 @@ fn requirement_of(p: &Parsed<'_>) -> aauth_key_requirement {
             r.inline_key = k.x;
         }
         KeyRequirement::JwksUri { id, dwk, kid } => {
-            r.needs_metadata = true;
             r.id = aauth_text::of(Some(id));
             r.dwk = aauth_text::of(Some(dwk));
             r.kid = aauth_text::of(Some(kid));
@@ -244,7 +270,6 @@ fn requirement_of(p: &Parsed<'_>) -> aauth_key_requirement {
             well_known,
             kid,
         } => {
-            r.needs_metadata = id.is_some();
             r.url = aauth_text::of(jwks);
             r.id = aauth_text::of(id);
             r.dwk = aauth_text::of(well_known);
@@ -254,29 +279,83 @@ fn requirement_of(p: &Parsed<'_>) -> aauth_key_requirement {
         | KeyRequirement::JktJwt { jwt }
         | KeyRequirement::SelfJwt { jwt } => r.jwt = aauth_text::of(Some(jwt)),
     }
+    if let Some(t) = token {
+        r.iss = aauth_text::of_json(t.claims().iss);
+        r.dwk = aauth_text::of_json(t.claims().dwk);
+        r.kid = aauth_text::of_json(t.kid());
+        if let Some(k) = t.header_jwk() {
+            r.has_inline_key = true;
+            r.inline_key = k.x;
+        }
+    }
     r
 }
 
-fn needs_metadata(p: &Parsed<'_>) -> bool {
-    matches!(
-        p.requirement(),
-        KeyRequirement::JwksUri { .. } | KeyRequirement::LegacyJwks { id: Some(_), .. }
-    )
+/// Phase 1 on a checked verifier.
+///
+/// # Safety
+///
+/// `c_req` and `c_policy` (with everything they point to) are valid for reads and stay valid
+/// and unchanged until the last call on `inner` (the caller's documented contract).
+unsafe fn parse_into(
+    inner: &mut Inner,
+    c_req: &aauth_request,
+    c_policy: &aauth_policy,
+    now: i64,
+) -> Result<aauth_key_requirement, aauth_result> {
+    inner.tag = TAG_RESET;
+    inner.detail = "";
+    let mut lists = PolicyStore::new();
+    // SAFETY: the policy's lists are readable per our contract.
+    let (policy, label) = unsafe { convert::policy(c_policy, &mut lists) }?;
+    let mut headers = EMPTY_HEADERS;
+    // SAFETY: the request's slices are readable per our contract.
+    let req = match unsafe { convert::request(c_req, &mut headers) } {
+        Ok(r) => r,
+        Err(RequestError::Api(e)) => return Err(e),
+        Err(RequestError::Verify(e)) => return Err(inner.fail(e)),
+    };
+    let parsed = parse(&req, &policy, label, now).map_err(|e| inner.fail(e))?;
+    let requirement = if is_token(&parsed) {
+        match parsed.token(&mut inner.scratch, &policy, now) {
+            Ok(token) => requirement_of(&parsed, Some(&token)),
+            Err(e) => {
+                inner.detail = e.detail;
+                return Err(e.code.into());
+            }
+        }
+    } else {
+        requirement_of(&parsed, None)
+    };
+    // SAFETY: `Parsed` borrows only bytes of the request's slices (header values, and the
+    // label, which the core re-borrows from the header), which the caller keeps valid and
+    // unchanged until the last call on this verifier; it does not borrow the stack arrays
+    // `headers` and `lists`, which only give those bytes a lifetime here.
+    let parsed: Parsed<'static> = unsafe { core::mem::transmute::<Parsed<'_>, _>(parsed) };
+    inner.body = MaybeUninit::new(Body {
+        request: *c_req,
+        policy: *c_policy,
+        now,
+        parsed,
+        metadata_ok: false,
+    });
+    inner.tag = TAG_PARSED;
+    Ok(requirement)
 }
 
 /// Phase 1: runs every check that needs no key material (signature headers, label, covered
-/// and required components, freshness against `now`, scheme allowlist, inline key) and
-/// writes into `*out_requirement` which key the signature needs.
+/// and required components, freshness against `now`, scheme allowlist, inline key, and for
+/// token schemes the token's offline checks) and writes into `*out_requirement` which key the
+/// signature needs.
 ///
-/// * `verifier`: caller storage, initialised (`aauth_verifier_init` or zeroed). It is reset
-///   first; on success it holds the parsed signature, on failure only the failure's
-///   description (`aauth_verifier_detail`).
-/// * `request`, `policy`: read during this call. The request's bytes and header array must
-///   stay valid and unchanged until the last call on this verifier: the verifier keeps
-///   pointers to them (and to `request`'s members, copied), never copies of the bytes. The
-///   policy is copied except its required list, which only this phase uses.
-/// * `now`: the verifier's clock, seconds since the Unix epoch.
-/// * `out_requirement`: written only on success; its texts point into the request.
+/// * `verifier`: caller storage, zeroed or initialised. It is reset first; on success it holds
+///   the parsed signature, on failure only the failure's description (`aauth_verifier_detail`).
+/// * `request`, `policy`: the verifier keeps copies of these two structs (not of the bytes):
+///   the request's bytes and header array, and the policy's lists and label, must stay valid
+///   and unchanged until the last call on this verifier.
+/// * `now`: the verifier's clock, seconds since the Unix epoch (kept for phase 2).
+/// * `out_requirement`: written only on success; see `aauth_text` for the lifetime of its
+///   texts.
 ///
 /// Returns `AAUTH_RESULT_OK`, a verification failure (1–12) to send back with
 /// `aauth_signature_error`, or an API error (1000+). Reentrant; thread-safe for distinct
@@ -296,81 +375,75 @@ pub unsafe extern "C" fn aauth_verifier_parse(
     out_requirement: *mut aauth_key_requirement,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `verifier`.
-        let v = tri!(check_out(verifier));
-        // SAFETY: our contract for `verifier`.
-        tri!(unsafe { tag(v) });
-        // SAFETY: our contract for `request` and `policy`.
-        let c_req = *tri!(unsafe { try_ref(request) });
-        // SAFETY: as above.
+        // SAFETY: our contract for `request`.
+        let c_req = tri!(unsafe { try_ref(request) });
+        // SAFETY: our contract for `policy`.
         let c_policy = tri!(unsafe { try_ref(policy) });
         let out = tri!(check_out(out_requirement));
-        // SAFETY: `v` is checked; `aauth_verifier_init` writes only plain header fields.
-        tri!(unsafe { aauth_verifier_init_checked(v) });
-        let mut required = [""; AAUTH_MAX_REQUIRED];
-        // SAFETY: the policy's slices are readable per our contract.
-        let (core_policy, label) = tri!(unsafe { convert::policy(c_policy, &mut required) });
-        let mut headers = EMPTY_HEADERS;
-        // SAFETY: the request's slices are readable per our contract.
-        let req = match unsafe { convert::request(&c_req, &mut headers) } {
-            Ok(r) => r,
-            Err(RequestError::Api(e)) => return e,
-            Err(RequestError::Verify(e)) => {
-                // SAFETY: `v` was initialised above.
-                unsafe { set_detail(v, e.detail) };
-                return e.code.into();
-            }
-        };
-        let parsed = match parse(&req, &core_policy, label, now) {
-            Ok(p) => p,
-            Err(e) => {
-                // SAFETY: `v` was initialised above.
-                unsafe { set_detail(v, e.detail) };
-                return e.code.into();
-            }
-        };
-        let requirement = requirement_of(&parsed);
-        // SAFETY: `Parsed` borrows only the bytes of the request's slices (header values and
-        // the label, which the core re-borrows from the header), which the caller keeps valid
-        // until the last call on this verifier (documented above); it does not borrow the
-        // stack arrays `headers` and `required` that only give those bytes their lifetime here.
-        let parsed: Parsed<'static> = unsafe { core::mem::transmute::<Parsed<'_>, _>(parsed) };
-        let body = Body {
-            request: c_req,
-            policy: Policy {
-                required: &[],
-                ..core_policy
-            },
-            parsed,
-            metadata_ok: false,
-        };
-        // SAFETY: `v` is valid, aligned and writable (checked); we write the body, then the tag
-        // that declares it initialised.
-        unsafe {
-            let inner = v.cast::<Inner>();
-            core::ptr::addr_of_mut!((*inner).body).write(MaybeUninit::new(body));
-            core::ptr::addr_of_mut!((*inner).tag).write(TAG_PARSED);
-            write_out(out, requirement);
-        }
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        // SAFETY: our contract: the request and policy stay valid until the last call.
+        let requirement = tri!(unsafe { parse_into(inner, c_req, c_policy, now) });
+        // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
+        unsafe { write_out(out, requirement) };
         aauth_result::Ok
     })
 }
 
-/// `aauth_verifier_init` on a checked pointer.
-///
-/// # Safety
-///
-/// `v` is non-NULL, aligned and writable for one `aauth_verifier`.
-unsafe fn aauth_verifier_init_checked(v: *mut aauth_verifier) -> Result<(), aauth_result> {
-    // SAFETY: our contract.
-    match unsafe { aauth_verifier_init(v) } {
-        aauth_result::Ok => Ok(()),
-        e => Err(e),
-    }
+/// A conversion of the stored request and policy, for phase 2.
+macro_rules! with_parsed {
+    ($inner:expr, |$body:ident, $req:ident, $policy:ident| $e:expr) => {{
+        let $body = $inner.body()?;
+        let mut lists = PolicyStore::new();
+        // SAFETY: the caller keeps the parsed policy valid and unchanged (documented on
+        // `aauth_verifier_parse`); it converted successfully then, so it does now.
+        let ($policy, _) = unsafe { convert::policy(&$body.policy, &mut lists) }?;
+        let mut headers = EMPTY_HEADERS;
+        // SAFETY: as above, for the request.
+        let $req = match unsafe { convert::request(&$body.request, &mut headers) } {
+            Ok(r) => r,
+            Err(RequestError::Api(e)) => return Err(e),
+            Err(RequestError::Verify(e)) => return Err(e.code.into()),
+        };
+        $e
+    }};
 }
 
-/// Checks the signer's metadata document (the body of `{id}/.well-known/{dwk}`) for a parsed
-/// `jwks_uri` (or legacy `jwks` with `id`) signature: its `issuer` must equal `id`. On success
+/// Metadata check on a parsed verifier; returns the `jwks_uri` length copied into `buf`.
+fn check_metadata_in(inner: &mut Inner, doc: &[u8], buf: &mut [u8]) -> Result<usize, aauth_result> {
+    with_parsed!(inner, |body, _req, policy| {
+        let p = body.parsed;
+        if !needs_metadata(&p) {
+            return Err(aauth_result::InvalidState);
+        }
+        let uri = if is_token(&p) {
+            p.token(&mut inner.scratch, &policy, body.now)
+                .and_then(|t| t.check_metadata(doc, &policy))
+        } else {
+            p.check_metadata(doc, &policy)
+        };
+        let uri = uri.map_err(|e| {
+            inner.detail = e.detail;
+            aauth_result::from(e.code)
+        })?;
+        if uri.decoded_len() > buf.len() {
+            return Err(aauth_result::InsufficientSize);
+        }
+        let n = match uri.decode_into(buf) {
+            Some(s) => s.len(),
+            None => {
+                inner.detail = "metadata jwks_uri is not valid text";
+                return Err(aauth_result::InvalidKey);
+            }
+        };
+        // SAFETY: `body()` succeeded, so the tag is `TAG_PARSED` and the body initialised.
+        unsafe { inner.body.assume_init_mut() }.metadata_ok = true;
+        Ok(n)
+    })
+}
+
+/// Checks the signer's metadata document (the body of `{id}/.well-known/{dwk}`, or for token
+/// schemes `{iss}/.well-known/{dwk}`): its `issuer` must equal `id` (or `iss`). On success
 /// copies the document's `jwks_uri` (JSON-unescaped, not NUL-terminated) into `buf`, sets
 /// `*out_n` to its length, and remembers that the metadata passed, so that
 /// `aauth_verifier_finish_jwks` may then be called without the document.
@@ -378,14 +451,14 @@ unsafe fn aauth_verifier_init_checked(v: *mut aauth_verifier) -> Result<(), aaut
 /// Returns `AAUTH_RESULT_ISSUER_MISSING`, `AAUTH_RESULT_ISSUER_MISMATCH` or
 /// `AAUTH_RESULT_INVALID_KEY` for a bad document, `AAUTH_RESULT_INSUFFICIENT_SIZE` when
 /// `jwks_uri` does not fit (`*out_n` untouched; the metadata does not count as checked),
-/// `AAUTH_RESULT_INVALID_STATE` before a successful parse or for a scheme without metadata.
-/// `metadata` is read during this call only. Never allocates.
+/// `AAUTH_RESULT_INVALID_STATE` before a successful parse or for a scheme without metadata
+/// (`needs_metadata` false). `metadata` is read during this call only. Never allocates.
 ///
 /// # Safety
 ///
-/// `verifier` as for `aauth_verifier_parse` (and its request still valid); `metadata` readable
-/// for `metadata_len` bytes; `buf` writable for `buf_len` bytes (may be NULL if `buf_len` is
-/// 0); `out_n` writable.
+/// `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
+/// `metadata` readable for `metadata_len` bytes; `buf` writable for `buf_len` bytes (may be
+/// NULL if `buf_len` is 0); `out_n` writable.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verifier_check_metadata(
     verifier: *mut aauth_verifier,
@@ -396,49 +469,133 @@ pub unsafe extern "C" fn aauth_verifier_check_metadata(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        let v = tri!(check_out(verifier));
-        // SAFETY: our contract for `verifier`.
-        let body = tri!(unsafe { parsed_body(v) });
         tri!(non_null(metadata));
         // SAFETY: our contract for `metadata`.
         let doc = tri!(unsafe { bytes(metadata, metadata_len) });
         // SAFETY: our contract for `buf`.
         let buf = tri!(unsafe { out_buf(buf, buf_len) });
         let out_n = tri!(check_out(out_n));
-        if !needs_metadata(&body.parsed) {
-            return aauth_result::InvalidState;
-        }
-        let uri = match body.parsed.check_metadata(doc, &body.policy) {
-            Ok(u) => u,
-            Err(e) => {
-                // SAFETY: `v` holds a parsed state (checked).
-                unsafe { set_detail(v, e.detail) };
-                return e.code.into();
-            }
-        };
-        if uri.decoded_len() > buf.len() {
-            return aauth_result::InsufficientSize;
-        }
-        let n = match uri.decode_into(buf) {
-            Some(s) => s.len(),
-            None => {
-                // SAFETY: `v` holds a parsed state (checked).
-                unsafe { set_detail(v, "metadata jwks_uri is not valid text") };
-                return aauth_result::InvalidKey;
-            }
-        };
-        // SAFETY: `v` holds a parsed state (checked), so its body is initialised; `out_n` is
-        // checked.
-        unsafe {
-            let inner = v.cast::<Inner>();
-            (*inner).body.assume_init_mut().metadata_ok = true;
-            write_out(out_n, n);
-        }
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        let n = tri!(check_metadata_in(inner, doc, buf));
+        // SAFETY: `out_n` is checked non-NULL and aligned.
+        unsafe { write_out(out_n, n) };
         aauth_result::Ok
     })
 }
 
-/// Phase 2 common path: resolve the key, verify, write the identity.
+/// The key material a finish call supplies.
+#[derive(Clone, Copy)]
+enum KeyInput<'k> {
+    /// The request's own key (`hwk`, `jkt-jwt`).
+    Inline,
+    /// A raw key from the caller (or the reason it is unusable).
+    Raw(Result<PublicKey, Error>),
+    /// One JWK from the caller.
+    Jwk(&'k [u8]),
+    /// A JWKS document, and the metadata document when the caller passes it.
+    Jwks {
+        jwks: &'k [u8],
+        metadata: Option<&'k [u8]>,
+    },
+}
+
+const NOT_INLINE: Error = Error::new(
+    ErrorCode::UnknownKey,
+    "the signature's key is not inline and none was supplied",
+);
+
+/// Phase 2 for every scheme.
+fn verify_with<'a, 's>(
+    p: &Parsed<'a>,
+    req: &Request<'a>,
+    policy: &Policy<'_>,
+    now: i64,
+    scratch: &'s mut JwtScratch,
+    metadata_ok: bool,
+    input: KeyInput<'_>,
+) -> Result<Verified<'s>, Error>
+where
+    'a: 's,
+{
+    if is_token(p) {
+        let token = p.token(scratch, policy, now)?;
+        let issuer_key = match (token.scheme(), input) {
+            // The token carries its key.
+            (Scheme::JktJwt, _) => None,
+            (_, KeyInput::Inline) => {
+                return Err(Error::new(
+                    ErrorCode::UnknownKey,
+                    "jwt needs the issuer's keys",
+                ))
+            }
+            (_, KeyInput::Raw(k)) => Some(k?),
+            (_, KeyInput::Jwk(doc)) => Some(jwk::parse_jwk(doc, policy.key_rules())?),
+            (_, KeyInput::Jwks { jwks, metadata }) => {
+                match metadata {
+                    Some(doc) => {
+                        token.check_metadata(doc, policy)?;
+                    }
+                    None if !metadata_ok => {
+                        return Err(Error::new(
+                            ErrorCode::UnknownKey,
+                            "jwt needs the issuer's metadata document",
+                        ))
+                    }
+                    None => {}
+                }
+                Some(token.select_issuer_key(jwks, policy)?)
+            }
+        };
+        return p.verify_token(req, &token, issuer_key.as_ref());
+    }
+    let key = match input {
+        KeyInput::Inline => p.inline_key().ok_or(NOT_INLINE)?,
+        KeyInput::Raw(k) => k?,
+        KeyInput::Jwk(doc) => jwk::parse_jwk(doc, policy.key_rules())?,
+        KeyInput::Jwks { jwks, metadata } => {
+            match metadata {
+                Some(doc) => {
+                    p.check_metadata(doc, policy)?;
+                }
+                None if needs_metadata(p) && !metadata_ok => {
+                    return Err(Error::new(
+                        ErrorCode::UnknownKey,
+                        "jwks_uri needs the signer's metadata document",
+                    ))
+                }
+                None => {}
+            }
+            p.select_key(jwks, policy)?
+        }
+    };
+    p.verify(req, &key)
+}
+
+/// Phase 2 on a checked verifier.
+fn finish_in(inner: &mut Inner, input: KeyInput<'_>) -> Result<aauth_identity, aauth_result> {
+    with_parsed!(inner, |body, req, policy| {
+        let p = body.parsed;
+        let result = verify_with(
+            &p,
+            &req,
+            &policy,
+            body.now,
+            &mut inner.scratch,
+            body.metadata_ok,
+            input,
+        );
+        match result {
+            Ok(v) => Ok(convert::identity(&v)),
+            Err(e) => {
+                inner.detail = e.detail;
+                Err(e.code.into())
+            }
+        }
+    })
+}
+
+/// Phase 2 entry: checks the pointers, finishes, writes the identity.
 ///
 /// # Safety
 ///
@@ -446,61 +603,34 @@ pub unsafe extern "C" fn aauth_verifier_check_metadata(
 unsafe fn finish(
     v: *mut aauth_verifier,
     out: *mut aauth_identity,
-    key: impl FnOnce(&Body) -> Result<Result<PublicKey, Error>, aauth_result>,
+    input: KeyInput<'_>,
 ) -> aauth_result {
-    let v = tri!(check_out(v));
-    // SAFETY: our contract for `v`.
-    let body = tri!(unsafe { parsed_body(v) });
     let out = tri!(check_out(out));
-    let mut headers = EMPTY_HEADERS;
-    // SAFETY: the caller keeps the parsed request valid and unchanged (documented on
-    // `aauth_verifier_parse`); it converted successfully then, so it does now.
-    let req = match unsafe { convert::request(&body.request, &mut headers) } {
-        Ok(r) => r,
-        Err(RequestError::Api(e)) => return e,
-        Err(RequestError::Verify(e)) => return e.code.into(),
-    };
-    let result = tri!(key(&body)).and_then(|k| body.parsed.verify(&req, &k));
-    match result {
-        Ok(verified) => {
-            // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
-            unsafe { write_out(out, convert::identity(&verified)) };
-            aauth_result::Ok
-        }
-        Err(e) => {
-            // SAFETY: `v` holds a parsed state (checked).
-            unsafe { set_detail(v, e.detail) };
-            e.code.into()
-        }
-    }
+    // SAFETY: our contract for `v`.
+    let inner = tri!(unsafe { verifier(v) });
+    let identity = tri!(finish_in(inner, input));
+    // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
+    unsafe { write_out(out, identity) };
+    aauth_result::Ok
 }
 
-/// Phase 2 for `hwk`: verifies with the key carried by the request itself.
+/// Phase 2 with the key the request carries: `hwk`, or `jkt-jwt` (the token's header key).
 ///
 /// Returns `AAUTH_RESULT_UNKNOWN_KEY` when the signature's key is not inline. On success
-/// writes `*out_identity` (pointing into the request). The verifier stays parsed: a finish
-/// call may be repeated (e.g. with another key source). Never allocates.
+/// writes `*out_identity` (see `aauth_text` for lifetimes). The verifier stays parsed: a
+/// finish call may be repeated, e.g. with a refetched JWKS. Never allocates.
 ///
 /// # Safety
 ///
-/// `verifier` as for `aauth_verifier_parse` (and its request still valid); `out_identity`
-/// writable for one `aauth_identity`.
+/// `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
+/// `out_identity` NULL or writable for one `aauth_identity`.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verifier_finish_inline(
     verifier: *mut aauth_verifier,
     out_identity: *mut aauth_identity,
 ) -> aauth_result {
-    ffi_boundary!({
-        // SAFETY: our contract.
-        unsafe {
-            finish(verifier, out_identity, |b| {
-                Ok(b.parsed.inline_key().ok_or(Error::new(
-                    ErrorCode::UnknownKey,
-                    "the signature's key is not inline and none was supplied",
-                )))
-            })
-        }
-    })
+    // SAFETY: our contract.
+    ffi_boundary!(unsafe { finish(verifier, out_identity, KeyInput::Inline) })
 }
 
 fn raw_key(key: &[u8]) -> Result<Result<PublicKey, Error>, aauth_result> {
@@ -508,9 +638,10 @@ fn raw_key(key: &[u8]) -> Result<Result<PublicKey, Error>, aauth_result> {
     Ok(PublicKey::from_raw(x))
 }
 
-/// Phase 2 with a raw Ed25519 public key (32 bytes) from the caller's trust store or
-/// resolved by the caller. The caller vouches that the key belongs to the signer the
-/// requirement names: the key is used whatever the scheme says.
+/// Phase 2 with a raw Ed25519 public key (32 bytes) from the caller's trust store or resolved
+/// by the caller. For token schemes (`jwt`, `self-jwt`) it is the token issuer's key;
+/// otherwise it verifies the request. The caller vouches that the key belongs to the signer
+/// the requirement names: the key is used whatever the scheme says.
 ///
 /// Returns `AAUTH_RESULT_INVALID_PARAMETER` if `key_len` is not 32,
 /// `AAUTH_RESULT_INVALID_KEY` if the bytes are not a valid, non-small-order point. `key` is
@@ -529,15 +660,16 @@ pub unsafe extern "C" fn aauth_verifier_finish_raw_key(
     ffi_boundary!({
         tri!(non_null(key));
         // SAFETY: our contract for `key`.
-        let key = tri!(unsafe { bytes(key, key_len) });
+        let key = tri!(raw_key(tri!(unsafe { bytes(key, key_len) })));
         // SAFETY: our contract.
-        unsafe { finish(verifier, out_identity, |_| raw_key(key)) }
+        unsafe { finish(verifier, out_identity, KeyInput::Raw(key)) }
     })
 }
 
 /// Phase 2 with one JWK (a JSON object, at most 4096 bytes), checked under the policy's key
 /// rules (`alg` required unless `compat.alg_less_keys`). As with a raw key, the caller vouches
-/// for it. `jwk` is read during this call only. Otherwise as `aauth_verifier_finish_inline`.
+/// for it (for token schemes it is the issuer's key). `jwk` is read during this call only.
+/// Otherwise as `aauth_verifier_finish_inline`.
 ///
 /// # Safety
 ///
@@ -554,43 +686,16 @@ pub unsafe extern "C" fn aauth_verifier_finish_jwk(
         // SAFETY: our contract for `jwk`.
         let doc = tri!(unsafe { bytes(jwk, jwk_len) });
         // SAFETY: our contract.
-        unsafe {
-            finish(verifier, out_identity, |b| {
-                Ok(jwk::parse_jwk(doc, b.policy.key_rules()))
-            })
-        }
+        unsafe { finish(verifier, out_identity, KeyInput::Jwk(doc)) }
     })
 }
 
-fn jwks_key(
-    p: &Parsed<'_>,
-    policy: &Policy<'_>,
-    metadata_ok: bool,
-    jwks: &[u8],
-    metadata: Option<&[u8]>,
-) -> Result<Result<PublicKey, Error>, aauth_result> {
-    Ok((|| {
-        match metadata {
-            Some(doc) => {
-                p.check_metadata(doc, policy)?;
-            }
-            None if needs_metadata(p) && !metadata_ok => {
-                return Err(Error::new(
-                    ErrorCode::UnknownKey,
-                    "jwks_uri needs the signer's metadata document",
-                ))
-            }
-            None => {}
-        }
-        p.select_key(jwks, policy)
-    })())
-}
-
-/// Phase 2 with the signer's JWKS document (`{"keys":[…]}`, at most 16384 bytes): selects the
-/// key named by `kid` (or, without `Signature-Key`, by the `keyid` parameter) and verifies.
+/// Phase 2 with a JWKS document (`{"keys":[…]}`, at most 16384 bytes): the signer's keys,
+/// or for `jwt`/`self-jwt` the token issuer's keys. The key named by `kid` (token header
+/// `kid`; without `Signature-Key`, the `keyid` parameter) is selected.
 ///
-/// For `jwks_uri` (and legacy `jwks` with `id`) the signer's metadata must be checked: pass
-/// the document as `metadata`/`metadata_len`, or pass `metadata == NULL` after a successful
+/// When the requirement has `needs_metadata`, the metadata must be checked: pass the document
+/// as `metadata`/`metadata_len`, or pass `metadata == NULL` after a successful
 /// `aauth_verifier_check_metadata` on this verifier; otherwise the result is
 /// `AAUTH_RESULT_UNKNOWN_KEY`. For other schemes `metadata` may be NULL and is then ignored.
 ///
@@ -618,11 +723,23 @@ pub unsafe extern "C" fn aauth_verifier_finish_jwks(
         // SAFETY: our contract for `metadata`.
         let metadata = tri!(unsafe { opt_bytes(metadata, metadata_len) });
         // SAFETY: our contract.
-        unsafe {
-            finish(verifier, out_identity, |b| {
-                jwks_key(&b.parsed, &b.policy, b.metadata_ok, jwks, metadata)
-            })
+        unsafe { finish(verifier, out_identity, KeyInput::Jwks { jwks, metadata }) }
+    })
+}
+
+fn base_in(inner: &mut Inner, buf: &mut [u8]) -> Result<usize, aauth_result> {
+    with_parsed!(inner, |body, req, _policy| {
+        let mut count = CountingSink::default();
+        body.parsed
+            .write_base(&req, &mut count)
+            .map_err(|e| aauth_result::from(e.code))?;
+        if count.count > buf.len() {
+            return Err(aauth_result::InsufficientSize);
         }
+        body.parsed
+            .base_into(&req, buf)
+            .map(<[u8]>::len)
+            .map_err(|e| e.code.into())
     })
 }
 
@@ -635,43 +752,25 @@ pub unsafe extern "C" fn aauth_verifier_finish_jwks(
 ///
 /// # Safety
 ///
-/// `verifier` as for `aauth_verifier_parse` (and its request still valid); `buf` writable for
-/// `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+/// `verifier` as for `aauth_verifier_parse` (and its request and policy still valid); `buf`
+/// writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verifier_signature_base(
-    verifier: *const aauth_verifier,
+    verifier: *mut aauth_verifier,
     buf: *mut u8,
     buf_len: usize,
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `verifier`.
-        let body = tri!(unsafe { parsed_body(verifier) });
         // SAFETY: our contract for `buf`.
         let buf = tri!(unsafe { out_buf(buf, buf_len) });
         let out_n = tri!(check_out(out_n));
-        let mut headers = EMPTY_HEADERS;
-        // SAFETY: the caller keeps the parsed request valid and unchanged.
-        let req = match unsafe { convert::request(&body.request, &mut headers) } {
-            Ok(r) => r,
-            Err(RequestError::Api(e)) => return e,
-            Err(RequestError::Verify(e)) => return e.code.into(),
-        };
-        let mut count = CountingSink::default();
-        if let Err(e) = body.parsed.write_base(&req, &mut count) {
-            return e.code.into();
-        }
-        if count.count > buf.len() {
-            return aauth_result::InsufficientSize;
-        }
-        match body.parsed.base_into(&req, buf) {
-            Ok(b) => {
-                // SAFETY: `out_n` is checked.
-                unsafe { write_out(out_n, b.len()) };
-                aauth_result::Ok
-            }
-            Err(e) => e.code.into(),
-        }
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        let n = tri!(base_in(inner, buf));
+        // SAFETY: `out_n` is checked non-NULL and aligned.
+        unsafe { write_out(out_n, n) };
+        aauth_result::Ok
     })
 }
 
@@ -684,29 +783,23 @@ pub unsafe extern "C" fn aauth_verifier_signature_base(
 ///
 /// # Safety
 ///
-/// `verifier` NULL or initialised; `buf` writable for `buf_len` bytes (may be NULL if
-/// `buf_len` is 0); `out_n` writable.
+/// `verifier` NULL or zeroed or initialised, readable and writable; `buf` writable for
+/// `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verifier_detail(
-    verifier: *const aauth_verifier,
+    verifier: *mut aauth_verifier,
     buf: *mut u8,
     buf_len: usize,
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `verifier`.
-        let t = tri!(unsafe { tag(verifier) });
         // SAFETY: our contract for `buf`.
         let buf = tri!(unsafe { out_buf(buf, buf_len) });
         let out_n = tri!(check_out(out_n));
-        let detail = match t {
-            0 => "",
-            // SAFETY: these tags mean this library initialised `detail`.
-            TAG_RESET | TAG_PARSED => unsafe { (*verifier.cast::<Inner>()).detail },
-            _ => return aauth_result::InvalidState,
-        };
-        let n = tri!(copy_out(detail.as_bytes(), buf));
-        // SAFETY: `out_n` is checked.
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        let n = tri!(copy_out(inner.detail.as_bytes(), buf));
+        // SAFETY: `out_n` is checked non-NULL and aligned.
         unsafe { write_out(out_n, n) };
         aauth_result::Ok
     })
@@ -715,75 +808,67 @@ pub unsafe extern "C" fn aauth_verifier_detail(
 // ---------------------------------------------------------------------------------------------
 // One-shot verification
 
-/// Parse, resolve the key, verify: the one-shot path shared by the `aauth_verify_*` calls.
+/// Parse and finish on one verifier.
 ///
 /// # Safety
 ///
-/// `request`, `policy` and `out` as for the public one-shot functions.
+/// As for the public one-shot functions.
 unsafe fn one_shot(
+    verifier: *mut aauth_verifier,
     request: *const aauth_request,
     policy: *const aauth_policy,
     now: i64,
     out: *mut aauth_identity,
-    key: impl FnOnce(&Parsed<'_>, &Policy<'_>) -> Result<Result<PublicKey, Error>, aauth_result>,
+    input: KeyInput<'_>,
 ) -> aauth_result {
     // SAFETY: our contract.
     let c_req = tri!(unsafe { try_ref(request) });
     // SAFETY: our contract.
     let c_policy = tri!(unsafe { try_ref(policy) });
     let out = tri!(check_out(out));
-    let mut required = [""; AAUTH_MAX_REQUIRED];
     // SAFETY: our contract.
-    let (core_policy, label) = tri!(unsafe { convert::policy(c_policy, &mut required) });
-    let mut headers = EMPTY_HEADERS;
-    // SAFETY: our contract.
-    let req = match unsafe { convert::request(c_req, &mut headers) } {
-        Ok(r) => r,
-        Err(RequestError::Api(e)) => return e,
-        Err(RequestError::Verify(e)) => return e.code.into(),
-    };
-    let parsed = match parse(&req, &core_policy, label, now) {
-        Ok(p) => p,
-        Err(e) => return e.code.into(),
-    };
-    let result = tri!(key(&parsed, &core_policy)).and_then(|k| parsed.verify(&req, &k));
-    match result {
-        Ok(v) => {
-            // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
-            unsafe { write_out(out, convert::identity(&v)) };
-            aauth_result::Ok
-        }
-        Err(e) => e.code.into(),
-    }
+    let inner = tri!(unsafe { self::verifier(verifier) });
+    // SAFETY: the request and policy stay valid for this call, and the verifier is not used
+    // after it except through the documented identity lifetimes.
+    tri!(unsafe { parse_into(inner, c_req, c_policy, now) });
+    let identity = tri!(finish_in(inner, input));
+    // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
+    unsafe { write_out(out, identity) };
+    aauth_result::Ok
 }
 
-/// Verifies a request signed with an inline (`hwk`) key, in one call.
+/// Verifies a request whose key it carries (`hwk`, `jkt-jwt`), in one call: parse, then
+/// finish, using `verifier` as workspace (it is reset; afterwards it holds the parsed
+/// signature, as after `aauth_verifier_parse`).
 ///
-/// `request` and `policy` are read during the call; on success `*out_identity` is written and
-/// points into the request's bytes. Returns `AAUTH_RESULT_UNKNOWN_KEY` when the key is not
-/// inline. Reentrant and thread-safe; never allocates.
+/// `request` and `policy` are read during the call; on success `*out_identity` is written
+/// (see `aauth_text` for lifetimes: token values point into `verifier`). Returns
+/// `AAUTH_RESULT_UNKNOWN_KEY` when the key is not inline. Reentrant and thread-safe for
+/// distinct verifiers; never allocates.
 ///
 /// # Safety
 ///
-/// `request` and `policy` NULL or readable (with every slice they contain readable for its
-/// length); `out_identity` NULL or writable for one `aauth_identity`.
+/// `verifier` NULL or zeroed/initialised and writable; `request` and `policy` NULL or readable
+/// (with every slice they contain readable for its length); `out_identity` NULL or writable
+/// for one `aauth_identity`.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verify_inline(
+    verifier: *mut aauth_verifier,
     request: *const aauth_request,
     policy: *const aauth_policy,
     now: i64,
     out_identity: *mut aauth_identity,
 ) -> aauth_result {
-    ffi_boundary!({
-        // SAFETY: our contract.
-        unsafe {
-            one_shot(request, policy, now, out_identity, |p, _| {
-                Ok(p.inline_key().ok_or(Error::new(
-                    ErrorCode::UnknownKey,
-                    "the signature's key is not inline and none was supplied",
-                )))
-            })
-        }
+    // SAFETY: our contract.
+    ffi_boundary!(unsafe {
+        one_shot(
+            verifier,
+            request,
+            policy,
+            now,
+            out_identity,
+            KeyInput::Inline,
+        )
     })
 }
 
@@ -795,6 +880,7 @@ pub unsafe extern "C" fn aauth_verify_inline(
 /// As for `aauth_verify_inline`; `key` readable for `key_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verify_with_raw_key(
+    verifier: *mut aauth_verifier,
     request: *const aauth_request,
     policy: *const aauth_policy,
     now: i64,
@@ -805,9 +891,18 @@ pub unsafe extern "C" fn aauth_verify_with_raw_key(
     ffi_boundary!({
         tri!(non_null(key));
         // SAFETY: our contract for `key`.
-        let key = tri!(unsafe { bytes(key, key_len) });
+        let key = tri!(raw_key(tri!(unsafe { bytes(key, key_len) })));
         // SAFETY: our contract.
-        unsafe { one_shot(request, policy, now, out_identity, |_, _| raw_key(key)) }
+        unsafe {
+            one_shot(
+                verifier,
+                request,
+                policy,
+                now,
+                out_identity,
+                KeyInput::Raw(key),
+            )
+        }
     })
 }
 
@@ -819,6 +914,7 @@ pub unsafe extern "C" fn aauth_verify_with_raw_key(
 /// As for `aauth_verify_inline`; `jwk` readable for `jwk_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verify_with_jwk(
+    verifier: *mut aauth_verifier,
     request: *const aauth_request,
     policy: *const aauth_policy,
     now: i64,
@@ -832,17 +928,21 @@ pub unsafe extern "C" fn aauth_verify_with_jwk(
         let doc = tri!(unsafe { bytes(jwk, jwk_len) });
         // SAFETY: our contract.
         unsafe {
-            one_shot(request, policy, now, out_identity, |_, pol| {
-                Ok(jwk::parse_jwk(doc, pol.key_rules()))
-            })
+            one_shot(
+                verifier,
+                request,
+                policy,
+                now,
+                out_identity,
+                KeyInput::Jwk(doc),
+            )
         }
     })
 }
 
 /// Verifies a request against a JWKS the caller already holds (a static trust store, or
-/// documents fetched earlier), in one call: the key named by `kid` (or `keyid`) is selected
-/// from `jwks`. For `jwks_uri` (and legacy `jwks` with `id`), `metadata` must be the signer's
-/// metadata document, whose `issuer` must equal the signer `id`; otherwise it may be NULL.
+/// documents fetched earlier), in one call (see `aauth_verifier_finish_jwks`): `metadata` is
+/// the signer's (or token issuer's) metadata document when the scheme needs one, else NULL.
 /// Otherwise as `aauth_verify_inline`.
 ///
 /// # Safety
@@ -851,6 +951,7 @@ pub unsafe extern "C" fn aauth_verify_with_jwk(
 /// readable for `metadata_len` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn aauth_verify_with_jwks(
+    verifier: *mut aauth_verifier,
     request: *const aauth_request,
     policy: *const aauth_policy,
     now: i64,
@@ -868,9 +969,14 @@ pub unsafe extern "C" fn aauth_verify_with_jwks(
         let metadata = tri!(unsafe { opt_bytes(metadata, metadata_len) });
         // SAFETY: our contract.
         unsafe {
-            one_shot(request, policy, now, out_identity, |p, pol| {
-                jwks_key(p, pol, false, jwks, metadata)
-            })
+            one_shot(
+                verifier,
+                request,
+                policy,
+                now,
+                out_identity,
+                KeyInput::Jwks { jwks, metadata },
+            )
         }
     })
 }
@@ -911,9 +1017,9 @@ pub unsafe extern "C" fn aauth_signature_error(
         let Some(code) = aauth_result::from_u32(result).and_then(aauth_result::error_code) else {
             return aauth_result::InvalidParameter;
         };
-        let mut required = [""; AAUTH_MAX_REQUIRED];
+        let mut lists = PolicyStore::new();
         // SAFETY: our contract.
-        let (core_policy, _) = tri!(unsafe { convert::policy(c_policy, &mut required) });
+        let (core_policy, _) = tri!(unsafe { convert::policy(c_policy, &mut lists) });
         let error = Error::new(code, "");
         match render::signature_error(&error, &core_policy, authorization_present, buf) {
             Some(s) => {
@@ -964,9 +1070,10 @@ pub unsafe extern "C" fn aauth_accept_signature_scheme(
     })
 }
 
-/// Copies the value of `text` into `buf` with its Structured Field escapes (`\"`, `\\`)
-/// removed, and sets `*out_n` to its length (not NUL-terminated). An absent text copies 0
-/// bytes. The value is never longer than `text->len`.
+/// Copies the value of `text` into `buf` with its escapes removed (Structured Field `\"` and
+/// `\\`, or JSON string escapes, as `text->escapes` says), and sets `*out_n` to its length
+/// (not NUL-terminated). An absent text copies 0 bytes. The value is never longer than
+/// `text->len`.
 ///
 /// Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when `buf` is too small. Never
 /// allocates.
@@ -990,31 +1097,56 @@ pub unsafe extern "C" fn aauth_text_unescape(
         // SAFETY: our contract for `buf`.
         let buf = tri!(unsafe { out_buf(buf, buf_len) });
         let out_n = tri!(check_out(out_n));
-        let unescaped = |mut f: &mut dyn FnMut(u8)| {
-            let mut it = raw.iter().copied();
-            while let Some(b) = it.next() {
-                if t.escaped && b == b'\\' {
-                    if let Some(next) = it.next() {
-                        f(next);
+        let n = match t.escapes {
+            aauth_escapes::None => tri!(copy_out(raw, buf)),
+            aauth_escapes::Sf => {
+                let text = core_verify::Text::plain(raw);
+                // Structured Field strings escape only `"` and `\`: drop each backslash and
+                // keep the byte after it.
+                let mut n = 0usize;
+                let mut escape = false;
+                for &b in text.raw() {
+                    if b == b'\\' && !escape {
+                        escape = true;
+                        continue;
                     }
-                } else {
-                    f(b);
+                    escape = false;
+                    n += 1;
+                }
+                if n > buf.len() {
+                    return aauth_result::InsufficientSize;
+                }
+                let mut i = 0usize;
+                escape = false;
+                for &b in text.raw() {
+                    if b == b'\\' && !escape {
+                        escape = true;
+                        continue;
+                    }
+                    escape = false;
+                    if let Some(slot) = buf.get_mut(i) {
+                        *slot = b;
+                    }
+                    i += 1;
+                }
+                n
+            }
+            aauth_escapes::Json => {
+                let json = core::str::from_utf8(raw)
+                    .ok()
+                    .and_then(core_verify::json::JsonStr::from_raw);
+                let Some(json) = json else {
+                    return aauth_result::InvalidParameter;
+                };
+                if json.decoded_len() > buf.len() {
+                    return aauth_result::InsufficientSize;
+                }
+                match json.decode_into(buf) {
+                    Some(s) => s.len(),
+                    None => return aauth_result::InvalidParameter,
                 }
             }
-            let _ = &mut f;
         };
-        let mut n = 0usize;
-        unescaped(&mut |_| n += 1);
-        if n > buf.len() {
-            return aauth_result::InsufficientSize;
-        }
-        let mut i = 0usize;
-        unescaped(&mut |b| {
-            if let Some(slot) = buf.get_mut(i) {
-                *slot = b;
-            }
-            i += 1;
-        });
         // SAFETY: `out_n` is checked.
         unsafe { write_out(out_n, n) };
         aauth_result::Ok

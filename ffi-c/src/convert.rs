@@ -210,19 +210,67 @@ where
     })
 }
 
-/// The required-component list of one policy, converted for the core.
-pub(crate) type RequiredStore<'a> = [&'a str; AAUTH_MAX_REQUIRED];
+/// A list of strings of one policy (required components, `jwt` types), converted for the core.
+pub(crate) type StrStore<'a> = [&'a str; AAUTH_MAX_REQUIRED];
 
-/// Converts a C policy into a core policy whose required list lives in `store`, and returns
-/// the label. The compatibility and limit members are copied.
+/// Storage for the converted lists of one policy.
+pub(crate) struct PolicyStore<'a> {
+    required: StrStore<'a>,
+    jwt_types: StrStore<'a>,
+}
+
+impl PolicyStore<'_> {
+    pub(crate) const fn new() -> PolicyStore<'static> {
+        PolicyStore {
+            required: [""; AAUTH_MAX_REQUIRED],
+            jwt_types: [""; AAUTH_MAX_REQUIRED],
+        }
+    }
+}
+
+/// Converts a C list of UTF-8 strings into `store`.
 ///
 /// # Safety
 ///
-/// `p.required` (with every slice in it) and `p.label` satisfy the contract of [`bytes`]
-/// for `'a`.
+/// `list` is NULL or points to `len` readable slices, each satisfying [`bytes`] for `'a`.
+unsafe fn str_list<'a, 's>(
+    list: *const aauth_slice,
+    len: usize,
+    store: &'s mut StrStore<'a>,
+) -> Result<&'a [&'a str], aauth_result>
+where
+    's: 'a,
+{
+    let list: &[aauth_slice] = if list.is_null() {
+        if len != 0 {
+            return Err(aauth_result::NullParameter);
+        }
+        &[]
+    } else {
+        if !list.is_aligned() || len > AAUTH_MAX_REQUIRED {
+            return Err(aauth_result::InvalidParameter);
+        }
+        // SAFETY: non-NULL, aligned, at most AAUTH_MAX_REQUIRED entries (checked); readability
+        // is the caller's contract.
+        unsafe { core::slice::from_raw_parts(list, len) }
+    };
+    for (slot, s) in store.iter_mut().zip(list) {
+        // SAFETY: covered by our contract.
+        let b = unsafe { slice(*s) }?;
+        *slot = core::str::from_utf8(b).map_err(|_| aauth_result::InvalidParameter)?;
+    }
+    Ok(&store[..list.len()])
+}
+
+/// Converts a C policy into a core policy whose lists live in `store`, and returns the label.
+///
+/// # Safety
+///
+/// `p.required`, `p.jwt_types` (with every slice in them) and `p.label` satisfy the contract
+/// of [`bytes`] for `'a`.
 pub(crate) unsafe fn policy<'a, 's>(
     p: &aauth_policy,
-    store: &'s mut RequiredStore<'a>,
+    store: &'s mut PolicyStore<'a>,
 ) -> Result<(Policy<'a>, Option<&'a [u8]>), aauth_result>
 where
     's: 'a,
@@ -230,27 +278,12 @@ where
     if p.schemes & !AAUTH_SCHEMES_ALL != 0 {
         return Err(aauth_result::InvalidParameter);
     }
-    let list: &[aauth_slice] = if p.required.is_null() {
-        if p.required_len != 0 {
-            return Err(aauth_result::NullParameter);
-        }
-        &[]
-    } else {
-        if !p.required.is_aligned() || p.required_len > AAUTH_MAX_REQUIRED {
-            return Err(aauth_result::InvalidParameter);
-        }
-        // SAFETY: non-NULL, aligned, at most AAUTH_MAX_REQUIRED entries (checked); readability
-        // is the caller's contract.
-        unsafe { core::slice::from_raw_parts(p.required, p.required_len) }
-    };
-    for (slot, s) in store.iter_mut().zip(list) {
-        // SAFETY: covered by our contract.
-        let b = unsafe { slice(*s) }?;
-        *slot = core::str::from_utf8(b).map_err(|_| aauth_result::InvalidParameter)?;
-    }
+    // SAFETY: covered by our contract.
+    let required = unsafe { str_list(p.required, p.required_len, &mut store.required) }?;
+    // SAFETY: covered by our contract.
+    let jwt_types = unsafe { str_list(p.jwt_types, p.jwt_types_len, &mut store.jwt_types) }?;
     // SAFETY: covered by our contract.
     let label = unsafe { opt_slice(p.label) }?;
-    let required: &'a [&'a str] = &store[..list.len()];
     Ok((
         Policy {
             window: p.window,
@@ -259,6 +292,7 @@ where
             require_content_digest_with_body: p.require_content_digest_with_body,
             require_signature_key: p.require_signature_key,
             schemes: Schemes::from_bits(p.schemes),
+            jwt_types,
             base64url_signatures: p.base64url_signatures,
             compat: Compat {
                 legacy_signature_key: p.compat.legacy_signature_key,
@@ -277,14 +311,25 @@ where
     ))
 }
 
-/// The static default required list, as C slices.
-struct StaticSlices([aauth_slice; 4]);
+/// A static list of C slices.
+struct StaticSlices<const N: usize>([aauth_slice; N]);
 
 // SAFETY: the slices point to immutable `'static` string literals; sharing them between
 // threads is sound.
-unsafe impl Sync for StaticSlices {}
+unsafe impl<const N: usize> Sync for StaticSlices<N> {}
 
-static AAUTH_REQUIRED_SLICES: StaticSlices = StaticSlices([
+const fn lit(s: &'static str) -> aauth_slice {
+    aauth_slice {
+        data: s.as_ptr(),
+        len: s.len(),
+    }
+}
+
+static AGENT_TYPES_SLICES: StaticSlices<1> = StaticSlices([lit("aa-agent+jwt")]);
+static AGENT_TYPES_COMPAT_SLICES: StaticSlices<2> =
+    StaticSlices([lit("aa-agent+jwt"), lit("agent+jwt")]);
+
+static AAUTH_REQUIRED_SLICES: StaticSlices<4> = StaticSlices([
     aauth_slice {
         data: b"@method".as_ptr(),
         len: 7,
@@ -306,6 +351,12 @@ static AAUTH_REQUIRED_SLICES: StaticSlices = StaticSlices([
 /// The C form of a core policy preset (its required list must be the AAuth default).
 pub(crate) fn policy_to_c(p: &Policy<'static>) -> aauth_policy {
     debug_assert_eq!(p.required, core_verify::policy::AAUTH_REQUIRED);
+    let (jwt_types, jwt_types_len) = if p.jwt_types == core_verify::jwt::AGENT_TYPES_COMPAT {
+        (AGENT_TYPES_COMPAT_SLICES.0.as_ptr(), 2)
+    } else {
+        debug_assert_eq!(p.jwt_types, core_verify::jwt::AGENT_TYPES);
+        (AGENT_TYPES_SLICES.0.as_ptr(), 1)
+    };
     aauth_policy {
         window: p.window,
         required: AAUTH_REQUIRED_SLICES.0.as_ptr(),
@@ -314,6 +365,8 @@ pub(crate) fn policy_to_c(p: &Policy<'static>) -> aauth_policy {
         require_content_digest_with_body: p.require_content_digest_with_body,
         require_signature_key: p.require_signature_key,
         schemes: p.schemes.bits(),
+        jwt_types,
+        jwt_types_len,
         base64url_signatures: p.base64url_signatures,
         compat: aauth_compat {
             legacy_signature_key: p.compat.legacy_signature_key,
@@ -337,13 +390,19 @@ pub(crate) fn identity(v: &Verified<'_>) -> aauth_identity {
     for (dst, src) in thumbprint.iter_mut().zip(v.key.thumbprint_b64().as_bytes()) {
         *dst = *src as c_char;
     }
+    let token = v.token.as_ref();
     aauth_identity {
         scheme: v.scheme.into(),
         label: aauth_slice::of(v.label),
-        kid: aauth_text::of(v.kid),
+        kid: match token {
+            Some(t) => aauth_text::of_json(t.kid),
+            None => aauth_text::of(v.kid),
+        },
         signer: aauth_text::of(v.signer),
-        issuer: aauth_text::ABSENT,
-        subject: aauth_text::ABSENT,
+        issuer: aauth_text::of_json(token.and_then(|t| t.claims.iss)),
+        subject: aauth_text::of_json(token.and_then(|t| t.claims.sub)),
+        token_type: aauth_text::of_json(token.map(|t| t.typ)),
+        token_key: token.map_or([0; 32], |t| t.issuer_key.x),
         nonce: aauth_text::of(v.params.nonce),
         tag: aauth_text::of(v.params.tag),
         has_created: v.params.created.is_some(),

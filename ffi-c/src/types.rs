@@ -256,14 +256,29 @@ impl aauth_slice {
     }
 }
 
-/// A borrowed text value from a `Signature-Key` or `Signature-Input` parameter: the bytes as
-/// they appear on the wire, plus whether they contain Structured Field escapes (`\"`, `\\`).
+/// How an `aauth_text` is encoded.
+#[repr(u32)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum aauth_escapes {
+    /// The bytes are the value.
+    None = 0,
+    /// The bytes contain Structured Field string escapes (`\"`, `\\`): a `Signature-Key` or
+    /// `Signature-Input` parameter.
+    Sf = 1,
+    /// The bytes contain JSON string escapes (`\/`, `\u0041`, …): a JWT claim or header.
+    Json = 2,
+}
+
+/// A borrowed text value: the bytes as they appear in their source (a header parameter or a
+/// decoded JWT), and how they are escaped.
 ///
-/// When `escaped` is false, `data`/`len` is the value itself. When it is true, copy the value
-/// out with `aauth_text_unescape`. `data == NULL` means the parameter is absent.
+/// When `escapes` is `AAUTH_ESCAPES_NONE`, `data`/`len` is the value itself; otherwise copy
+/// the value out with `aauth_text_unescape`. `data == NULL` means the value is absent.
 ///
-/// Lifetime: points into the caller's request memory (the header values); valid as long as
-/// that memory is.
+/// Lifetime: texts from header parameters point into the caller's request memory. Texts from
+/// a JWT (token schemes: `aauth_key_requirement.iss`, `.dwk`, `.kid`; `aauth_identity.kid`,
+/// `.issuer`, `.subject`, `.token_type`) point into the `aauth_verifier` that produced them:
+/// valid until that verifier is parsed again, re-initialised, moved or goes out of scope.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct aauth_text {
@@ -271,8 +286,8 @@ pub struct aauth_text {
     pub data: *const u8,
     /// The number of raw bytes.
     pub len: usize,
-    /// Whether the raw bytes contain `\"` or `\\` escapes.
-    pub escaped: bool,
+    /// How the raw bytes are escaped.
+    pub escapes: aauth_escapes,
 }
 
 impl aauth_text {
@@ -280,7 +295,7 @@ impl aauth_text {
     pub(crate) const ABSENT: aauth_text = aauth_text {
         data: core::ptr::null(),
         len: 0,
-        escaped: false,
+        escapes: aauth_escapes::None,
     };
 
     pub(crate) fn of(t: Option<core_verify::Text<'_>>) -> aauth_text {
@@ -289,7 +304,26 @@ impl aauth_text {
             Some(t) => aauth_text {
                 data: t.raw().as_ptr(),
                 len: t.raw().len(),
-                escaped: t.has_escapes(),
+                escapes: if t.has_escapes() {
+                    aauth_escapes::Sf
+                } else {
+                    aauth_escapes::None
+                },
+            },
+        }
+    }
+
+    pub(crate) fn of_json(t: Option<core_verify::json::JsonStr<'_>>) -> aauth_text {
+        match t {
+            None => aauth_text::ABSENT,
+            Some(t) => aauth_text {
+                data: t.raw().as_ptr(),
+                len: t.raw().len(),
+                escapes: if t.has_escapes() {
+                    aauth_escapes::Json
+                } else {
+                    aauth_escapes::None
+                },
             },
         }
     }
@@ -373,8 +407,10 @@ pub struct aauth_limits {
 /// How a request must be signed to be accepted. Start from `aauth_policy_default` and change
 /// members; every policy option of the core is here.
 ///
-/// Lifetime: `required` (and the bytes it points to) and `label` are read during each call that
-/// takes the policy and not kept afterwards.
+/// Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
+/// keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
+/// to (`required`, `jwt_types`, `label`) must then stay valid and unchanged until the last call
+/// on that verifier (static lists, like the defaults, always are).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct aauth_policy {
@@ -394,6 +430,12 @@ pub struct aauth_policy {
     pub require_signature_key: bool,
     /// Accepted `Signature-Key` schemes: an OR of `AAUTH_SCHEMES_*` bits.
     pub schemes: u32,
+    /// Accepted `typ` values of `jwt` tokens (UTF-8), at most `AAUTH_MAX_REQUIRED`; an empty
+    /// list means `aa-agent+jwt`. The strict default is `aa-agent+jwt`, the compat default adds
+    /// `agent+jwt` (both static lists). May be NULL when `jwt_types_len` is 0.
+    pub jwt_types: *const aauth_slice,
+    /// The number of entries in `jwt_types`.
+    pub jwt_types_len: usize,
     /// Accept the Python signer's unpadded base64url in `Signature` values.
     pub base64url_signatures: bool,
     /// Compatibility switches.
@@ -414,9 +456,11 @@ pub struct aauth_policy {
 /// | `AAUTH_SCHEME_JWKS_URI`  | `{id}/.well-known/{dwk}`, check it, then its `jwks_uri`    | `_check_metadata`, `_finish_jwks` |
 /// | `AAUTH_SCHEME_JWKS`      | `url` (a JWKS)                                             | `_finish_jwks` |
 /// | `AAUTH_SCHEME_LEGACY_JWKS` | `url`; or with `id`: `{id}/.well-known/{dwk or aauth-agent}` then its `jwks_uri` | as above |
-/// | `AAUTH_SCHEME_JWT`, `_JKT_JWT`, `_SELF_JWT` | reported with `jwt`; the core does not verify token schemes yet | — |
+/// | `AAUTH_SCHEME_JWT`, `_SELF_JWT` | `{iss}/.well-known/{dwk}`, check it, then its `jwks_uri` (issuer keys, select `kid`) | `_check_metadata`, `_finish_jwks` (or `_finish_raw_key`/`_finish_jwk` with the issuer key) |
+/// | `AAUTH_SCHEME_JKT_JWT`   | nothing (the token carries its key)                        | `_finish_inline` |
 ///
-/// Lifetime: the texts point into the request's header values.
+/// Lifetime: see `aauth_text` (header parameters point into the request, token values into the
+/// verifier).
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct aauth_key_requirement {
@@ -436,6 +480,10 @@ pub struct aauth_key_requirement {
     pub url: aauth_text,
     /// The compact JWT (token schemes).
     pub jwt: aauth_text,
+    /// The token issuer (`iss`, token schemes; not yet verified: use it only to fetch
+    /// `{iss}/.well-known/{dwk}`). For token schemes `dwk` is the token's `dwk` claim and `kid`
+    /// its header `kid` (the issuer key to select).
+    pub iss: aauth_text,
     /// Whether `inline_key` holds the `hwk` key.
     pub has_inline_key: bool,
     /// The inline Ed25519 public key (`hwk`), validated as a curve point.
@@ -444,7 +492,8 @@ pub struct aauth_key_requirement {
 
 /// The verified identity, written on success.
 ///
-/// Lifetime: the slices and texts point into the request memory; the arrays are copies.
+/// Lifetime: the slices and texts point into the request memory, token values into the
+/// verifier (see `aauth_text`); the arrays are copies.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct aauth_identity {
@@ -452,18 +501,19 @@ pub struct aauth_identity {
     pub scheme: aauth_scheme,
     /// The label of the verified signature.
     pub label: aauth_slice,
-    /// The key id: `kid` for the JWKS schemes, else the `keyid` parameter when sent.
+    /// The key id: `kid` for the JWKS schemes, the token header `kid` (the issuer key) for
+    /// token schemes, else the `keyid` parameter when sent.
     pub kid: aauth_text,
     /// The signer (agent) identifier named by `Signature-Key`: `id` (`jwks_uri`, legacy
     /// `jwks` with `id`), `url` (`jwks`) or the legacy `jwks` URL. Absent for `hwk` (the key
     /// itself, see `thumbprint`, is the identity) and for caller-supplied keys.
     pub signer: aauth_text,
-    /// The token issuer (`iss`) for token schemes. Reserved: always absent until the core
-    /// verifies token schemes.
+    /// The verified token's issuer (`iss`), token schemes only.
     pub issuer: aauth_text,
-    /// The token subject (`sub`, the agent id) for token schemes. Reserved: always absent
-    /// until the core verifies token schemes.
+    /// The verified token's subject (`sub`: the agent identifier), token schemes only.
     pub subject: aauth_text,
+    /// The verified token's `typ` (e.g. `aa-agent+jwt`), token schemes only.
+    pub token_type: aauth_text,
     /// The `nonce` signature parameter.
     pub nonce: aauth_text,
     /// The `tag` signature parameter.
@@ -476,24 +526,31 @@ pub struct aauth_identity {
     pub has_expires: bool,
     /// `expires`, seconds since the epoch.
     pub expires: i64,
-    /// The Ed25519 public key that verified the request.
+    /// The Ed25519 public key that verified the request (for token schemes: `cnf.jwk`, or the
+    /// issuer key for `self-jwt`).
     pub public_key: [u8; 32],
-    /// Its RFC 7638 SHA-256 thumbprint, unpadded base64url, NUL-terminated (43 characters).
+    /// For token schemes: the key that verified the token (issuer key, or the `jkt-jwt`
+    /// header key). Zero otherwise.
+    pub token_key: [u8; 32],
+    /// The RFC 7638 SHA-256 thumbprint of `public_key`, unpadded base64url, NUL-terminated
+    /// (43 characters).
     pub thumbprint: [c_char; 44],
 }
 
 /// Size in bytes of `aauth_verifier`.
-pub const AAUTH_VERIFIER_SIZE: usize = 1024;
+pub const AAUTH_VERIFIER_SIZE: usize = 8192;
 
-/// Caller-owned storage for one two-phase verification (parse, fetch keys, finish). Sized and
-/// aligned here so that C needs no allocation: declare one on the stack or in a connection
-/// object. The contents are private.
+/// Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
+/// Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
+/// connection or request object, or on the stack: 8 KiB). The contents are private.
 ///
-/// * Initialise with `aauth_verifier_init` (or zero it) before first use.
-/// * It holds pointers into the request passed to `aauth_verifier_parse`, never into itself,
-///   so it may be copied or moved with `memcpy`; it owns nothing and needs no cleanup.
+/// * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
+/// * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and space
+///   for a decoded JWT. It owns nothing and needs no cleanup.
+/// * It may be moved (`memcpy`) between calls; token texts handed out before the move then
+///   point into the old copy (see `aauth_text`).
 /// * One thread at a time; it may move between threads between calls.
 #[repr(C)]
 pub struct aauth_verifier {
-    _opaque: [u64; 128],
+    _opaque: [u64; 1024],
 }
