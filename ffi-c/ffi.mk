@@ -4,6 +4,7 @@
 #   make header                     regenerate include/aauth_verify.h (cbindgen $(CBINDGEN_VERSION))
 #   make header-check               fail if the committed header is stale
 #   make test-c [VALGRIND=1]        header check, version check, C tests, pkg-config and example
+#   make test-c-valgrind            test-c, then the C test binaries again under valgrind
 #   make install PREFIX=/usr/local  libraries, header and aauth-verify.pc (DESTDIR honoured)
 
 CC ?= cc
@@ -34,7 +35,7 @@ else
 FFI_RUN :=
 endif
 
-.PHONY: lib header header-check header-version-check test-c install cbindgen-pinned
+.PHONY: lib header header-check header-version-check test-c test-c-valgrind install cbindgen-pinned
 
 lib:
 	$(call step,cargo build --release -p aauth-verify-ffi)
@@ -109,7 +110,18 @@ test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BU
 	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_RUN) $(FFI_BUILD)/vectors_test_pkgconfig
 	$(call step,example program: examples/c/aauth_verify_request)
 	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib FFI_RUN='$(FFI_RUN)' \
-	  bash $(FFI_DIR)/tests/example_test.sh $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
+	  $(PYTHON) $(FFI_DIR)/tests/example_test.py $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
+
+FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
+  --errors-for-leak-kinds=all --track-origins=yes
+
+# Part of `make test`: the test binaries built by test-c, under valgrind (zero errors, zero
+# leaks). `make test-c VALGRIND=1` runs everything, the example included, under valgrind.
+test-c-valgrind: test-c
+	$(call step,C tests under valgrind)
+	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
+	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
+	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
 
 install: lib
 	$(call step,install into $(DESTDIR)$(PREFIX))

@@ -13,8 +13,8 @@
 /* ---- allocation counter -------------------------------------------------------------------
  * With -DCOUNT_ALLOCS the test links with -Wl,--wrap=malloc,... so that every allocation by
  * the test and by the static library goes through these wrappers. */
-static unsigned long alloc_calls;
-static int alloc_counting;
+static volatile unsigned long alloc_calls;
+static volatile int alloc_counting;
 
 #ifdef COUNT_ALLOCS
 #include <stdlib.h>
