@@ -32,7 +32,7 @@ PY_WHEEL_DIR := py/target/wheels
 # Installs into the virtualenv with uv when present (uv venvs have no pip), else with pip.
 VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
 
-.PHONY: test $(TEST_TARGETS) py-lint py-wheel lint cargo-test doctest nostd fuzz fuzz-replay venv vectors clean
+.PHONY: test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay venv vectors clean
 
 test: $(TEST_TARGETS)
 	$(call step,all test suites passed: $(TEST_TARGETS))
@@ -134,6 +134,12 @@ py-wheel: venv
 	  --interpreter $(VENV)/bin/python; \
 	echo "py-wheel: built in $$(( $$(date +%s) - start )) s"
 	$(VENV_PIP) --force-reinstall --no-deps $(PY_WHEEL_DIR)/*.whl
+
+# The AAuth demo on 127.0.0.1 (examples/demo): a backend signs with aauth-signing, an agent
+# verifies with aauth-verify's middleware. Also runnable as `cd examples/demo && uv run demo.py`.
+demo: py-wheel
+	$(call step,demo)
+	$(VENV)/bin/python examples/demo/demo.py
 
 ## Test vectors ################################################################
 
