@@ -23,12 +23,16 @@ VENV_STAMP := $(VENV)/.stamp
 PY_REQUIREMENTS := $(wildcard py/requirements-dev.txt)
 
 # Every test suite. `make test` runs them in this order.
-TEST_TARGETS := test-rust test-c test-c-valgrind
+TEST_TARGETS := test-rust test-c test-c-valgrind test-py
 
 # Prints a step header: $(call step,Title)
 step = @printf '\n==> %s\n' '$(1)'
 
-.PHONY: test $(TEST_TARGETS) lint cargo-test doctest nostd fuzz fuzz-replay venv vectors clean
+PY_WHEEL_DIR := py/target/wheels
+# Installs into the virtualenv with uv when present (uv venvs have no pip), else with pip.
+VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
+
+.PHONY: test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay venv vectors clean
 
 test: $(TEST_TARGETS)
 	$(call step,all test suites passed: $(TEST_TARGETS))
@@ -113,6 +117,33 @@ $(VENV_STAMP): $(PY_REQUIREMENTS)
 	  $(if $(PY_REQUIREMENTS),$(VENV)/bin/python -m pip install --quiet -r $(PY_REQUIREMENTS);) \
 	fi
 	@touch $@
+
+# The Python package (py/): lint the pyo3 crate, build the abi3 wheel with maturin, install it
+# into .venv and run pytest (vectors, aauth-signing interop, resolver, middleware).
+test-py: py-lint py-wheel
+	$(call step,pytest py/tests)
+	$(VENV)/bin/python -m pytest py/tests -q -p no:cacheprovider
+
+py-lint: venv
+	$(call step,py: rustfmt and clippy)
+	$(CARGO) fmt --manifest-path py/Cargo.toml -- --check
+	PYO3_PYTHON='$(ROOT)/$(VENV)/bin/python' $(CARGO) clippy --manifest-path py/Cargo.toml \
+	  --locked --all-targets -- -D warnings
+
+py-wheel: venv
+	$(call step,py: maturin build --release)
+	rm -rf $(PY_WHEEL_DIR)
+	@start=$$(date +%s); \
+	$(VENV)/bin/maturin build --release --locked -m py/Cargo.toml --out $(PY_WHEEL_DIR) \
+	  --interpreter $(VENV)/bin/python; \
+	echo "py-wheel: built in $$(( $$(date +%s) - start )) s"
+	$(VENV_PIP) --force-reinstall --no-deps $(PY_WHEEL_DIR)/*.whl
+
+# The AAuth demo on 127.0.0.1 (examples/demo): a backend signs with aauth-signing, an agent
+# verifies with aauth-verify's middleware. Also runnable as `cd examples/demo && uv run demo.py`.
+demo: py-wheel
+	$(call step,demo)
+	$(VENV)/bin/python examples/demo/demo.py
 
 ## Test vectors ################################################################
 
