@@ -9,7 +9,7 @@
 
 use aauth_verify::{
     b64, parse, verify_request, verify_request_with_token, Header, JwtScratch, KeyRequirement,
-    KeySource, Parsed, Policy, PublicKey, Request,
+    KeySource, Parsed, Policy, PublicKey, Request, TokenCache,
 };
 use serde_json::Value;
 
@@ -39,6 +39,9 @@ pub struct TokenJws {
     /// The key that signed the token (issuer key, or the `jkt-jwt` header key).
     pub key: [u8; 32],
 }
+
+/// The verified-token cache used by the benches.
+pub type BenchCache = TokenCache<16>;
 
 /// One benchmark request with everything its baselines need.
 #[derive(Clone, Copy)]
@@ -195,6 +198,18 @@ impl Fixture {
             f.full_documents(&mut scratch),
             "{vector}: verification from documents fails"
         );
+        if f.token.is_some() {
+            let mut cache = BenchCache::new();
+            assert!(
+                f.full_cached(&mut scratch, &mut cache),
+                "{vector}: cold cache"
+            );
+            assert!(
+                f.full_cached(&mut scratch, &mut cache),
+                "{vector}: warm cache"
+            );
+            assert_eq!(cache.len(f.now), 1);
+        }
         assert!(f.raw(), "{vector}: raw verification fails");
         assert!(f.raw_all(), "{vector}: raw token verification fails");
         f
@@ -248,6 +263,21 @@ impl Fixture {
                     .is_ok()
             }
         }
+    }
+
+    /// [`Fixture::full`] for the token schemes with a verified-token cache: with a warm cache
+    /// the token's JWS verification is skipped (the request signature is still verified).
+    pub fn full_cached(&self, scratch: &mut JwtScratch, cache: &mut BenchCache) -> bool {
+        let parsed = match parse(&self.req, &self.policy, self.label, self.now) {
+            Ok(p) => p,
+            Err(_) => return false,
+        };
+        let Ok(token) = parsed.token(scratch, &self.policy, self.now) else {
+            return false;
+        };
+        parsed
+            .verify_token_cached(&self.req, &token, self.issuer_key.as_ref(), cache, self.now)
+            .is_ok()
     }
 
     /// The one-shot verification from documents: for `jwks_uri` and `jwt` the metadata and

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use aauth_verify::JwtScratch;
-use aauth_verify_benches::{fixtures, Fixture};
+use aauth_verify_benches::{fixtures, BenchCache, Fixture};
 
 struct Counting;
 
@@ -104,11 +104,15 @@ fn modes(f: &Fixture) -> Vec<&'static str> {
     if !f.jwks.is_empty() {
         m.push("full_documents");
     }
+    if f.token.is_some() {
+        m.push("full_cached");
+    }
     m
 }
 
-fn run_mode(f: &Fixture, mode: &str, scratch: &mut JwtScratch) -> bool {
+fn run_mode(f: &Fixture, mode: &str, scratch: &mut JwtScratch, cache: &mut BenchCache) -> bool {
     match mode {
+        "full_cached" => f.full_cached(scratch, cache),
         "full" => f.full(scratch),
         "full_documents" => f.full_documents(scratch),
         _ => unreachable!(),
@@ -121,13 +125,15 @@ fn main() {
         .spawn(|| {
             let fixtures = fixtures();
             let scratch = std::cell::RefCell::new(Box::new(JwtScratch::new()));
+            let cache = std::cell::RefCell::new(BenchCache::new());
             let mut heap = serde_json::Map::new();
             let mut stack = serde_json::Map::new();
             let mut worst_heap = 0f64;
             let mut worst_stack = 0usize;
             for f in &fixtures {
                 for mode in modes(f) {
-                    let run = || run_mode(f, mode, &mut scratch.borrow_mut());
+                    let run =
+                        || run_mode(f, mode, &mut scratch.borrow_mut(), &mut cache.borrow_mut());
                     let a = allocations(&run, 100);
                     let s = stack_depth(&run);
                     let key = format!("{} {mode}", f.name());

@@ -15,10 +15,18 @@
 use std::hint::black_box;
 
 use aauth_verify::JwtScratch;
-use aauth_verify_benches::{fixtures, Fixture};
+use aauth_verify_benches::{fixtures, BenchCache, Fixture};
 
 /// The modes, as in the criterion bench.
-const MODES: &[&str] = &["parse", "base", "raw", "raw_all", "full", "full_documents"];
+const MODES: &[&str] = &[
+    "full_cached",
+    "parse",
+    "base",
+    "raw",
+    "raw_all",
+    "full",
+    "full_documents",
+];
 
 /// The measured region: callgrind collects only inside this function.
 #[no_mangle]
@@ -28,6 +36,7 @@ pub extern "Rust" fn aauth_probe_measure(
     mode: &str,
     iters: u32,
     scratch: &mut JwtScratch,
+    cache: &mut BenchCache,
     buf: &mut [u8],
 ) -> u32 {
     let mut ok = 0;
@@ -39,6 +48,7 @@ pub extern "Rust" fn aauth_probe_measure(
             "raw" => f.raw(),
             "raw_all" => f.raw_all(),
             "full" => f.full(scratch),
+            "full_cached" => f.full_cached(scratch, cache),
             "full_documents" => f.full_documents(scratch),
             _ => false,
         };
@@ -59,14 +69,19 @@ fn main() {
         }
         for &mode in MODES {
             let applicable = match mode {
-                "raw_all" => f.token.is_some(),
+                "raw_all" | "full_cached" => f.token.is_some(),
                 "full_documents" => !f.jwks.is_empty(),
                 _ => true,
             };
             if !applicable {
                 continue;
             }
-            let ok = aauth_probe_measure(&f, mode, iters, &mut scratch, &mut buf);
+            // The cache is warmed outside the measured region.
+            let mut cache = BenchCache::new();
+            if mode == "full_cached" {
+                assert!(f.full_cached(&mut scratch, &mut cache));
+            }
+            let ok = aauth_probe_measure(&f, mode, iters, &mut scratch, &mut cache, &mut buf);
             assert_eq!(ok, iters, "{} {mode} failed", f.name());
             println!(
                 "{{\"fixture\": \"{}\", \"mode\": \"{mode}\", \"iters\": {iters}}}",
