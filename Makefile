@@ -23,7 +23,7 @@ VENV_STAMP := $(VENV)/.stamp
 PY_REQUIREMENTS := $(wildcard py/requirements-dev.txt)
 
 # Every test suite. `make test` runs them in this order.
-TEST_TARGETS := test-rust
+TEST_TARGETS := test-rust test-c test-c-valgrind
 
 # Prints a step header: $(call step,Title)
 step = @printf '\n==> %s\n' '$(1)'
@@ -69,6 +69,10 @@ nostd:
 	$(call step,no_std canary: link)
 	cd $(CANARY_DIR) && $(CARGO) rustc --release -- -D warnings -C link-arg=-nostartfiles
 	@echo "nostd: linked target/nostd-canary/release/aauth-verify-nostd-canary without std"
+
+## C bindings ################################################################
+
+include ffi-c/ffi.mk
 
 ## Fuzzing #####################################################################
 

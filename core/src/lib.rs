@@ -41,3 +41,8 @@ pub use text::Text;
 pub use verify::{
     parse, verify_request, verify_request_with_token, KeySource, Parsed, SignatureParams, Verified,
 };
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

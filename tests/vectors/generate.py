@@ -1862,6 +1862,19 @@ def tokens(K1, K2, py020, py012):
     for name, desc, t, token in edits:
         r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
         bad(name, desc, own, SP, r2, rq2, c2, p2, token)
+    # Not yet valid: iat / nbf beyond the signature window (SK-09 bounds iat with the window).
+    for name, desc, t, token in (
+            ("jwt-iat-future", "iat 120 s ahead of now (window 60 s)",
+             make_jwt(HDR, dict(PAY, iat=CREATED + 120), K2), "invalid_jwt"),
+            ("jwt-nbf-future", "nbf 120 s ahead of now (window 60 s)",
+             make_jwt(HDR, dict(PAY, nbf=CREATED + 120), K2), "invalid_jwt")):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, SP + "; RFC 7519 §4.1.5, §4.1.6", r2, rq2, c2, p2, token)
+    r2, rq2, c2, p2, _, _ = jwt_request(make_jwt(HDR, dict(PAY, iat=CREATED + 30), K2),
+                                        post=False)
+    good("jwt-iat-within-window", "iat 30 s ahead of now, inside the 60 s window", own,
+         SP + "; RFC 7519 §4.1.6", r2, rq2, c2, p2)
+
     legacy_jwks = {"keys": [K2.jwk(alg=False, kid="ap-key-1")]}
     for name, desc, t, key in (
             ("jwt-typ-legacy-compat", "Legacy typ agent+jwt under compat",
@@ -1972,10 +1985,35 @@ def tokens(K1, K2, py020, py012):
     jkt("jkt-jwt-cnf-missing", "No cnf claim", None, payload={"cnf": None}, res="invalid_jwt")
     jkt("jkt-jwt-request-not-signed-by-cnf", "Request signed by the header jwk, not cnf.jwk",
         None, req_key=K2, res="invalid_signature")
+    jkt("jkt-jwt-jti-with-cache", "jti present with ;cache on the Signature-Key member", None,
+        payload={"jti": "j-1"}, extra=[("cache", True)])
     jkt("jkt-jwt-header-jwk-missing", "No jwk header", None, header={"jwk": None},
         res="invalid_jwt")
     jkt("jkt-jwt-alg-eddsa-strict", "jkt-jwt with alg EdDSA, strict", None,
         header={"alg": "EdDSA"}, res="invalid_jwt")
+
+    # self-jwt (SK-06+ §3.7): the issuer key signs both the token and the request; no cnf.
+    SHDR = {"alg": "Ed25519", "kid": "ap-key-1", "typ": "aa-agent+jwt"}
+    SPAY = {"iss": ISS, "dwk": "aauth-agent.json", "sub": "aauth:assistant@agent.example",
+            "iat": CREATED - 60, "exp": CREATED + 3600}
+    SSP = "SK-09 §3.7; PROTOCOL.md §7.5"
+    for name, desc, t, req_key, res in (
+            ("self-jwt-ok", "self-jwt: the issuer key signs the token and the request",
+             make_jwt(SHDR, SPAY, K2), K2, "ok"),
+            ("self-jwt-request-signed-by-other-key", "self-jwt whose request is signed by another key",
+             make_jwt(SHDR, SPAY, K2), K1, "invalid_signature"),
+            ("self-jwt-with-cnf", "self-jwt carrying a cnf claim",
+             make_jwt(SHDR, dict(SPAY, cnf={"jwk": K1.jwk()}), K2), K2, "invalid_jwt"),
+            ("self-jwt-token-signed-by-other-key", "self-jwt token not signed by the issuer key",
+             make_jwt(SHDR, SPAY, K1), K2, "invalid_jwt")):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, scheme="self-jwt", post=False, key=req_key)
+        if res == "ok":
+            C.add(name, desc, own, SSP, r2,
+                  ok("sig", "self-jwt", K2.thumbprint(), rq2, kid="ap-key-1", created=CREATED,
+                     token={"typ": "aa-agent+jwt", "iss": ISS, "sub": SPAY["sub"]}),
+                  key=JKEY, components=c2, params=p2, verify_pub=K2.pub)
+        else:
+            bad(name, desc, own, SSP, r2, rq2, c2, p2, res, scheme="self-jwt")
     return C
 
 

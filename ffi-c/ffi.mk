@@ -1,0 +1,134 @@
+# C bindings: libaauth_verify.{a,so}, include/aauth_verify.h, the C tests, install.
+# Included by the root Makefile. Targets:
+#   make lib                        build target/release/libaauth_verify.{a,so}
+#   make header                     regenerate include/aauth_verify.h (cbindgen $(CBINDGEN_VERSION))
+#   make header-check               fail if the committed header is stale
+#   make test-c [VALGRIND=1]        header check, version check, C tests, pkg-config and example
+#   make test-c-valgrind            test-c, then the C test binaries again under valgrind
+#   make install PREFIX=/usr/local  libraries, header and aauth-verify.pc (DESTDIR honoured)
+
+CC ?= cc
+CBINDGEN ?= cbindgen
+CBINDGEN_VERSION := 0.29.4
+PREFIX ?= /usr/local
+DESTDIR ?=
+VALGRIND ?=
+
+FFI_DIR := ffi-c
+FFI_BUILD := build/ffi-c
+FFI_LIB_DIR := target/release
+FFI_STATIC := $(FFI_LIB_DIR)/libaauth_verify.a
+FFI_SHARED := $(FFI_LIB_DIR)/libaauth_verify.so
+FFI_HEADER := include/aauth_verify.h
+FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | sed -n 1p)
+# What the static library needs from the system (`cargo rustc -- --print native-static-libs`).
+FFI_NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+FFI_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g
+FFI_VECTORS := tests/vectors/signatures.json tests/vectors/tokens.json
+FFI_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=posix_memalign,--wrap=aligned_alloc
+FFI_TEST_PREFIX := $(ROOT)/$(FFI_BUILD)/prefix
+
+ifeq ($(VALGRIND),1)
+FFI_RUN := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
+  --errors-for-leak-kinds=all --track-origins=yes
+else
+FFI_RUN :=
+endif
+
+.PHONY: lib header header-check header-version-check test-c test-c-valgrind install cbindgen-pinned
+
+lib:
+	$(call step,cargo build --release -p aauth-verify-ffi)
+	$(CARGO) build --release -p aauth-verify-ffi
+
+cbindgen-pinned:
+	@have=$$($(CBINDGEN) --version 2>/dev/null | awk '{print $$2}'); \
+	if [ "$$have" != "$(CBINDGEN_VERSION)" ]; then \
+	  echo "installing cbindgen $(CBINDGEN_VERSION) (found: $${have:-none})"; \
+	  $(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked; \
+	fi
+
+header: cbindgen-pinned
+	$(call step,cbindgen: $(FFI_HEADER))
+	$(CBINDGEN) --config $(FFI_DIR)/cbindgen.toml --crate aauth-verify-ffi \
+	  --output $(FFI_HEADER) $(FFI_DIR)
+
+# Regenerates the header into the build directory and compares it with the committed one.
+header-check: cbindgen-pinned
+	$(call step,header freshness: $(FFI_HEADER))
+	@mkdir -p $(FFI_BUILD)
+	$(CBINDGEN) --quiet --config $(FFI_DIR)/cbindgen.toml --crate aauth-verify-ffi \
+	  --output $(FFI_BUILD)/aauth_verify.h $(FFI_DIR)
+	@if ! diff -u $(FFI_HEADER) $(FFI_BUILD)/aauth_verify.h; then \
+	  echo "$(FFI_HEADER) is stale: run 'make header' and commit it"; exit 1; \
+	fi
+	@echo "$(FFI_HEADER) is up to date"
+
+# The header's version macros must match Cargo.toml.
+header-version-check:
+	$(call step,header version macros = Cargo.toml $(FFI_VERSION))
+	@major=$$(echo $(FFI_VERSION) | cut -d. -f1); minor=$$(echo $(FFI_VERSION) | cut -d. -f2); \
+	patch=$$(echo $(FFI_VERSION) | cut -d. -f3); \
+	grep -qx '#define AAUTH_VERIFY_VERSION "$(FFI_VERSION)"' $(FFI_HEADER) && \
+	grep -qx "#define AAUTH_VERIFY_VERSION_MAJOR $$major" $(FFI_HEADER) && \
+	grep -qx "#define AAUTH_VERIFY_VERSION_MINOR $$minor" $(FFI_HEADER) && \
+	grep -qx "#define AAUTH_VERIFY_VERSION_PATCH $$patch" $(FFI_HEADER) || { \
+	  echo "version macros in $(FFI_HEADER) do not match Cargo.toml $(FFI_VERSION):"; \
+	  grep 'AAUTH_VERIFY_VERSION' $(FFI_HEADER); \
+	  echo "edit after_includes in $(FFI_DIR)/cbindgen.toml and run 'make header'"; exit 1; }
+	@echo "version macros match $(FFI_VERSION)"
+
+$(FFI_BUILD)/vectors.h: $(FFI_DIR)/tests/gen_vectors.py $(FFI_VECTORS)
+	@mkdir -p $(FFI_BUILD)
+	$(PYTHON) $(FFI_DIR)/tests/gen_vectors.py $@ $(FFI_VECTORS)
+
+FFI_TEST_DEPS := $(FFI_BUILD)/vectors.h $(wildcard $(FFI_DIR)/tests/*.h) $(FFI_HEADER)
+FFI_TEST_INC := -Iinclude -I$(FFI_DIR)/tests -I$(FFI_BUILD)
+
+# Statically linked, with the allocation counter.
+$(FFI_BUILD)/vectors_test: $(FFI_DIR)/tests/vectors_test.c $(FFI_TEST_DEPS) lib
+	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
+	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
+
+$(FFI_BUILD)/api_test: $(FFI_DIR)/tests/api_test.c $(FFI_TEST_DEPS) lib
+	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
+	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
+
+test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test
+	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
+	$(FFI_RUN) $(FFI_BUILD)/api_test
+	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
+	$(FFI_RUN) $(FFI_BUILD)/vectors_test
+	$(call step,install into $(FFI_TEST_PREFIX) and build with pkg-config only)
+	rm -rf $(FFI_TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(FFI_TEST_PREFIX)
+	flags=$$(PKG_CONFIG_PATH=$(FFI_TEST_PREFIX)/lib/pkgconfig pkg-config --cflags --libs aauth-verify); \
+	echo "pkg-config --cflags --libs aauth-verify: $$flags"; \
+	$(CC) $(FFI_CFLAGS) -I$(FFI_DIR)/tests -I$(FFI_BUILD) $(FFI_DIR)/tests/vectors_test.c \
+	  -o $(FFI_BUILD)/vectors_test_pkgconfig $$flags; \
+	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request $$flags
+	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_RUN) $(FFI_BUILD)/vectors_test_pkgconfig
+	$(call step,example program: examples/c/aauth_verify_request)
+	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib FFI_RUN='$(FFI_RUN)' \
+	  $(PYTHON) $(FFI_DIR)/tests/example_test.py $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
+
+FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
+  --errors-for-leak-kinds=all --track-origins=yes
+
+# Part of `make test`: the test binaries built by test-c, under valgrind (zero errors, zero
+# leaks). `make test-c VALGRIND=1` runs everything, the example included, under valgrind.
+test-c-valgrind: test-c
+	$(call step,C tests under valgrind)
+	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
+	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
+	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
+
+install: lib
+	$(call step,install into $(DESTDIR)$(PREFIX))
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(FFI_STATIC) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(FFI_SHARED) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(FFI_HEADER) $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(FFI_VERSION)|' \
+	  -e 's|@LIBS_PRIVATE@|$(FFI_NATIVE_LIBS)|' $(FFI_DIR)/aauth-verify.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/aauth-verify.pc
