@@ -102,7 +102,12 @@ impl Default for KeyRules {
     }
 }
 
-/// An Ed25519 public key, validated as a curve point, with the `alg` it was declared with.
+/// An Ed25519 public key with the `alg` it was declared with.
+///
+/// Keys from [`PublicKey::from_raw`], [`parse_jwk`] and [`select_jwk`] are validated as curve
+/// points. Keys that serve one verification (`hwk`, `cnf.jwk`, the `jkt-jwt` header key) are
+/// only length-checked when parsed: the verification decodes the point anyway and refuses a bad
+/// or small-order one as `invalid_key`, so the point is never decoded twice.
 ///
 /// Spec: RFC 8032 §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 9864 §2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -308,6 +313,21 @@ fn decode_x(x: &[u8]) -> Result<[u8; 32], Error> {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.3, §3.4, §7.4; RFC 8037 §2; RFC 9864 §2.
 pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey, Error> {
+    key_checked(m, rules, true)
+}
+
+/// As [`key_from_members`], but the Ed25519 point is only length-checked here: it is decoded
+/// (and a bad or small-order point refused as `invalid_key`) by the verification that uses the
+/// key, which decodes it anyway. Used for keys that serve exactly one verification (`hwk`,
+/// `cnf.jwk`, the `jkt-jwt` header key), to avoid decoding the point twice.
+pub(crate) fn key_from_members_deferred(
+    m: &JwkMembers<'_>,
+    rules: KeyRules,
+) -> Result<PublicKey, Error> {
+    key_checked(m, rules, false)
+}
+
+fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<PublicKey, Error> {
     if m.d.is_some() {
         return Err(invalid("JWK contains the private member d"));
     }
@@ -340,8 +360,10 @@ pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey
                         Some(_) => return Err(invalid("JWK alg is inconsistent with kty/crv")),
                     };
                     let x = decode_x(m.x.ok_or(invalid("JWK x missing"))?)?;
-                    let key = PublicKey::from_raw(x)?;
-                    Ok(PublicKey { x: key.x, alg })
+                    if validate {
+                        PublicKey::from_raw(x)?;
+                    }
+                    Ok(PublicKey { x, alg })
                 }
                 b"Ed448" => {
                     alg_in(m.alg, &[b"Ed448", b"EdDSA"])?;
@@ -414,6 +436,7 @@ fn member_bytes<'a>(m: Member<'a>, buf: &'a mut [u8; MEMBER_BUF]) -> Option<&'a 
 pub(crate) fn key_from_json_members(
     m: &Members<'_, 9>,
     rules: KeyRules,
+    validate: bool,
 ) -> Result<PublicKey, Error> {
     if m.duplicate {
         return Err(invalid("JWK has a duplicate member"));
@@ -440,7 +463,7 @@ pub(crate) fn key_from_json_members(
         alg: member_bytes(alg, &mut b_alg),
         kid: presence(kid),
     };
-    key_from_members(&members, rules)
+    key_checked(&members, rules, validate)
 }
 
 fn json_error(e: json::JsonError) -> Error {
@@ -461,7 +484,7 @@ fn json_error(e: json::JsonError) -> Error {
 pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let m = json::from_slice_seed(json, MAX_JWK_LEN, MembersSeed { names: &NAMES })
         .map_err(json_error)?;
-    key_from_json_members(&m, rules)
+    key_from_json_members(&m, rules, true)
 }
 
 /// Selects the key named `kid` from a JWKS (`{"keys":[…]}`, at most [`MAX_JWKS_LEN`] bytes).
@@ -548,7 +571,7 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
             if !matches {
                 continue;
             }
-            let r = key_from_json_members(&m, self.0.rules);
+            let r = key_from_json_members(&m, self.0.rules, true);
             if r.is_ok() || found.is_none() {
                 found = Some(r);
             }

@@ -498,9 +498,9 @@ pub(crate) fn decode<'s>(
     let kid = opt_str(kid)?;
     let header_jwk = match h.jwk {
         None => None,
-        Some(m) => {
-            Some(jwk::key_from_json_members(&m, policy.key_rules()).map_err(token_key_error)?)
-        }
+        Some(m) => Some(
+            jwk::key_from_json_members(&m, policy.key_rules(), false).map_err(token_key_error)?,
+        ),
     };
 
     // Claims (RFC 7519 §4.1).
@@ -514,9 +514,9 @@ pub(crate) fn decode<'s>(
     let cnf_jwk = match c.cnf {
         None => None,
         Some(None) => return Err(bad("JWT cnf has no jwk")),
-        Some(Some(m)) => {
-            Some(jwk::key_from_json_members(&m, policy.key_rules()).map_err(token_key_error)?)
-        }
+        Some(Some(m)) => Some(
+            jwk::key_from_json_members(&m, policy.key_rules(), false).map_err(token_key_error)?,
+        ),
     };
     let claims = Claims {
         iss: opt_str(iss)?,

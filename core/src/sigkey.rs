@@ -12,7 +12,7 @@ use crate::error::{
     err, Error,
     ErrorCode::{InvalidKey, InvalidRequest, UnsupportedScheme},
 };
-use crate::jwk::{key_from_members, JwkMembers, PublicKey};
+use crate::jwk::{key_from_members_deferred, JwkMembers, PublicKey};
 use crate::policy::{Policy, Scheme};
 use crate::request::Request;
 use crate::sf::{self, BareItem};
@@ -25,7 +25,8 @@ use crate::text::Text;
 pub enum KeyRequirement<'a> {
     /// No `Signature-Key` header: the caller supplies the key (plain RFC 9421, trust store).
     External,
-    /// `hwk`: the key was in the header; already decoded and validated.
+    /// `hwk`: the key was in the header; decoded and checked against the `alg` rules. Its
+    /// curve point is checked by the verification that uses it (`invalid_key` if bad).
     Inline(PublicKey),
     /// `jwks_uri`: fetch `{id}/.well-known/{dwk}`, check its `issuer` equals `id`, fetch its
     /// `jwks_uri` and select `kid`.
@@ -74,36 +75,99 @@ pub enum KeyRequirement<'a> {
     },
 }
 
-/// Parameters of the selected member, in either syntax.
+/// The parameter names this verifier reads, in slot order.
+const NAMES: [&[u8]; 17] = [
+    b"kty",
+    b"crv",
+    b"x",
+    b"y",
+    b"n",
+    b"e",
+    b"d",
+    b"alg",
+    b"kid",
+    b"id",
+    b"dwk",
+    b"well-known",
+    b"url",
+    b"jwks",
+    b"jwt",
+    b"scheme",
+    b"cache",
+];
+
+/// One parameter value as far as this verifier cares.
 #[derive(Clone, Copy)]
-enum Params<'a> {
-    Sf(sf::Params<'a>),
-    Legacy(&'a [u8]),
+enum Value<'a> {
+    Text(Text<'a>),
+    True,
+    Other,
+}
+
+/// The parameters of the selected member, collected in one pass (last occurrence wins), in
+/// either syntax.
+#[derive(Clone, Copy)]
+struct Params<'a> {
+    slots: [Option<Value<'a>>; NAMES.len()],
 }
 
 impl<'a> Params<'a> {
-    /// A text parameter (sf-string, or a token as some peers send); wrong type → `invalid_key`.
-    fn text(&self, name: &[u8]) -> Result<Option<Text<'a>>, Error> {
-        match self {
-            Params::Sf(p) => match p.get(name) {
-                None => Ok(None),
-                Some(BareItem::String(s)) => Ok(Some(Text::from(s))),
-                Some(BareItem::Token(t)) => Ok(Some(Text::plain(t))),
-                Some(_) => Err(err(
-                    InvalidKey,
-                    "Signature-Key parameter has the wrong type",
-                )),
-            },
-            Params::Legacy(body) => {
-                let mut found = None;
-                for (k, v) in legacy_pairs(body) {
-                    if k == name {
-                        found = Some(v);
-                    }
-                }
-                Ok(found)
+    fn slot(name: &[u8]) -> Option<usize> {
+        NAMES.iter().position(|n| *n == name)
+    }
+
+    fn from_sf(params: sf::Params<'a>) -> Params<'a> {
+        let mut out = Params {
+            slots: [None; NAMES.len()],
+        };
+        for (key, value) in params.iter() {
+            if let Some(slot) = Params::slot(key).and_then(|i| out.slots.get_mut(i)) {
+                *slot = Some(match value {
+                    BareItem::String(s) => Value::Text(Text::from(s)),
+                    // Some peers send a Token where a String is expected (HC tolerates it).
+                    BareItem::Token(t) => Value::Text(Text::plain(t)),
+                    BareItem::Boolean(true) => Value::True,
+                    _ => Value::Other,
+                });
             }
         }
+        out
+    }
+
+    fn from_legacy(body: &'a [u8]) -> Params<'a> {
+        let mut out = Params {
+            slots: [None; NAMES.len()],
+        };
+        for (key, value) in legacy_pairs(body) {
+            if let Some(slot) = Params::slot(key).and_then(|i| out.slots.get_mut(i)) {
+                *slot = Some(Value::Text(value));
+            }
+        }
+        out
+    }
+
+    fn value(&self, name: &[u8]) -> Option<Value<'a>> {
+        Params::slot(name)
+            .and_then(|i| self.slots.get(i))
+            .copied()
+            .flatten()
+    }
+
+    /// A text parameter; wrong type → `invalid_key`.
+    fn text(&self, name: &[u8]) -> Result<Option<Text<'a>>, Error> {
+        match self.value(name) {
+            None => Ok(None),
+            Some(Value::Text(t)) => Ok(Some(t)),
+            Some(_) => Err(err(
+                InvalidKey,
+                "Signature-Key parameter has the wrong type",
+            )),
+        }
+    }
+
+    /// Whether a Boolean parameter is present and true (`;cache`).
+    fn is_true(&self, name: &[u8]) -> bool {
+        matches!(self.value(name), Some(Value::True))
     }
 
     fn required(&self, name: &[u8], what: &'static str) -> Result<Text<'a>, Error> {
@@ -165,7 +229,7 @@ pub fn parse<'a>(
                             "Signature-Key member is not a scheme token",
                         ));
                     };
-                    found = Some((Text::plain(scheme), Params::Sf(item.params)));
+                    found = Some((Text::plain(scheme), Params::from_sf(item.params)));
                 }
             }
             Err(_) if policy.compat.legacy_signature_key => {
@@ -174,7 +238,7 @@ pub fn parse<'a>(
                 };
                 for (key, body) in members {
                     if key == label {
-                        let params = Params::Legacy(body);
+                        let params = Params::from_legacy(body);
                         let scheme = params
                             .text(b"scheme")?
                             .ok_or(err(InvalidRequest, "legacy Signature-Key without scheme"))?;
@@ -241,7 +305,7 @@ pub fn parse<'a>(
                 alg: params.member(b"alg")?,
                 kid: None,
             };
-            KeyRequirement::Inline(key_from_members(&members, policy.key_rules())?)
+            KeyRequirement::Inline(key_from_members_deferred(&members, policy.key_rules())?)
         }
         Scheme::JwksUri => {
             let dwk = match params.text(b"dwk")? {
@@ -293,10 +357,7 @@ pub fn parse<'a>(
             jwt: params.required(b"jwt", "self-jwt without jwt")?,
         },
     };
-    let cache = match params {
-        Params::Sf(p) => matches!(p.get(b"cache"), Some(BareItem::Boolean(true))),
-        Params::Legacy(_) => false,
-    };
+    let cache = params.is_true(b"cache");
     Ok(Some(SignatureKey {
         scheme,
         requirement,

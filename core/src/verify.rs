@@ -180,12 +180,25 @@ fn dict_member<'a>(
 
 const BAD_INPUT: Error = err(InvalidRequest, "Signature-Input is not a valid dictionary");
 
-/// Chooses the label: the caller's, else the only one, else the only one bound to a
-/// `Signature-Key` member.
+/// The most covered components a signature may have (an upper bound on
+/// [`Limits::max_components`](crate::Limits::max_components)).
+pub const MAX_COMPONENTS: usize = 32;
+
+/// The most distinct labels `Signature-Input` may carry.
+const MAX_LABELS: usize = 8;
+
+/// Walks every `Signature-Input` line once, then chooses the label: the caller's, else the
+/// only one, else the only one bound to a `Signature-Key` member. Returns the label (borrowed
+/// from the header) and its member (the last one across lines).
 ///
-/// Spec: RFC 9421 §3.2 step 1 (the application chooses among several signatures).
-fn choose_label<'a>(req: &Request<'a>, policy: &Policy<'_>) -> Result<&'a [u8], Error> {
-    let mut labels: heapless::Vec<&'a [u8], 8> = heapless::Vec::new();
+/// Spec: RFC 9421 §3.2 step 1 (the application chooses among several signatures); RFC 8941
+/// §4.2 (a repeated key takes its last value).
+fn signature_input<'a>(
+    req: &Request<'a>,
+    policy: &Policy<'_>,
+    label: Option<&[u8]>,
+) -> Result<(&'a [u8], sf::Member<'a>), Error> {
+    let mut members: heapless::Vec<(&'a [u8], sf::Member<'a>), MAX_LABELS> = heapless::Vec::new();
     let mut total = 0usize;
     let mut any = false;
     for line in req.field_lines(b"signature-input") {
@@ -197,30 +210,40 @@ fn choose_label<'a>(req: &Request<'a>, policy: &Policy<'_>) -> Result<&'a [u8], 
                 "Signature-Input exceeds the size limit",
             ));
         }
-        let dict = sf::parse_dictionary(line, sf::Options::default())
-            .map_err(|_| err(InvalidRequest, "Signature-Input is not a valid dictionary"))?;
-        for (key, _) in dict.iter() {
-            if !labels.contains(&key) {
-                labels
-                    .push(key)
-                    .map_err(|_| err(InvalidRequest, "too many signatures in Signature-Input"))?;
+        let dict = sf::parse_dictionary(line, sf::Options::default()).map_err(|_| BAD_INPUT)?;
+        for (key, member) in dict.iter() {
+            match members.iter_mut().find(|(k, _)| *k == key) {
+                Some(slot) => slot.1 = member,
+                None => members
+                    .push((key, member))
+                    .map_err(|_| err(InvalidRequest, "too many signatures in Signature-Input"))?,
             }
         }
     }
     if !any {
         return Err(err(InvalidRequest, "Signature-Input header is missing"));
     }
-    match labels.as_slice() {
+    if let Some(wanted) = label {
+        return members
+            .iter()
+            .find(|(k, _)| *k == wanted)
+            .copied()
+            .ok_or(err(
+                InvalidRequest,
+                "Signature-Input has no member for the label",
+            ));
+    }
+    match members.as_slice() {
         [] => Err(err(InvalidRequest, "Signature-Input has no signature")),
-        [one] => Ok(one),
+        [one] => Ok(*one),
         several => {
             let mut bound = None;
-            for l in several {
-                if sigkey::has_member(req, l, policy) {
+            for m in several {
+                if sigkey::has_member(req, m.0, policy) {
                     if bound.is_some() {
                         return Err(err(InvalidRequest, "several signatures: choose a label"));
                     }
-                    bound = Some(*l);
+                    bound = Some(*m);
                 }
             }
             bound.ok_or(err(InvalidRequest, "several signatures: choose a label"))
@@ -256,55 +279,7 @@ pub fn parse<'a>(
     now: i64,
 ) -> Result<Parsed<'a>, Error> {
     // Step 1: the signature headers, the label, the inner list and the signature bytes.
-    let label: &'a [u8] = match label {
-        Some(l) => {
-            // Borrow the label from the header so the result does not depend on the caller's.
-            let mut found = None;
-            for line in req.field_lines(b"signature-input") {
-                if let Ok(dict) = sf::parse_dictionary(line, sf::Options::default()) {
-                    for (k, _) in dict.iter() {
-                        if k == l {
-                            found = Some(k);
-                        }
-                    }
-                }
-            }
-            match found {
-                Some(k) => k,
-                None if req.has_field(b"signature-input") => {
-                    // Let dict_member report malformed headers first.
-                    dict_member(
-                        req,
-                        b"signature-input",
-                        l,
-                        sf::Options::default(),
-                        policy,
-                        "",
-                        BAD_INPUT,
-                    )?;
-                    return Err(err(
-                        InvalidRequest,
-                        "Signature-Input has no member for the label",
-                    ));
-                }
-                None => return Err(err(InvalidRequest, "Signature-Input header is missing")),
-            }
-        }
-        None => choose_label(req, policy)?,
-    };
-    let input = dict_member(
-        req,
-        b"signature-input",
-        label,
-        sf::Options::default(),
-        policy,
-        "Signature-Input header is missing",
-        BAD_INPUT,
-    )?
-    .ok_or(err(
-        InvalidRequest,
-        "Signature-Input has no member for the label",
-    ))?;
+    let (label, input) = signature_input(req, policy, label)?;
     let sf::Member::InnerList(covered) = input else {
         return Err(err(
             InvalidRequest,
@@ -350,23 +325,26 @@ pub fn parse<'a>(
     }
 
     // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
-    if covered.len() > policy.limits.max_components {
+    // Parsed once into a fixed array; the base builder parses them once more while streaming.
+    if covered.len() > policy.limits.max_components.min(MAX_COMPONENTS) {
         return Err(err(InvalidRequest, "too many covered components"));
     }
-    for (i, item) in covered.items().enumerate() {
+    let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
+    for item in covered.items() {
         let c = Component::parse(&item)?;
-        for earlier in covered.items().take(i) {
-            if Component::parse(&earlier)?.same_as(&c) {
-                return Err(err(InvalidRequest, "a component is covered twice"));
-            }
+        if components.iter().any(|earlier| earlier.same_as(&c)) {
+            return Err(err(InvalidRequest, "a component is covered twice"));
         }
+        components
+            .push(c)
+            .map_err(|_| err(InvalidRequest, "too many covered components"))?;
     }
 
     // Step 2: required components (AAuth §Covered Components).
     let covers = |name: &[u8]| {
-        covered.items().any(
-            |it| matches!(Component::parse(&it), Ok(c) if c.name == name && c.query_name.is_none()),
-        )
+        components
+            .iter()
+            .any(|c| c.name == name && c.query_name.is_none())
     };
     for r in policy.required {
         if !covers(r.as_bytes()) {
@@ -391,8 +369,8 @@ pub fn parse<'a>(
             "the body is not covered by content-digest",
         ));
     }
-    for item in covered.items() {
-        Component::parse(&item)?.check_available(req)?;
+    for c in &components {
+        c.check_available(req)?;
     }
 
     // Step 3: freshness (AAuth §Freshness; SK-09 clock_skew).

@@ -733,7 +733,7 @@ pub fn parse_dictionary(input: &[u8], opts: Options) -> Result<Dictionary<'_>, E
     let c = Cursor::top(input, opts);
     let mut v = c;
     while v.next_dict_member()?.is_some() {}
-    Ok(Dictionary { c })
+    Ok(Dictionary { c: c.validated() })
 }
 
 /// Parses a List field value (lines already joined with `,`). Empty input (or only SP) is an
@@ -744,7 +744,7 @@ pub fn parse_list(input: &[u8], opts: Options) -> Result<List<'_>, Error> {
     let c = Cursor::top(input, opts);
     let mut v = c;
     while v.next_list_member()?.is_some() {}
-    Ok(List { c })
+    Ok(List { c: c.validated() })
 }
 
 /// Parses an Item field value. Empty input fails.
