@@ -73,6 +73,10 @@ nostd:
 
 include ffi-c/ffi.mk
 
+## nginx module ##############################################################
+
+include nginx/nginx.mk
+
 ## Fuzzing #####################################################################
 
 # Runs every fuzz target body over fuzz/seeds/<target>/ and fuzz/corpus/<target>/ on stable,
