@@ -95,6 +95,14 @@ impl<'a> Component<'a> {
             None
         };
         let mut query_name = None;
+        // The only parameter AAuth can use is `name`, once. Refusing repeats also keeps the
+        // canonical re-serialization (whose duplicate handling is quadratic) bounded.
+        if item.params.len() > 1 {
+            return Err(err(
+                InvalidRequest,
+                "component identifier has repeated parameters",
+            ));
+        }
         for (key, value) in item.params.iter() {
             match key {
                 b"name" if derived == Some(Derived::QueryParam) => match value {

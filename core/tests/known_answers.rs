@@ -190,3 +190,24 @@ fn empty_covered_list() {
         verify_request(&req, &aauth_external, None, 1767021027, KeySource::Key(key)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
 }
+
+#[test]
+fn repeated_component_parameters_are_refused_quickly() {
+    // A hostile covered list: one component with thousands of `;name` parameters.
+    let mut input =
+        String::from(r#"sig=("@method" "@authority" "@path" "signature-key" "@query-param""#);
+    for _ in 0..1500 {
+        input.push_str(r#";name="a""#);
+    }
+    input.push_str(");created=1730217600");
+    let headers = [
+        Header::new(b"Signature-Key", A1_KEY),
+        Header::new(b"Signature-Input", input.as_bytes()),
+        Header::new(b"Signature", b"sig=:puQwGqlektSkNVskiaY9MZJcXFRWrc2T8sO9WBJ7tL9i9u9cWwbtDPRe9FzOnViBwwFq1FUQ/a0WZnuiWwHkCw==:"),
+    ];
+    let mut req = get_api_data(&headers);
+    req.query = Some(b"a=1");
+    let e = parse(&req, &Policy::STRICT, None, 1730217600).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+    assert_eq!(e.detail, "component identifier has repeated parameters");
+}
