@@ -389,6 +389,15 @@ def main():
         "small.test": base + ["client_body_buffer_size 4"],
         "mixed.test": base + [f"aauth_trusted_keys https://agent.example {jwks_file}"],
     }
+    fresh = sign_fresh()
+    if fresh:
+        fa, fi = PREFIX / "keys/fresh-agent.json", PREFIX / "keys/fresh-issuer.json"
+        fa.write_text(json.dumps(fresh["jwks_agent"]))
+        fi.write_text(json.dumps(fresh["jwks_issuer"]))
+        # The real clock: no aauth_test_now.
+        extra["fresh.test"] = ["aauth on", "aauth_authority resource.example",
+                               f"aauth_trusted_keys {fresh['agent_id']} {fa}",
+                               f"aauth_trusted_keys {fresh['issuer']} {fi}"]
     servers = "".join(server_block(n, d) for d, n in groups.items())
     servers += "".join(server_block(n, d) for n, d in extra.items())
     servers += server_block("off.test", base, f"""        location / {{ proxy_pass http://127.0.0.1:{{upstream}}; }}
@@ -408,10 +417,8 @@ def main():
         print(f"nginx started on 127.0.0.1:{listen} (upstream 127.0.0.1:{up_port})")
         run_vectors(listen, plan)
         run_module_cases(listen, A1, DIGEST, TAMPERED, JWKS_URI, JWT)
-        if PYTHON_SIGNER:
-            run_fresh(listen, up_port)
-        else:
-            print("fresh signing: SKIPPED (PYTHON_SIGNER with aauth_signing not given)")
+        if fresh:
+            run_fresh(listen, fresh)
         time.sleep(0.2)  # the access log is written after the response
         run_access_log(A1, JWT)
     finally:
@@ -546,9 +553,43 @@ def run_module_cases(port, a1, digest, tampered, jwks_uri, jwt):
     print(f"module cases: {passes - n0} checks passed")
 
 
-def run_fresh(port, up_port):
-    """Requests signed now by aauth-signing (nginx/tests/sign.py in PYTHON_SIGNER)."""
-    raise NotImplementedError
+def sign_fresh():
+    """Keys and requests signed now by aauth-signing (nginx/tests/sign.py), or None."""
+    if not PYTHON_SIGNER:
+        print("fresh signing: SKIPPED (no PYTHON_SIGNER: a Python with aauth_signing)")
+        return None
+    probe = subprocess.run([PYTHON_SIGNER, "-c", "import aauth_signing"], capture_output=True,
+                           timeout=60)
+    if probe.returncode != 0:
+        print(f"fresh signing: SKIPPED ({PYTHON_SIGNER} cannot import aauth_signing)")
+        return None
+    p = subprocess.run([PYTHON_SIGNER, str(Path(__file__).with_name("sign.py")), "resource.example"],
+                       capture_output=True, timeout=60, check=True)
+    return json.loads(p.stdout)
+
+
+def run_fresh(port, fresh):
+    """Requests signed by aauth-signing just now, verified against the real clock."""
+    n0 = passes
+    for r in fresh["requests"]:
+        name = "fresh " + r["name"]
+        body = r["body"].encode() if r["body"] is not None else None
+        s, h, d = request(port, "fresh.test", r["method"], r["target"], r["headers"], body)
+        check(s == 200, f"{name}: {s} {h.get('signature-error')}")
+        ident = upstream_identity(d) if s == 200 else None
+        if ident is not None:
+            e = r["expect"]
+            check(ident.get("x-aauth-scheme") == e["scheme"], f"{name}: scheme {ident}")
+            check(ident.get("x-aauth-thumbprint") == e["thumbprint"], f"{name}: thumbprint {ident}")
+            for k in ("agent", "issuer", "kid"):
+                if k in e:
+                    check(ident.get("x-aauth-" + k) == e[k], f"{name}: {k} {ident}")
+        # Tampered: another path.
+        s, h, _ = request(port, "fresh.test", r["method"], r["target"].replace("fresh", "fresh2"),
+                          r["headers"], body)
+        check(s == 401 and h.get("signature-error") == "error=invalid_signature",
+              f"{name} tampered: {s} {h.get('signature-error')}")
+    print(f"fresh signing (aauth-signing, real clock): {passes - n0} checks passed")
 
 
 def run_access_log(a1, jwt):
