@@ -6,7 +6,7 @@
 NGINX_BIN ?= /usr/sbin/nginx
 NGINX_MODULE := build/nginx/ngx_http_aauth_module.so
 
-.PHONY: nginx-module test-nginx
+.PHONY: nginx-module test-nginx demo-nginx
 
 nginx-module: lib
 	$(call step,nginx module: $(NGINX_MODULE))
@@ -21,3 +21,12 @@ test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	$(call step,nginx: module in $(NGINX_BIN) in front of an upstream (nginx/tests/test_nginx.py))
 	@test -x $(NGINX_BIN) || { echo "$(NGINX_BIN) not found: apt-get install -y nginx (Debian's 1.22.1)"; exit 1; }
 	NGINX_BIN=$(NGINX_BIN) PYTHON_SIGNER='$(NGINX_TEST_SIGNER)' timeout 600 $(PYTHON) nginx/tests/test_nginx.py
+
+# The original demo's flow through the gateway: backend (aauth-signing) -> nginx with this
+# module -> agent verifying again (the wheel's drop-in when installed, else aauth-signing).
+# Needs a Python with aauth_signing: the project venv once py/ exists, or
+# make demo-nginx NGINX_TEST_SIGNER=/path/to/python
+demo-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
+	$(call step,demo: backend -> nginx gateway (ngx_http_aauth_module) -> agent)
+	@test -n '$(NGINX_TEST_SIGNER)' || { echo "demo-nginx needs a Python with aauth_signing: NGINX_TEST_SIGNER=/path/to/python (the project venv once py/ is merged)"; exit 1; }
+	timeout 300 '$(NGINX_TEST_SIGNER)' nginx/demo/demo.py
