@@ -23,12 +23,17 @@ VENV_STAMP := $(VENV)/.stamp
 PY_REQUIREMENTS := $(wildcard py/requirements-dev.txt)
 
 # Every test suite. `make test` runs them in this order.
-TEST_TARGETS := test-rust test-c test-c-valgrind test-nginx
+TEST_TARGETS := test-rust test-c test-c-valgrind test-py test-nginx
 
 # Prints a step header: $(call step,Title)
 step = @printf '\n==> %s\n' '$(1)'
 
-.PHONY: test $(TEST_TARGETS) lint cargo-test doctest nostd fuzz fuzz-replay venv vectors clean
+PY_WHEEL_DIR := py/target/wheels
+# Installs into the virtualenv with uv when present (uv venvs have no pip), else with pip.
+VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
+
+.PHONY: test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
+	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c
 
 test: $(TEST_TARGETS)
 	$(call step,all test suites passed: $(TEST_TARGETS))
@@ -118,6 +123,33 @@ $(VENV_STAMP): $(PY_REQUIREMENTS)
 	fi
 	@touch $@
 
+# The Python package (py/): lint the pyo3 crate, build the abi3 wheel with maturin, install it
+# into .venv and run pytest (vectors, aauth-signing interop, resolver, middleware).
+test-py: py-lint py-wheel
+	$(call step,pytest py/tests)
+	$(VENV)/bin/python -m pytest py/tests -q -p no:cacheprovider
+
+py-lint: venv
+	$(call step,py: rustfmt and clippy)
+	$(CARGO) fmt --manifest-path py/Cargo.toml -- --check
+	PYO3_PYTHON='$(ROOT)/$(VENV)/bin/python' $(CARGO) clippy --manifest-path py/Cargo.toml \
+	  --locked --all-targets -- -D warnings
+
+py-wheel: venv
+	$(call step,py: maturin build --release)
+	rm -rf $(PY_WHEEL_DIR)
+	@start=$$(date +%s); \
+	$(VENV)/bin/maturin build --release --locked -m py/Cargo.toml --out $(PY_WHEEL_DIR) \
+	  --interpreter $(VENV)/bin/python; \
+	echo "py-wheel: built in $$(( $$(date +%s) - start )) s"
+	$(VENV_PIP) --force-reinstall --no-deps $(PY_WHEEL_DIR)/*.whl
+
+# The AAuth demo on 127.0.0.1 (examples/demo): a backend signs with aauth-signing, an agent
+# verifies with aauth-verify's middleware. Also runnable as `cd examples/demo && uv run demo.py`.
+demo: py-wheel
+	$(call step,demo)
+	$(VENV)/bin/python examples/demo/demo.py
+
 ## Test vectors ################################################################
 
 vectors:
@@ -126,6 +158,75 @@ vectors:
 	  bash tests/vectors/regen.sh; \
 	else \
 	  echo "vectors: tests/vectors/regen.sh does not exist yet; nothing to do"; \
+	fi
+
+## Benchmarks ##################################################################
+
+# `make bench`: every performance figure of issue 6, then a table and target/bench/summary.json
+# (benches/report.py). Ratios are measured in one run and never asserted. Sections whose code is
+# not in this tree (Python bindings in py/, C bindings in ffi-c/) are reported as missing.
+BENCH_OUT := target/bench
+BENCH_PKG := aauth-verify-benches
+
+bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c
+	$(call step,bench report)
+	$(PYTHON) benches/report.py
+
+# Criterion wall clock per scheme: parse, base, raw Ed25519, full (benches/benches/core.rs).
+bench-core:
+	$(call step,bench: core (criterion))
+	$(CARGO) bench -p $(BENCH_PKG) --bench core
+
+# Instruction counts (stable on a shared machine): one callgrind dump per measured call.
+bench-callgrind:
+	$(call step,bench: core (callgrind instruction counts))
+	$(CARGO) build --release -p $(BENCH_PKG) --bin probe
+	@if command -v valgrind >/dev/null; then \
+	  rm -rf $(BENCH_OUT)/callgrind; mkdir -p $(BENCH_OUT)/callgrind; \
+	  valgrind --tool=callgrind --callgrind-out-file=$(BENCH_OUT)/callgrind/cg.out \
+	    --toggle-collect=aauth_probe_measure --dump-after=aauth_probe_measure \
+	    target/release/probe 10 > $(BENCH_OUT)/callgrind/order.txt 2> $(BENCH_OUT)/callgrind/valgrind.log; \
+	  echo "callgrind: $$(wc -l < $(BENCH_OUT)/callgrind/order.txt) measurements"; \
+	else \
+	  echo "bench-callgrind: valgrind not installed; instruction counts will be missing"; \
+	fi
+
+# Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs).
+bench-memory:
+	$(call step,bench: memory)
+	@if [ -f benches/src/bin/memprobe.rs ]; then \
+	  mkdir -p $(BENCH_OUT); \
+	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe > $(BENCH_OUT)/memory.json; \
+	  cat $(BENCH_OUT)/memory.json; \
+	else echo "bench-memory: no memprobe yet"; fi
+
+# .text of a freestanding binary that links the whole verifier, built with opt-level="z".
+bench-size:
+	$(call step,bench: core size)
+	@if [ -d benches/size-probe ]; then \
+	  mkdir -p $(BENCH_OUT); \
+	  $(PYTHON) benches/size-probe/measure.py > $(BENCH_OUT)/size.json; \
+	  cat $(BENCH_OUT)/size.json; \
+	else echo "bench-size: no size probe yet"; fi
+
+# Python: aauth_verify vs aauth-signing 0.2.0 and 0.1.2 (benches/python/), when py/ exists.
+bench-python:
+	$(call step,bench: python)
+	@if [ -d py ] && [ -f benches/python/run.sh ]; then \
+	  bash benches/python/run.sh $(BENCH_OUT)/python.json; \
+	else \
+	  rm -f $(BENCH_OUT)/python.json; \
+	  echo "bench-python: no Python bindings (py/) or bench in this tree; reported as missing"; \
+	fi
+
+# C: verifications per second on one core through the C API, when ffi-c/ exists.
+bench-c:
+	$(call step,bench: C API)
+	@if [ -d ffi-c ] && [ -f benches/c/run.sh ]; then \
+	  bash benches/c/run.sh $(BENCH_OUT)/c.json; \
+	else \
+	  rm -f $(BENCH_OUT)/c.json; \
+	  echo "bench-c: no C bindings (ffi-c/) or bench in this tree; reported as missing"; \
 	fi
 
 ## Housekeeping ################################################################

@@ -23,10 +23,12 @@ test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	NGINX_BIN=$(NGINX_BIN) PYTHON_SIGNER='$(NGINX_TEST_SIGNER)' timeout 600 $(PYTHON) nginx/tests/test_nginx.py
 
 # The original demo's flow through the gateway: backend (aauth-signing) -> nginx with this
-# module -> agent verifying again (the wheel's drop-in when installed, else aauth-signing).
-# Needs a Python with aauth_signing: the project venv once py/ exists, or
-# make demo-nginx NGINX_TEST_SIGNER=/path/to/python
-demo-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
+# module -> agent verifying again with the wheel's drop-in verify_signature. Part of `make demo`
+# (added as a prerequisite below, so it runs before examples/demo; py-wheel is built once).
+# Another Python with aauth_signing: make demo-nginx NGINX_TEST_SIGNER=/path/to/python
+demo-nginx: nginx-module $(if $(PY_REQUIREMENTS),py-wheel)
 	$(call step,demo: backend -> nginx gateway (ngx_http_aauth_module) -> agent)
-	@test -n '$(NGINX_TEST_SIGNER)' || { echo "demo-nginx needs a Python with aauth_signing: NGINX_TEST_SIGNER=/path/to/python (the project venv once py/ is merged)"; exit 1; }
+	@test -n '$(NGINX_TEST_SIGNER)' || { echo "demo-nginx needs a Python with aauth_signing: NGINX_TEST_SIGNER=/path/to/python"; exit 1; }
 	timeout 300 '$(NGINX_TEST_SIGNER)' nginx/demo/demo.py
+
+demo: demo-nginx

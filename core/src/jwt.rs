@@ -21,6 +21,7 @@ use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use crate::b64;
+use crate::cache::TokenDigest;
 use crate::error::{
     err, Error,
     ErrorCode::{ExpiredJwt, InvalidJwt, InvalidKey, UnknownKey, UnsupportedAlgorithm},
@@ -700,10 +701,43 @@ impl<'s> Token<'s> {
         &self,
         issuer_key: Option<&PublicKey>,
     ) -> Result<(PublicKey, PublicKey), Error> {
-        let signer = match self.scheme {
-            Scheme::JktJwt => self.header_jwk.ok_or(bad("jkt-jwt header has no jwk"))?,
-            _ => *issuer_key.ok_or(err(UnknownKey, "the JWT issuer key was not supplied"))?,
+        let signer = self.signer(issuer_key)?;
+        self.verify_jws_with(signer, true)
+    }
+
+    /// The key that must have signed the token.
+    pub(crate) fn signer(&self, issuer_key: Option<&PublicKey>) -> Result<PublicKey, Error> {
+        match self.scheme {
+            Scheme::JktJwt => self.header_jwk.ok_or(bad("jkt-jwt header has no jwk")),
+            _ => issuer_key
+                .copied()
+                .ok_or(err(UnknownKey, "the JWT issuer key was not supplied")),
+        }
+    }
+
+    /// The cache key of this token's JWS verification with `signer`.
+    pub(crate) fn digest(&self, signer: &PublicKey) -> TokenDigest {
+        TokenDigest::new(self.scheme, signer, &self.signature, self.signing_input)
+    }
+
+    /// [`Token::verify_jws`] with the signer resolved; `check_signature: false` (a cache hit
+    /// for exactly these bytes and this key) skips only the Ed25519 verification.
+    pub(crate) fn verify_jws_with(
+        &self,
+        signer: PublicKey,
+        check_signature: bool,
+    ) -> Result<(PublicKey, PublicKey), Error> {
+        if check_signature {
+            self.check_jws(&signer)?;
+        }
+        let request_key = match self.scheme {
+            Scheme::SelfJwt => signer,
+            _ => self.claims.cnf_jwk.ok_or(bad("JWT has no cnf.jwk"))?,
         };
+        Ok((request_key, signer))
+    }
+
+    fn check_jws(&self, signer: &PublicKey) -> Result<(), Error> {
         let sig = ed25519_compact::Signature::new(self.signature);
         signer
             .ed25519()
@@ -715,12 +749,7 @@ impl<'s> Token<'s> {
                     "the JWT issuer key is not a valid Ed25519 point",
                 ),
                 _ => bad("the JWT signature does not verify"),
-            })?;
-        let request_key = match self.scheme {
-            Scheme::SelfJwt => signer,
-            _ => self.claims.cnf_jwk.ok_or(bad("JWT has no cnf.jwk"))?,
-        };
-        Ok((request_key, signer))
+            })
     }
 
     /// The information kept in a verification result.

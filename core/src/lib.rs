@@ -13,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod b64;
+pub mod cache;
 pub mod component;
 pub mod digest;
 pub mod error;
@@ -29,6 +30,7 @@ pub mod sink;
 pub mod text;
 pub mod verify;
 
+pub use cache::TokenCache;
 pub use error::{Error, ErrorCode};
 pub use jwk::PublicKey;
 pub use jwt::{JwtScratch, Token, TokenInfo};

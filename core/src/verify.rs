@@ -13,6 +13,7 @@
 //! draft-hardt-httpbis-signature-key-09 §3.1, §7.
 
 use crate::b64;
+use crate::cache::TokenCache;
 use crate::component::Component;
 use crate::digest;
 use crate::error::{
@@ -693,6 +694,37 @@ impl<'a> Parsed<'a> {
         'a: 's,
     {
         let (request_key, signer) = token.verify_jws(issuer_key)?;
+        let mut v = self.verify(req, &request_key)?;
+        v.token = Some(token.info(signer));
+        Ok(v)
+    }
+
+    /// [`Parsed::verify_token`] with a [`TokenCache`]: when this token's JWS already verified
+    /// with the same signer key and the token has not expired at `now`, the JWS verification is
+    /// skipped; otherwise it is verified and recorded. The request signature is always
+    /// verified. See [`crate::cache`] for the security properties.
+    ///
+    /// Spec: as [`Parsed::verify_token`]; RFC 7519 §4.1.4 (entries end at `exp`).
+    pub fn verify_token_cached<'s, const N: usize>(
+        &self,
+        req: &Request<'a>,
+        token: &Token<'s>,
+        issuer_key: Option<&PublicKey>,
+        cache: &mut TokenCache<N>,
+        now: i64,
+    ) -> Result<Verified<'s>, Error>
+    where
+        'a: 's,
+    {
+        let signer = token.signer(issuer_key)?;
+        let digest = token.digest(&signer);
+        let hit = cache.contains(&digest, now);
+        let (request_key, signer) = token.verify_jws_with(signer, !hit)?;
+        if !hit {
+            if let Some(exp) = token.claims().exp {
+                cache.insert(digest, exp, now);
+            }
+        }
         let mut v = self.verify(req, &request_key)?;
         v.token = Some(token.info(signer));
         Ok(v)

@@ -1,0 +1,332 @@
+//! Fixtures shared by the criterion benches and the measurement probes.
+//!
+//! Every fixture is a typical AAuth request taken from the shared vectors
+//! (`tests/vectors/*.json`, the `aauth-signing` 0.2.0 cases and the `jkt-jwt` case), verified
+//! at the vector's own clock (`now`), so `created` is inside the window. Setup parses the case
+//! once, checks that it verifies, and precomputes what the baselines need: the signature base,
+//! the 64 signature bytes, the raw 32-byte key and, for the token schemes, the JWS signing
+//! input. Everything is leaked to `'static` so the timed closures borrow nothing owned.
+
+use aauth_verify::{
+    b64, parse, verify_request, verify_request_with_token, Header, JwtScratch, KeyRequirement,
+    KeySource, Parsed, Policy, PublicKey, Request, TokenCache,
+};
+use serde_json::Value;
+
+#[allow(dead_code, clippy::all)]
+mod vectors_common {
+    include!("../../core/tests/common/mod.rs");
+}
+
+/// The cases used, as `(vector name, scheme, request kind)`.
+pub const CASES: &[(&str, &str, &str)] = &[
+    ("aauth-signing-020-hwk-get", "hwk", "GET"),
+    ("aauth-signing-020-hwk-post-digest", "hwk", "POST"),
+    ("aauth-signing-020-jwks-uri-get", "jwks_uri", "GET"),
+    ("aauth-signing-020-jwks-uri-post-digest", "jwks_uri", "POST"),
+    ("jwt-aauth-signing-020-get", "jwt", "GET"),
+    ("jwt-aauth-signing-020-post-digest", "jwt", "POST"),
+    ("jkt-jwt-s256", "jkt-jwt", "GET"),
+];
+
+/// A second Ed25519 verification that a token scheme needs: the JWS over its signing input.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenJws {
+    /// `base64url(header) "." base64url(payload)`.
+    pub signing_input: &'static [u8],
+    /// The JWS signature.
+    pub sig: [u8; 64],
+    /// The key that signed the token (issuer key, or the `jkt-jwt` header key).
+    pub key: [u8; 32],
+}
+
+/// The verified-token cache used by the benches.
+pub type BenchCache = TokenCache<16>;
+
+/// One benchmark request with everything its baselines need.
+#[derive(Clone, Copy)]
+pub struct Fixture {
+    /// Vector name.
+    pub vector: &'static str,
+    /// `hwk`, `jwks_uri`, `jwt` or `jkt-jwt`.
+    pub scheme: &'static str,
+    /// `GET` or `POST` (POST requests carry a body covered by `content-digest`).
+    pub kind: &'static str,
+    /// The request view.
+    pub req: Request<'static>,
+    /// The verification policy of the vector.
+    pub policy: Policy<'static>,
+    /// The label the vector asks for.
+    pub label: Option<&'static [u8]>,
+    /// The verifier clock.
+    pub now: i64,
+    /// The JWKS document (jwks_uri: the signer's; jwt: the issuer's), or empty.
+    pub jwks: &'static [u8],
+    /// The metadata document, if the scheme has one.
+    pub metadata: Option<&'static [u8]>,
+    /// The resolved key for `jwks_uri` (what a host caches after the first fetch).
+    pub key: Option<PublicKey>,
+    /// The resolved issuer key for `jwt`.
+    pub issuer_key: Option<PublicKey>,
+    /// Phase 1 result, for the base-only bench.
+    pub parsed: Parsed<'static>,
+    /// The signature base.
+    pub base: &'static [u8],
+    /// The request signature.
+    pub sig: [u8; 64],
+    /// The key that signed the request.
+    pub req_key: [u8; 32],
+    /// The token's JWS, for the token schemes.
+    pub token: Option<TokenJws>,
+}
+
+fn leak<T: ?Sized>(b: Box<T>) -> &'static T {
+    Box::leak(b)
+}
+
+fn leak_bytes(v: &[u8]) -> &'static [u8] {
+    leak(v.to_vec().into_boxed_slice())
+}
+
+fn find_case(name: &str) -> Value {
+    for text in [
+        include_str!("../../tests/vectors/signatures.json"),
+        include_str!("../../tests/vectors/tokens.json"),
+    ] {
+        let doc: Value = serde_json::from_str(text).expect("vectors are JSON");
+        if let Some(c) = doc["cases"]
+            .as_array()
+            .expect("cases")
+            .iter()
+            .find(|c| c["name"] == name)
+        {
+            return c.clone();
+        }
+    }
+    panic!("vector {name} not found");
+}
+
+impl Fixture {
+    /// Builds the fixture for one vector and checks that it verifies.
+    pub fn new(vector: &'static str, scheme: &'static str, kind: &'static str) -> Fixture {
+        let case = find_case(vector);
+        let p = vectors_common::Prepared::new(&case);
+        let policy = vectors_common::policy_of(case.get("policy").unwrap_or(&Value::Null));
+        let headers: Vec<Header<'static>> = p
+            .headers
+            .iter()
+            .map(|(n, v)| Header::new(leak_bytes(n), leak_bytes(v)))
+            .collect();
+        let req = Request {
+            method: leak_bytes(&p.method),
+            scheme: leak_bytes(&p.scheme),
+            authority: leak_bytes(&p.authority),
+            path: leak_bytes(&p.path),
+            query: p.query.as_deref().map(leak_bytes),
+            headers: leak(headers.into_boxed_slice()),
+            body: p.body.as_deref().map(leak_bytes),
+        };
+        let label = p.label.as_deref().map(leak_bytes);
+        let jwks = leak_bytes(&p.jwks);
+        let metadata = p.metadata.as_deref().map(leak_bytes);
+        let now = p.now;
+        let parsed = parse(&req, &policy, label, now).expect("fixture parses");
+        let mut buf = vec![0u8; 16 * 1024];
+        let base = leak_bytes(parsed.base_into(&req, &mut buf).expect("base fits"));
+        let sig = *parsed.signature().expect("signature decodes");
+
+        let mut key = None;
+        let mut issuer_key = None;
+        let mut token = None;
+        let req_key = match parsed.requirement() {
+            KeyRequirement::Inline(k) => k.x,
+            KeyRequirement::JwksUri { .. } => {
+                if let Some(m) = metadata {
+                    parsed.check_metadata(m, &policy).expect("metadata");
+                }
+                let k = parsed.select_key(jwks, &policy).expect("key selected");
+                key = Some(k);
+                k.x
+            }
+            KeyRequirement::Jwt { jwt } | KeyRequirement::JktJwt { jwt } => {
+                let compact = jwt.as_plain().expect("plain token");
+                let mut scratch = Box::new(JwtScratch::new());
+                let t = parsed
+                    .token(&mut scratch, &policy, now)
+                    .expect("token decodes");
+                let signer = match t.header_jwk() {
+                    Some(k) => k,
+                    None => {
+                        let k = t.select_issuer_key(jwks, &policy).expect("issuer key");
+                        issuer_key = Some(k);
+                        k
+                    }
+                };
+                let dot = compact.iter().rposition(|&b| b == b'.').expect("JWS");
+                let mut jws_sig = [0u8; 64];
+                b64::decode_base64url(&compact[dot + 1..], &mut jws_sig).expect("JWS sig");
+                token = Some(TokenJws {
+                    signing_input: leak_bytes(&compact[..dot]),
+                    sig: jws_sig,
+                    key: signer.x,
+                });
+                t.claims().cnf_jwk.expect("cnf.jwk").x
+            }
+            other => panic!("unexpected requirement {other:?}"),
+        };
+        let f = Fixture {
+            vector,
+            scheme,
+            kind,
+            req,
+            policy,
+            label,
+            now,
+            jwks,
+            metadata,
+            key,
+            issuer_key,
+            parsed,
+            base,
+            sig,
+            req_key,
+            token,
+        };
+        let mut scratch = Box::new(JwtScratch::new());
+        assert!(f.full(&mut scratch), "{vector}: full verification fails");
+        assert!(
+            f.full_documents(&mut scratch),
+            "{vector}: verification from documents fails"
+        );
+        if f.token.is_some() {
+            let mut cache = BenchCache::new();
+            assert!(
+                f.full_cached(&mut scratch, &mut cache),
+                "{vector}: cold cache"
+            );
+            assert!(
+                f.full_cached(&mut scratch, &mut cache),
+                "{vector}: warm cache"
+            );
+            assert_eq!(cache.len(f.now), 1);
+        }
+        assert!(f.raw(), "{vector}: raw verification fails");
+        assert!(f.raw_all(), "{vector}: raw token verification fails");
+        f
+    }
+
+    /// A short name such as `hwk GET`.
+    pub fn name(&self) -> String {
+        format!("{} {}", self.scheme, self.kind)
+    }
+
+    /// Phase 1 only (header parsing, covered components, freshness, `Signature-Key`, the
+    /// inline key's point check).
+    pub fn parse_only(&self) -> bool {
+        parse(&self.req, &self.policy, self.label, self.now).is_ok()
+    }
+
+    /// Signature base construction alone, into `buf`.
+    pub fn base_only(&self, buf: &mut [u8]) -> usize {
+        self.parsed
+            .base_into(&self.req, buf)
+            .map(<[u8]>::len)
+            .unwrap_or(0)
+    }
+
+    /// The full verification as a server with resolved (cached) keys does it: every check,
+    /// both phases, the token's JWS for the token schemes. `jwks_uri` and `jwt` use the key the
+    /// host resolved once (no JSON parsed per request).
+    pub fn full(&self, scratch: &mut JwtScratch) -> bool {
+        if self.key.is_none() && self.token.is_none() {
+            return verify_request(
+                &self.req,
+                &self.policy,
+                self.label,
+                self.now,
+                KeySource::Inline,
+            )
+            .is_ok();
+        }
+        let parsed = match parse(&self.req, &self.policy, self.label, self.now) {
+            Ok(p) => p,
+            Err(_) => return false,
+        };
+        match self.key {
+            Some(k) => parsed.verify(&self.req, &k).is_ok(),
+            None => {
+                let Ok(token) = parsed.token(scratch, &self.policy, self.now) else {
+                    return false;
+                };
+                parsed
+                    .verify_token(&self.req, &token, self.issuer_key.as_ref())
+                    .is_ok()
+            }
+        }
+    }
+
+    /// [`Fixture::full`] for the token schemes with a verified-token cache: with a warm cache
+    /// the token's JWS verification is skipped (the request signature is still verified).
+    pub fn full_cached(&self, scratch: &mut JwtScratch, cache: &mut BenchCache) -> bool {
+        let parsed = match parse(&self.req, &self.policy, self.label, self.now) {
+            Ok(p) => p,
+            Err(_) => return false,
+        };
+        let Ok(token) = parsed.token(scratch, &self.policy, self.now) else {
+            return false;
+        };
+        parsed
+            .verify_token_cached(&self.req, &token, self.issuer_key.as_ref(), cache, self.now)
+            .is_ok()
+    }
+
+    /// The one-shot verification from documents: for `jwks_uri` and `jwt` the metadata and
+    /// JWKS JSON are parsed on every call (a host without a decoded-key cache).
+    pub fn full_documents(&self, scratch: &mut JwtScratch) -> bool {
+        let source = if self.jwks.is_empty() {
+            KeySource::Inline
+        } else {
+            KeySource::Jwks {
+                jwks: self.jwks,
+                metadata: self.metadata,
+            }
+        };
+        verify_request_with_token(
+            &self.req,
+            &self.policy,
+            self.label,
+            self.now,
+            scratch,
+            source,
+        )
+        .is_ok()
+    }
+
+    /// The floor: one raw `ed25519-compact` verification of the same signature base with the
+    /// same key bytes (the key is decoded inside, as the full path's verification does).
+    pub fn raw(&self) -> bool {
+        let pk = ed25519_compact::PublicKey::new(self.req_key);
+        pk.verify(self.base, &ed25519_compact::Signature::new(self.sig))
+            .is_ok()
+    }
+
+    /// Every raw Ed25519 verification the scheme cannot avoid: the request signature, plus the
+    /// token's JWS for the token schemes.
+    pub fn raw_all(&self) -> bool {
+        let token_ok = match &self.token {
+            Some(t) => ed25519_compact::PublicKey::new(t.key)
+                .verify(t.signing_input, &ed25519_compact::Signature::new(t.sig))
+                .is_ok(),
+            None => true,
+        };
+        token_ok && self.raw()
+    }
+}
+
+/// All fixtures, in [`CASES`] order.
+pub fn fixtures() -> Vec<Fixture> {
+    CASES
+        .iter()
+        .map(|&(v, s, k)| Fixture::new(v, s, k))
+        .collect()
+}

@@ -1,0 +1,50 @@
+"""aauth_verify: fast, strict verification of AAuth HTTP request signatures.
+
+RFC 9421 HTTP Message Signatures with Ed25519 and the ``Signature-Key`` header, verified by an
+allocation-free Rust core (the GIL is released while it runs).
+
+* :func:`verify_signature`: drop-in for ``aauth_signing.verify_signature`` (0.2.0 semantics).
+* :class:`Verifier`: configure once, ``verify(method, url, headers, body)`` → :class:`Verified`
+  or :class:`VerificationError` (``.code``, ``.signature_error``); ``averify`` for asyncio.
+* :class:`Resolver` / :class:`AsyncResolver` (``aauth_verify.resolver``, needs ``httpx``): key
+  discovery with a cache and the draft's egress rules.
+* :class:`AAuthMiddleware` (``aauth_verify.middleware``): ASGI middleware.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _native
+from ._dropin import verify_signature
+from .errors import ERROR_CODES, SignatureError, VerificationError
+from .verifier import Key, StaticKeys, Verified, Verifier
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "verify_signature",
+    "Verifier",
+    "Verified",
+    "Key",
+    "StaticKeys",
+    "VerificationError",
+    "SignatureError",
+    "ERROR_CODES",
+    "Resolver",
+    "AsyncResolver",
+    "AAuthMiddleware",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The resolver and middleware import httpx lazily, so the core API works without it.
+    if name in ("Resolver", "AsyncResolver", "EgressPolicy"):
+        from . import resolver
+
+        return getattr(resolver, name)
+    if name == "AAuthMiddleware":
+        from .middleware import AAuthMiddleware
+
+        return AAuthMiddleware
+    raise AttributeError(f"module 'aauth_verify' has no attribute {name!r}")

@@ -1,0 +1,91 @@
+"""Type stubs for the native module (pyo3, abi3). Failures raise
+:class:`aauth_verify.errors.VerificationError`."""
+
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+_Bytes = Union[bytes, str]
+
+CORE_VERSION: str
+
+class NativePolicy:
+    def __init__(
+        self,
+        *,
+        window: int = 60,
+        required: Optional[Sequence[str]] = None,
+        require_authorization_when_present: bool = True,
+        require_content_digest_with_body: bool = False,
+        require_signature_key: bool = True,
+        schemes: Optional[Sequence[str]] = None,
+        jwt_types: Optional[Sequence[str]] = None,
+        base64url_signatures: bool = True,
+        legacy_signature_key: bool = False,
+        alg_less_keys: bool = False,
+        eddsa: bool = False,
+        missing_created: bool = False,
+        legacy_metadata: bool = False,
+        max_header_bytes: Optional[int] = None,
+        max_components: Optional[int] = None,
+        max_params: Optional[int] = None,
+    ) -> None: ...
+    @property
+    def window(self) -> int: ...
+    @property
+    def required(self) -> List[str]: ...
+    @property
+    def schemes(self) -> List[str]: ...
+    @property
+    def jwt_types(self) -> List[str]: ...
+    @property
+    def key_rules(self) -> Tuple[bool, bool]: ...
+    def accept_signature_scheme(self) -> str: ...
+    def signature_error(self, code: str, authorization_present: bool = False) -> str: ...
+
+class NativeRequest:
+    def __init__(
+        self,
+        method: _Bytes,
+        scheme: _Bytes,
+        authority: _Bytes,
+        path: _Bytes,
+        query: Optional[_Bytes],
+        headers: Iterable[Tuple[_Bytes, _Bytes]],
+        body: Optional[_Bytes] = None,
+    ) -> None: ...
+    def has_authorization(self) -> bool: ...
+
+class NativeKey:
+    @staticmethod
+    def from_raw(x: bytes) -> "NativeKey": ...
+    @staticmethod
+    def from_jwk(json: bytes, require_alg: bool = True, allow_eddsa: bool = False) -> "NativeKey": ...
+    @staticmethod
+    def select(jwks: bytes, kid: str, require_alg: bool = True, allow_eddsa: bool = False) -> "NativeKey": ...
+    @property
+    def x(self) -> bytes: ...
+    @property
+    def alg(self) -> Optional[str]: ...
+    @property
+    def thumbprint(self) -> str: ...
+    def jwk(self) -> Dict[str, str]: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+_KeySource = Union[None, NativeKey, Tuple[str, bytes, Optional[bytes]]]
+
+def inspect(
+    request: NativeRequest, policy: NativePolicy, now: int, label: Optional[str] = None
+) -> Dict[str, Any]: ...
+def verify(
+    request: NativeRequest,
+    policy: NativePolicy,
+    now: int,
+    key: _KeySource = None,
+    label: Optional[str] = None,
+) -> Dict[str, Any]: ...
+def signature_base(
+    request: NativeRequest, policy: NativePolicy, now: int, label: Optional[str] = None
+) -> bytes: ...
+def check_issuer(metadata_json: bytes, expected: str, allow_legacy: bool = False) -> str: ...
+def error_codes() -> List[Tuple[str, int]]: ...
+def key_allowed(key: NativeKey, require_alg: bool, allow_eddsa: bool) -> bool: ...

@@ -1,0 +1,360 @@
+"""The configured verifier: ``Verifier(...).verify(method, url, headers, body)``."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass, field
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Iterable,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+from urllib.parse import urlsplit
+
+from . import _native
+from .errors import VerificationError
+
+__all__ = ["Verifier", "Verified", "Key", "KeyRules", "StaticKeys", "HeadersLike"]
+
+#: A validated Ed25519 public key (``Key.from_raw(b)``, ``Key.from_jwk(json)``,
+#: ``Key.select(jwks_json, kid)``; ``.x``, ``.alg``, ``.thumbprint``, ``.jwk()``).
+Key = _native.NativeKey
+
+HeadersLike = Union[Mapping[str, str], Iterable[Tuple[Union[str, bytes], Union[str, bytes]]]]
+
+_TOKEN_KINDS = ("jwt", "self-jwt")
+
+
+@dataclass(frozen=True)
+class KeyRules:
+    """What keys and metadata a policy accepts (handed to key resolvers)."""
+
+    require_alg: bool = True
+    allow_eddsa: bool = False
+    legacy_metadata: bool = False
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A verified request: who signed it and what the signature covered.
+
+    ``agent`` is the signer's identity: the ``jwks_uri`` ``id``, the ``jwks`` URL, or the agent
+    token's ``sub``; ``None`` for pseudonymous ``hwk``/``jkt-jwt`` signers, which are
+    identified by ``thumbprint`` (RFC 7638, of the key that signed the request).
+    """
+
+    label: str
+    scheme: Optional[str]
+    agent: Optional[str]
+    issuer: Optional[str]
+    subject: Optional[str]
+    kid: Optional[str]
+    thumbprint: str
+    created: Optional[int]
+    expires: Optional[int]
+    covered: Tuple[str, ...]
+    key: Any
+    token_type: Optional[str] = None
+    claims: Optional[Dict[str, Any]] = None
+    nonce: Optional[str] = None
+    tag: Optional[str] = None
+
+    def as_dict(self) -> Dict[str, Any]:
+        """A JSON-friendly view (the key as its JWK)."""
+        return {
+            "label": self.label,
+            "scheme": self.scheme,
+            "agent": self.agent,
+            "issuer": self.issuer,
+            "subject": self.subject,
+            "kid": self.kid,
+            "thumbprint": self.thumbprint,
+            "created": self.created,
+            "expires": self.expires,
+            "covered": list(self.covered),
+            "token_type": self.token_type,
+            "claims": self.claims,
+        }
+
+
+class StaticKeys:
+    """A key resolver over documents already in memory, keyed by URL.
+
+    ``documents`` maps URLs to JSON documents (dicts, ``str`` or ``bytes``): the metadata at
+    ``{id}/.well-known/{dwk}`` and the JWKS at its ``jwks_uri``. Useful for tests, pinned
+    peers and offline verification; :class:`aauth_verify.resolver.Resolver` fetches them.
+    """
+
+    def __init__(self, documents: Mapping[str, Any]) -> None:
+        self._docs = {k: _as_bytes(v) for k, v in documents.items()}
+
+    def _get(self, url: str) -> bytes:
+        try:
+            return self._docs[url]
+        except KeyError:
+            raise VerificationError("unknown_key", f"no document for {url}") from None
+
+    def key(self, identifier: str, dwk: str, kid: str, rules: KeyRules) -> Any:
+        meta = self._get(f"{identifier.rstrip('/')}/.well-known/{dwk}")
+        jwks_uri = _native.check_issuer(meta, identifier, rules.legacy_metadata)
+        return Key.select(self._get(jwks_uri), kid, rules.require_alg, rules.allow_eddsa)
+
+    def jwks_key(self, url: str, kid: str, rules: KeyRules) -> Any:
+        return Key.select(self._get(url), kid, rules.require_alg, rules.allow_eddsa)
+
+
+def _as_bytes(doc: Any) -> bytes:
+    if isinstance(doc, bytes):
+        return doc
+    if isinstance(doc, str):
+        return doc.encode("utf-8")
+    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+
+def _header_pairs(headers: HeadersLike) -> list:
+    if hasattr(headers, "raw") and isinstance(getattr(headers, "raw"), list):
+        return list(headers.raw)  # Starlette Headers: every line, in order
+    if hasattr(headers, "multi_items"):
+        return list(headers.multi_items())
+    if hasattr(headers, "items"):
+        return list(headers.items())  # type: ignore[union-attr]
+    return list(headers)
+
+
+def _b64url_json(part: str) -> Any:
+    pad = "=" * (-len(part) % 4)
+    return json.loads(base64.urlsafe_b64decode(part + pad))
+
+
+_PROFILES = {
+    "strict": dict(legacy_signature_key=False, alg_less_keys=False, eddsa=False,
+                   missing_created=False, legacy_metadata=False),
+    "compat": dict(legacy_signature_key=True, alg_less_keys=True, eddsa=True,
+                   missing_created=True, legacy_metadata=True),
+}
+
+
+class Verifier:
+    """Verifies AAuth-signed requests under one policy.
+
+    Args:
+        authority: the canonical authority of this service (``"api.example"``,
+            ``"127.0.0.1:8000"``); never taken from ``Host``. ``None`` uses the authority of
+            the absolute URL passed to :meth:`verify`.
+        scheme: the URL scheme used when :meth:`verify` gets a path rather than a URL.
+        profile: ``"strict"`` (draft -08+/AAuth: ``alg`` on keys, no ``EdDSA``, SF syntax,
+            ``created`` required) or ``"compat"`` (also what aauth 0.1.x–0.3.x peers send).
+        window: freshness window for ``created`` in seconds.
+        required_components: covered components every signature needs (default
+            ``@method @authority @path signature-key``; ``authorization`` is added when the
+            request carries one).
+        schemes: accepted ``Signature-Key`` schemes (default: all: ``hwk``, ``jwks_uri``,
+            ``jwks``, ``legacy-jwks``, ``jwt``, ``jkt-jwt``, ``self-jwt``).
+        jwt_types: accepted ``typ`` of ``jwt`` tokens (default ``["aa-agent+jwt"]``, compat
+            adds ``"agent+jwt"``).
+        resolver: where ``jwks_uri``/``jwks``/``jwt`` keys come from (a
+            :class:`~aauth_verify.resolver.Resolver`, :class:`StaticKeys`, or any object with
+            ``key(id, dwk, kid, rules)`` and ``jwks_key(url, kid, rules)``; async resolvers
+            add ``akey``/``ajwks_key``).
+        keys: key(s) for signatures without ``Signature-Key`` (plain RFC 9421): one
+            :data:`Key` or a mapping from ``keyid``; setting it turns off
+            ``require_signature_key``.
+        require_content_digest_with_body: reject a non-empty body not covered by
+            ``content-digest``.
+        label: the signature label to verify (default: the only one).
+        clock: returns the current time in seconds (``time.time``).
+    """
+
+    def __init__(
+        self,
+        *,
+        authority: Optional[str] = None,
+        scheme: str = "https",
+        profile: str = "strict",
+        window: int = 60,
+        required_components: Optional[Sequence[str]] = None,
+        schemes: Optional[Sequence[str]] = None,
+        jwt_types: Optional[Sequence[str]] = None,
+        resolver: Any = None,
+        keys: Any = None,
+        require_content_digest_with_body: bool = False,
+        require_signature_key: Optional[bool] = None,
+        base64url_signatures: bool = True,
+        label: Optional[str] = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if profile not in _PROFILES:
+            raise ValueError(f"profile must be 'strict' or 'compat', not {profile!r}")
+        flags = _PROFILES[profile]
+        if jwt_types is None:
+            jwt_types = ["aa-agent+jwt", "agent+jwt"] if profile == "compat" else ["aa-agent+jwt"]
+        if require_signature_key is None:
+            require_signature_key = keys is None
+        self.authority = authority
+        self.scheme = scheme
+        self.profile = profile
+        self.label = label
+        self.resolver = resolver
+        self.keys = keys
+        self._clock = clock
+        self.policy = _native.NativePolicy(
+            window=int(window),
+            required=list(required_components) if required_components is not None else None,
+            require_content_digest_with_body=require_content_digest_with_body,
+            require_signature_key=require_signature_key,
+            schemes=list(schemes) if schemes is not None else None,
+            jwt_types=list(jwt_types),
+            base64url_signatures=base64url_signatures,
+            **flags,
+        )
+        self.rules = KeyRules(
+            require_alg=not flags["alg_less_keys"],
+            allow_eddsa=flags["eddsa"],
+            legacy_metadata=flags["legacy_metadata"],
+        )
+
+    # -- request marshalling ----------------------------------------------------------------
+
+    def request(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Any:
+        """The native request for ``url`` (absolute, or a path with optional ``?query``)."""
+        parts = urlsplit(url)
+        authority = self.authority if self.authority is not None else parts.netloc
+        if not authority:
+            raise ValueError("no canonical authority: configure Verifier(authority=...) or pass an absolute URL")
+        scheme = parts.scheme or self.scheme
+        path = parts.path or "/"
+        query = parts.query if "?" in url else None
+        if isinstance(body, (bytearray, memoryview)):
+            body = bytes(body)
+        return _native.NativeRequest(method, scheme, authority, path, query, _header_pairs(headers), body)
+
+    def signature_base(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> bytes:
+        """The RFC 9421 signature base the signer must have signed (for debugging)."""
+        req = self.request(method, url, headers, body)
+        return _native.signature_base(req, self.policy, int(self._clock()), self.label)
+
+    # -- verification -----------------------------------------------------------------------
+
+    def _error(self, e: VerificationError, req: Any) -> VerificationError:
+        header = self.policy.signature_error(e.code, req.has_authorization())
+        return VerificationError(e.code, e.detail, header, e.number)
+
+    def _source(self, info: Dict[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
+        """What to ask the resolver for: ("none"|"key"|"jwks", args)."""
+        need = info["requirement"]
+        kind = need["kind"]
+        if kind in ("inline", "jkt-jwt"):
+            return "none", ()
+        if kind == "external":
+            return "external", (info.get("keyid"),)
+        if kind == "jwks_uri":
+            return "key", (need["id"], need["dwk"], need["kid"])
+        if kind == "jwks":
+            return "jwks", (need["url"], need["kid"])
+        if kind == "legacy-jwks":
+            if need.get("jwks"):
+                return "jwks", (need["jwks"], need["kid"])
+            return "key", (need["id"], need.get("well_known") or "aauth-agent.json", need["kid"])
+        if kind in _TOKEN_KINDS:
+            tok = info["token"]
+            return "key", (tok["iss"], tok["dwk"], tok["kid"])
+        raise VerificationError("unsupported_scheme", f"no key source for {kind}")
+
+    def _external(self, keyid: Optional[str]) -> Any:
+        if isinstance(self.keys, Key):
+            return self.keys
+        if isinstance(self.keys, Mapping) and keyid is not None and keyid in self.keys:
+            return self.keys[keyid]
+        raise VerificationError("unknown_key", "no key for this signature")
+
+    def _resolve(self, what: str, args: Tuple[Any, ...]) -> Any:
+        if what == "none":
+            return None
+        if what == "external":
+            return self._external(*args)
+        if self.resolver is None:
+            raise VerificationError("unknown_key", "no key resolver is configured")
+        if what == "key":
+            return self.resolver.key(*args, self.rules)
+        return self.resolver.jwks_key(*args, self.rules)
+
+    async def _aresolve(self, what: str, args: Tuple[Any, ...]) -> Any:
+        if what in ("none", "external") or self.resolver is None:
+            return self._resolve(what, args)
+        name = "akey" if what == "key" else "ajwks_key"
+        method = getattr(self.resolver, name, None)
+        if method is None:
+            return self._resolve(what, args)
+        return await method(*args, self.rules)
+
+    def _finish(self, req: Any, now: int, key: Any, info: Dict[str, Any]) -> Verified:
+        out = _native.verify(req, self.policy, now, key, self.label)
+        tok = out.get("token")
+        need = info["requirement"]
+        claims = None
+        issuer = subject = token_type = None
+        agent = out.get("signer")
+        kid = out.get("kid")
+        if tok is not None:
+            token_type = tok["typ"]
+            issuer = tok["iss"]
+            subject = tok["sub"]
+            kid = tok["kid"] if need["kind"] != "jkt-jwt" else kid
+            agent = subject if need["kind"] == "jwt" else issuer if need["kind"] == "self-jwt" else None
+            try:
+                claims = _b64url_json(need["jwt"].split(".")[1])
+            except Exception:  # pragma: no cover - the core already decoded it
+                claims = None
+        return Verified(
+            label=out["label"],
+            scheme=out["scheme"],
+            agent=agent,
+            issuer=issuer,
+            subject=subject,
+            kid=kid,
+            thumbprint=out["thumbprint"],
+            created=out["created"],
+            expires=out["expires"],
+            covered=tuple(out["covered"]),
+            key=out["key"],
+            token_type=token_type,
+            claims=claims,
+            nonce=out["nonce"],
+            tag=out["tag"],
+        )
+
+    def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
+        """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`.
+
+        ``url`` is the request target (absolute URL or path + query, not decoded); ``headers``
+        a mapping or a list of ``(name, value)`` pairs (repeated names allowed); ``body`` the
+        raw body, needed when ``content-digest`` is covered.
+        """
+        req = self.request(method, url, headers, body)
+        now = int(self._clock())
+        try:
+            info = _native.inspect(req, self.policy, now, self.label)
+            key = self._resolve(*self._source(info))
+            return self._finish(req, now, key, info)
+        except VerificationError as e:
+            raise self._error(e, req) from None
+
+    async def averify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
+        """:meth:`verify` for asyncio: key fetches go through the resolver's ``akey``/``ajwks_key``."""
+        req = self.request(method, url, headers, body)
+        now = int(self._clock())
+        try:
+            info = _native.inspect(req, self.policy, now, self.label)
+            key = await self._aresolve(*self._source(info))
+            return self._finish(req, now, key, info)
+        except VerificationError as e:
+            raise self._error(e, req) from None

@@ -1,0 +1,967 @@
+//! `aauth_verify._native`: the pyo3 (abi3) binding of the `aauth-verify` core.
+//!
+//! This module only marshals: Python hands over byte strings, the binding copies them into
+//! owned buffers, releases the GIL and runs the allocation-free core over borrowed slices, then
+//! turns the outcome into Python objects. Failures raise
+//! `aauth_verify.errors.VerificationError(code, detail, signature_error)`; everything
+//! user-facing (the drop-in, `Verifier`, the resolver) lives in the Python package.
+
+use aauth_verify::{
+    json::JsonStr,
+    jwk::{self, KeyAlg, KeyRules},
+    jwt::{Claims, JwsAlg},
+    metadata,
+    policy::{Compat, Limits, AAUTH_REQUIRED},
+    render, Error, ErrorCode, Header, JwtScratch, KeyRequirement, KeySource, Parsed, Policy,
+    PublicKey, Request, Scheme, Schemes, Text, Token, Verified,
+};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+static VERIFICATION_ERROR: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+
+/// A core failure carried out of the GIL-free section: code, detail and the rendered
+/// `Signature-Error` value.
+struct Failure {
+    error: Error,
+    header: String,
+}
+
+fn failure(error: Error, policy: &Policy<'_>, authorization_present: bool) -> Failure {
+    let mut buf = [0u8; 512];
+    let header = render::signature_error(&error, policy, authorization_present, &mut buf)
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("error={}", error.code.token()));
+    Failure { error, header }
+}
+
+fn raise(py: Python<'_>, f: Failure) -> PyErr {
+    let cls = match VERIFICATION_ERROR.import(py, "aauth_verify.errors", "VerificationError") {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let args = (
+        f.error.code.token(),
+        f.error.detail,
+        f.header,
+        f.error.code as u32,
+    );
+    match cls.call1(args) {
+        Ok(obj) => PyErr::from_value(obj),
+        Err(e) => e,
+    }
+}
+
+fn raise_plain(py: Python<'_>, error: Error) -> PyErr {
+    raise(
+        py,
+        Failure {
+            error,
+            header: format!("error={}", error.code.token()),
+        },
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Policy
+// ---------------------------------------------------------------------------------------------
+
+/// A verification policy (an owned form of the core's `Policy`).
+#[pyclass(frozen, module = "aauth_verify._native")]
+struct NativePolicy {
+    window: u64,
+    required: Vec<String>,
+    require_authorization_when_present: bool,
+    require_content_digest_with_body: bool,
+    require_signature_key: bool,
+    schemes: Schemes,
+    jwt_types: Vec<String>,
+    base64url_signatures: bool,
+    compat: Compat,
+    limits: Limits,
+}
+
+fn scheme_by_name(name: &str) -> Option<Scheme> {
+    Scheme::ALL
+        .into_iter()
+        .find(|s| s.name() == name || s.token() == name)
+}
+
+impl NativePolicy {
+    /// Runs `f` with the core policy borrowed from this one.
+    fn with<R>(&self, f: impl FnOnce(&Policy<'_>) -> R) -> R {
+        let required: Vec<&str> = self.required.iter().map(String::as_str).collect();
+        let jwt_types: Vec<&str> = self.jwt_types.iter().map(String::as_str).collect();
+        let policy = Policy {
+            jwt_types: &jwt_types,
+            window: self.window,
+            required: &required,
+            require_authorization_when_present: self.require_authorization_when_present,
+            require_content_digest_with_body: self.require_content_digest_with_body,
+            require_signature_key: self.require_signature_key,
+            schemes: self.schemes,
+            base64url_signatures: self.base64url_signatures,
+            compat: self.compat,
+            limits: self.limits,
+        };
+        f(&policy)
+    }
+}
+
+#[pymethods]
+impl NativePolicy {
+    #[new]
+    #[pyo3(signature = (
+        *, window = 60, required = None, require_authorization_when_present = true,
+        require_content_digest_with_body = false, require_signature_key = true, schemes = None,
+        jwt_types = None, base64url_signatures = true, legacy_signature_key = false, alg_less_keys = false,
+        eddsa = false, missing_created = false, legacy_metadata = false,
+        max_header_bytes = None, max_components = None, max_params = None
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        window: u64,
+        required: Option<Vec<String>>,
+        require_authorization_when_present: bool,
+        require_content_digest_with_body: bool,
+        require_signature_key: bool,
+        schemes: Option<Vec<String>>,
+        jwt_types: Option<Vec<String>>,
+        base64url_signatures: bool,
+        legacy_signature_key: bool,
+        alg_less_keys: bool,
+        eddsa: bool,
+        missing_created: bool,
+        legacy_metadata: bool,
+        max_header_bytes: Option<usize>,
+        max_components: Option<usize>,
+        max_params: Option<usize>,
+    ) -> PyResult<Self> {
+        let schemes = match schemes {
+            None => Schemes::ALL,
+            Some(names) => {
+                let mut set = Schemes::NONE;
+                for n in &names {
+                    let s = scheme_by_name(n)
+                        .ok_or_else(|| PyValueError::new_err(format!("unknown scheme {n:?}")))?;
+                    set = set.with(s);
+                    if s == Scheme::Jwks {
+                        set = set.with(Scheme::LegacyJwks);
+                    }
+                }
+                set
+            }
+        };
+        let d = Limits::DEFAULT;
+        Ok(NativePolicy {
+            window,
+            required: required
+                .unwrap_or_else(|| AAUTH_REQUIRED.iter().map(|s| (*s).to_owned()).collect()),
+            require_authorization_when_present,
+            require_content_digest_with_body,
+            require_signature_key,
+            schemes,
+            jwt_types: jwt_types.unwrap_or_else(|| {
+                aauth_verify::jwt::AGENT_TYPES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
+            }),
+            base64url_signatures,
+            compat: Compat {
+                legacy_signature_key,
+                alg_less_keys,
+                eddsa,
+                missing_created,
+                legacy_metadata,
+            },
+            limits: Limits {
+                max_header_bytes: max_header_bytes.unwrap_or(d.max_header_bytes),
+                max_components: max_components.unwrap_or(d.max_components),
+                max_params: max_params.unwrap_or(d.max_params),
+            },
+        })
+    }
+
+    /// The window in seconds.
+    #[getter]
+    fn window(&self) -> u64 {
+        self.window
+    }
+
+    /// The required components.
+    #[getter]
+    fn required(&self) -> Vec<String> {
+        self.required.clone()
+    }
+
+    /// The accepted `typ` values of `jwt` tokens.
+    #[getter]
+    fn jwt_types(&self) -> Vec<String> {
+        self.jwt_types.clone()
+    }
+
+    /// The accepted scheme names.
+    #[getter]
+    fn schemes(&self) -> Vec<&'static str> {
+        self.schemes.iter().map(Scheme::name).collect()
+    }
+
+    /// The key rules `(require_alg, allow_eddsa)` that follow from the compatibility switches.
+    #[getter]
+    fn key_rules(&self) -> (bool, bool) {
+        (!self.compat.alg_less_keys, self.compat.eddsa)
+    }
+
+    /// `Accept-Signature-Scheme` for this policy.
+    fn accept_signature_scheme(&self) -> String {
+        let mut buf = [0u8; 128];
+        render::accept_signature_scheme(self.schemes, &mut buf)
+            .unwrap_or("")
+            .to_owned()
+    }
+
+    /// The `Signature-Error` value for `code` (a spec token) under this policy.
+    #[pyo3(signature = (code, authorization_present = false))]
+    fn signature_error(&self, code: &str, authorization_present: bool) -> PyResult<String> {
+        let code = ErrorCode::from_token(code)
+            .ok_or_else(|| PyValueError::new_err(format!("unknown error code {code:?}")))?;
+        Ok(self.with(|p| failure(Error::new(code, ""), p, authorization_present).header))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request
+// ---------------------------------------------------------------------------------------------
+
+/// An HTTP request as owned bytes; the core reads it through borrowed slices.
+#[pyclass(frozen, module = "aauth_verify._native")]
+struct NativeRequest {
+    method: Vec<u8>,
+    scheme: Vec<u8>,
+    authority: Vec<u8>,
+    path: Vec<u8>,
+    query: Option<Vec<u8>>,
+    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    body: Option<Vec<u8>>,
+}
+
+impl NativeRequest {
+    fn with<R>(&self, f: impl FnOnce(&Request<'_>) -> R) -> R {
+        let headers: Vec<Header<'_>> = self
+            .headers
+            .iter()
+            .map(|(n, v)| Header::new(n, v))
+            .collect();
+        let req = Request {
+            method: &self.method,
+            scheme: &self.scheme,
+            authority: &self.authority,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers: &headers,
+            body: self.body.as_deref(),
+        };
+        f(&req)
+    }
+}
+
+fn bytes_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Ok(s) = obj.extract::<String>() {
+        return Ok(s.as_bytes().to_vec());
+    }
+    if let Ok(v) = obj.extract::<Vec<u8>>() {
+        return Ok(v);
+    }
+    Err(PyTypeError::new_err(format!("{what} must be bytes or str")))
+}
+
+fn opt_bytes_of(obj: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<Vec<u8>>> {
+    match obj {
+        None => Ok(None),
+        Some(o) if o.is_none() => Ok(None),
+        Some(o) => bytes_of(o, what).map(Some),
+    }
+}
+
+#[pymethods]
+impl NativeRequest {
+    /// `headers` is an iterable of `(name, value)` pairs (bytes or str), one per field line.
+    #[new]
+    #[pyo3(signature = (method, scheme, authority, path, query, headers, body = None))]
+    fn new(
+        method: &Bound<'_, PyAny>,
+        scheme: &Bound<'_, PyAny>,
+        authority: &Bound<'_, PyAny>,
+        path: &Bound<'_, PyAny>,
+        query: Option<&Bound<'_, PyAny>>,
+        headers: &Bound<'_, PyAny>,
+        body: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut hs = Vec::new();
+        for pair in headers.try_iter()? {
+            let pair = pair?;
+            if pair.len().ok() != Some(2) {
+                return Err(PyTypeError::new_err("headers must be (name, value) pairs"));
+            }
+            hs.push((
+                bytes_of(&pair.get_item(0)?, "header name")?,
+                bytes_of(&pair.get_item(1)?, "header value")?,
+            ));
+        }
+        Ok(NativeRequest {
+            method: bytes_of(method, "method")?,
+            scheme: bytes_of(scheme, "scheme")?,
+            authority: bytes_of(authority, "authority")?,
+            path: bytes_of(path, "path")?,
+            query: opt_bytes_of(query, "query")?,
+            headers: hs,
+            body: opt_bytes_of(body, "body")?,
+        })
+    }
+
+    /// Whether the request has an `Authorization` field.
+    fn has_authorization(&self) -> bool {
+        self.with(|r| r.has_field(b"authorization"))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keys
+// ---------------------------------------------------------------------------------------------
+
+/// A validated Ed25519 public key.
+#[pyclass(frozen, module = "aauth_verify._native", eq, hash)]
+#[derive(PartialEq, Eq, Hash, Clone)]
+struct NativeKey {
+    key: PublicKey,
+}
+
+fn rules(require_alg: bool, allow_eddsa: bool) -> KeyRules {
+    KeyRules {
+        require_alg,
+        allow_eddsa,
+    }
+}
+
+#[pymethods]
+impl NativeKey {
+    /// A key from its 32 raw bytes (`invalid_key` unless a valid, non-small-order point).
+    #[staticmethod]
+    fn from_raw(py: Python<'_>, x: &[u8]) -> PyResult<Self> {
+        let x: [u8; 32] = x
+            .try_into()
+            .map_err(|_| PyValueError::new_err("an Ed25519 public key is 32 bytes"))?;
+        PublicKey::from_raw(x)
+            .map(|key| NativeKey { key })
+            .map_err(|e| raise_plain(py, e))
+    }
+
+    /// A key from one JWK (JSON text).
+    #[staticmethod]
+    #[pyo3(signature = (json, require_alg = true, allow_eddsa = false))]
+    fn from_jwk(
+        py: Python<'_>,
+        json: &[u8],
+        require_alg: bool,
+        allow_eddsa: bool,
+    ) -> PyResult<Self> {
+        jwk::parse_jwk(json, rules(require_alg, allow_eddsa))
+            .map(|key| NativeKey { key })
+            .map_err(|e| raise_plain(py, e))
+    }
+
+    /// Selects the key `kid` from a JWKS (JSON text).
+    #[staticmethod]
+    #[pyo3(signature = (jwks, kid, require_alg = true, allow_eddsa = false))]
+    fn select(
+        py: Python<'_>,
+        jwks: &[u8],
+        kid: &str,
+        require_alg: bool,
+        allow_eddsa: bool,
+    ) -> PyResult<Self> {
+        jwk::select_jwk(jwks, kid.as_bytes(), rules(require_alg, allow_eddsa))
+            .map(|key| NativeKey { key })
+            .map_err(|e| raise_plain(py, e))
+    }
+
+    /// The 32 raw bytes.
+    #[getter]
+    fn x<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.key.x)
+    }
+
+    /// The declared JOSE `alg` (`"Ed25519"`, `"EdDSA"`, or `None`).
+    #[getter]
+    fn alg(&self) -> Option<&'static str> {
+        self.key.alg.as_str()
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint, unpadded base64url.
+    #[getter]
+    fn thumbprint(&self) -> String {
+        self.key.thumbprint_b64().as_str().to_owned()
+    }
+
+    /// The public JWK (`{"kty","crv","x"}` plus `alg` when declared).
+    fn jwk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("kty", "OKP")?;
+        d.set_item("crv", "Ed25519")?;
+        let x = self.key.x_b64();
+        d.set_item("x", std::str::from_utf8(&x).unwrap_or(""))?;
+        if let Some(a) = self.key.alg.as_str() {
+            d.set_item("alg", a)?;
+        }
+        Ok(d)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "NativeKey(alg={:?}, thumbprint={})",
+            self.key.alg.as_str(),
+            self.key.thumbprint_b64().as_str()
+        )
+    }
+}
+
+/// Checks a metadata document's `issuer` against `expected` and returns its `jwks_uri`.
+#[pyfunction]
+#[pyo3(signature = (metadata_json, expected, allow_legacy = false))]
+fn check_issuer(
+    py: Python<'_>,
+    metadata_json: &[u8],
+    expected: &str,
+    allow_legacy: bool,
+) -> PyResult<String> {
+    let uri = metadata::check_issuer(metadata_json, expected.as_bytes(), allow_legacy)
+        .map_err(|e| raise_plain(py, e))?;
+    let mut buf = vec![0u8; uri.raw().len()];
+    uri.decode_into(&mut buf).map(str::to_owned).ok_or_else(|| {
+        raise_plain(
+            py,
+            Error::new(ErrorCode::InvalidKey, "jwks_uri does not decode"),
+        )
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse (phase 1) and verify (phase 2)
+// ---------------------------------------------------------------------------------------------
+
+fn text(t: &Text<'_>) -> String {
+    let bytes: Vec<u8> = t.bytes().collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Owned copy of a `KeyRequirement`.
+enum Need {
+    External,
+    Inline(PublicKey),
+    JwksUri {
+        id: String,
+        dwk: String,
+        kid: String,
+    },
+    Jwks {
+        url: String,
+        kid: String,
+    },
+    LegacyJwks {
+        jwks: Option<String>,
+        id: Option<String>,
+        well_known: Option<String>,
+        kid: String,
+    },
+    Jwt(String),
+    JktJwt(String),
+    SelfJwt(String),
+}
+
+impl Need {
+    fn of(r: &KeyRequirement<'_>) -> Need {
+        match r {
+            KeyRequirement::External => Need::External,
+            KeyRequirement::Inline(k) => Need::Inline(*k),
+            KeyRequirement::JwksUri { id, dwk, kid } => Need::JwksUri {
+                id: text(id),
+                dwk: text(dwk),
+                kid: text(kid),
+            },
+            KeyRequirement::Jwks { url, kid } => Need::Jwks {
+                url: text(url),
+                kid: text(kid),
+            },
+            KeyRequirement::LegacyJwks {
+                jwks,
+                id,
+                well_known,
+                kid,
+            } => Need::LegacyJwks {
+                jwks: jwks.as_ref().map(text),
+                id: id.as_ref().map(text),
+                well_known: well_known.as_ref().map(text),
+                kid: text(kid),
+            },
+            KeyRequirement::Jwt { jwt } => Need::Jwt(text(jwt)),
+            KeyRequirement::JktJwt { jwt } => Need::JktJwt(text(jwt)),
+            KeyRequirement::SelfJwt { jwt } => Need::SelfJwt(text(jwt)),
+        }
+    }
+
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        match self {
+            Need::External => d.set_item("kind", "external")?,
+            Need::Inline(k) => {
+                d.set_item("kind", "inline")?;
+                d.set_item("key", NativeKey { key: *k })?;
+            }
+            Need::JwksUri { id, dwk, kid } => {
+                d.set_item("kind", "jwks_uri")?;
+                d.set_item("id", id)?;
+                d.set_item("dwk", dwk)?;
+                d.set_item("kid", kid)?;
+            }
+            Need::Jwks { url, kid } => {
+                d.set_item("kind", "jwks")?;
+                d.set_item("url", url)?;
+                d.set_item("kid", kid)?;
+            }
+            Need::LegacyJwks {
+                jwks,
+                id,
+                well_known,
+                kid,
+            } => {
+                d.set_item("kind", "legacy-jwks")?;
+                d.set_item("jwks", jwks)?;
+                d.set_item("id", id)?;
+                d.set_item("well_known", well_known)?;
+                d.set_item("kid", kid)?;
+            }
+            Need::Jwt(t) => {
+                d.set_item("kind", "jwt")?;
+                d.set_item("jwt", t)?;
+            }
+            Need::JktJwt(t) => {
+                d.set_item("kind", "jkt-jwt")?;
+                d.set_item("jwt", t)?;
+            }
+            Need::SelfJwt(t) => {
+                d.set_item("kind", "self-jwt")?;
+                d.set_item("jwt", t)?;
+            }
+        }
+        Ok(d)
+    }
+}
+
+/// Owned summary of a parsed or verified signature.
+struct Summary {
+    label: String,
+    scheme: Option<&'static str>,
+    need: Need,
+    created: Option<i64>,
+    expires: Option<i64>,
+    nonce: Option<String>,
+    tag: Option<String>,
+    keyid: Option<String>,
+    alg: Option<String>,
+    covered: Vec<String>,
+    token: Option<TokenSummary>,
+    // Only after verification:
+    key: Option<PublicKey>,
+    kid: Option<String>,
+    signer: Option<String>,
+}
+
+fn covered_names(list: aauth_verify::sf::InnerList<'_>) -> Vec<String> {
+    list.items()
+        .map(|it| match it.value {
+            aauth_verify::sf::BareItem::String(s) => {
+                let b: Vec<u8> = s.bytes().collect();
+                String::from_utf8_lossy(&b).into_owned()
+            }
+            _ => String::new(),
+        })
+        .collect()
+}
+
+fn summarize(p: &Parsed<'_>) -> Summary {
+    let params = p.params();
+    Summary {
+        label: String::from_utf8_lossy(p.label()).into_owned(),
+        scheme: p.scheme().map(Scheme::name),
+        need: Need::of(p.requirement()),
+        created: params.created,
+        expires: params.expires,
+        nonce: params.nonce.as_ref().map(text),
+        tag: params.tag.as_ref().map(text),
+        keyid: params.keyid.as_ref().map(text),
+        alg: params.alg.as_ref().map(text),
+        covered: covered_names(p.covered()),
+        token: None,
+        key: None,
+        kid: None,
+        signer: None,
+    }
+}
+
+fn add_verified(mut s: Summary, v: &Verified<'_>) -> Summary {
+    if let Some(info) = &v.token {
+        let mut t = TokenSummary::of_claims(js(&info.typ), info.kid.as_ref().map(js), &info.claims);
+        t.issuer_key = Some(info.issuer_key);
+        if let Some(old) = &s.token {
+            t.alg = old.alg;
+            t.header_jwk = old.header_jwk;
+        }
+        s.token = Some(t);
+    }
+    s.key = Some(v.key);
+    s.kid = v.kid.as_ref().map(text);
+    s.signer = v.signer.as_ref().map(text);
+    s
+}
+
+impl Summary {
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("label", &self.label)?;
+        d.set_item("scheme", self.scheme)?;
+        d.set_item("requirement", self.need.to_py(py)?)?;
+        d.set_item("created", self.created)?;
+        d.set_item("expires", self.expires)?;
+        d.set_item("nonce", &self.nonce)?;
+        d.set_item("tag", &self.tag)?;
+        d.set_item("keyid", &self.keyid)?;
+        d.set_item("alg", &self.alg)?;
+        d.set_item("covered", PyList::new(py, &self.covered)?)?;
+        match &self.token {
+            Some(t) => d.set_item("token", t.to_py(py)?)?,
+            None => d.set_item("token", py.None())?,
+        }
+        if let Some(k) = self.key {
+            d.set_item("key", NativeKey { key: k })?;
+            d.set_item("thumbprint", k.thumbprint_b64().as_str())?;
+        }
+        d.set_item("kid", &self.kid)?;
+        d.set_item("signer", &self.signer)?;
+        Ok(d)
+    }
+}
+
+fn js(s: &JsonStr<'_>) -> String {
+    let mut buf = vec![0u8; s.raw().len()];
+    s.decode_into(&mut buf)
+        .map(str::to_owned)
+        .unwrap_or_default()
+}
+
+/// Owned copy of a decoded (and, after phase 2, verified) token.
+struct TokenSummary {
+    typ: String,
+    kid: Option<String>,
+    alg: Option<&'static str>,
+    iss: Option<String>,
+    sub: Option<String>,
+    dwk: Option<String>,
+    jti: Option<String>,
+    ps: Option<String>,
+    parent_agent: Option<String>,
+    scope: Option<String>,
+    aud: Vec<String>,
+    iat: Option<i64>,
+    exp: Option<i64>,
+    nbf: Option<i64>,
+    act: bool,
+    cnf_jwk: Option<PublicKey>,
+    header_jwk: Option<PublicKey>,
+    issuer_key: Option<PublicKey>,
+}
+
+impl TokenSummary {
+    fn of_claims(typ: String, kid: Option<String>, c: &Claims<'_>) -> TokenSummary {
+        TokenSummary {
+            typ,
+            kid,
+            alg: None,
+            iss: c.iss.as_ref().map(js),
+            sub: c.sub.as_ref().map(js),
+            dwk: c.dwk.as_ref().map(js),
+            jti: c.jti.as_ref().map(js),
+            ps: c.ps.as_ref().map(js),
+            parent_agent: c.parent_agent.as_ref().map(js),
+            scope: c.scope.as_ref().map(js),
+            aud: c.aud.iter().map(|a| js(&a)).collect(),
+            iat: c.iat,
+            exp: c.exp,
+            nbf: c.nbf,
+            act: c.act,
+            cnf_jwk: c.cnf_jwk,
+            header_jwk: None,
+            issuer_key: None,
+        }
+    }
+
+    fn of(t: &Token<'_>) -> TokenSummary {
+        let mut s = TokenSummary::of_claims(js(&t.typ()), t.kid().as_ref().map(js), t.claims());
+        s.alg = Some(match t.alg() {
+            JwsAlg::Ed25519 => "Ed25519",
+            JwsAlg::EdDsa => "EdDSA",
+        });
+        s.header_jwk = t.header_jwk();
+        s
+    }
+
+    fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("typ", &self.typ)?;
+        d.set_item("kid", &self.kid)?;
+        d.set_item("alg", self.alg)?;
+        d.set_item("iss", &self.iss)?;
+        d.set_item("sub", &self.sub)?;
+        d.set_item("dwk", &self.dwk)?;
+        d.set_item("jti", &self.jti)?;
+        d.set_item("ps", &self.ps)?;
+        d.set_item("parent_agent", &self.parent_agent)?;
+        d.set_item("scope", &self.scope)?;
+        d.set_item("aud", PyList::new(py, &self.aud)?)?;
+        d.set_item("iat", self.iat)?;
+        d.set_item("exp", self.exp)?;
+        d.set_item("nbf", self.nbf)?;
+        d.set_item("act", self.act)?;
+        let key = |k: &Option<PublicKey>| k.map(|key| NativeKey { key });
+        d.set_item("cnf_jwk", key(&self.cnf_jwk))?;
+        d.set_item("header_jwk", key(&self.header_jwk))?;
+        d.set_item("issuer_key", key(&self.issuer_key))?;
+        Ok(d)
+    }
+}
+
+fn is_token(r: &KeyRequirement<'_>) -> bool {
+    matches!(
+        r,
+        KeyRequirement::Jwt { .. } | KeyRequirement::JktJwt { .. } | KeyRequirement::SelfJwt { .. }
+    )
+}
+
+fn opt_label(label: Option<&str>) -> Option<&[u8]> {
+    label.map(str::as_bytes)
+}
+
+/// Phase 1: every offline check. Returns the signature's label, scheme, key requirement,
+/// parameters and covered components; raises `VerificationError` on failure.
+#[pyfunction]
+#[pyo3(signature = (request, policy, now, label = None))]
+fn inspect<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, NativeRequest>,
+    policy: &Bound<'py, NativePolicy>,
+    now: i64,
+    label: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let (req, pol) = (request.get(), policy.get());
+    let out = py.detach(|| {
+        req.with(|r| {
+            pol.with(|p| {
+                let run = || -> Result<Summary, Error> {
+                    let parsed = aauth_verify::parse(r, p, opt_label(label), now)?;
+                    let mut s = summarize(&parsed);
+                    if is_token(parsed.requirement()) {
+                        let mut scratch = JwtScratch::new();
+                        let token = parsed.token(&mut scratch, p, now)?;
+                        s.token = Some(TokenSummary::of(&token));
+                    }
+                    Ok(s)
+                };
+                run().map_err(|e| failure(e, p, r.has_field(b"authorization")))
+            })
+        })
+    });
+    match out {
+        Ok(s) => s.to_py(py),
+        Err(f) => Err(raise(py, f)),
+    }
+}
+
+/// Where phase 2 gets its key.
+enum Source {
+    Inline,
+    Key(PublicKey),
+    Jwks {
+        jwks: Vec<u8>,
+        metadata: Option<Vec<u8>>,
+    },
+}
+
+fn source_of(key: Option<&Bound<'_, PyAny>>) -> PyResult<Source> {
+    let Some(key) = key.filter(|k| !k.is_none()) else {
+        return Ok(Source::Inline);
+    };
+    if let Ok(k) = key.cast::<NativeKey>() {
+        return Ok(Source::Key(k.get().key));
+    }
+    if let Ok(t) = key.cast::<PyTuple>() {
+        if t.len() == 3 && t.get_item(0)?.extract::<String>().ok().as_deref() == Some("jwks") {
+            return Ok(Source::Jwks {
+                jwks: bytes_of(&t.get_item(1)?, "jwks")?,
+                metadata: opt_bytes_of(Some(&t.get_item(2)?), "metadata")?,
+            });
+        }
+    }
+    Err(PyTypeError::new_err(
+        "key must be None (inline), a NativeKey, or ('jwks', jwks_json, metadata_json|None)",
+    ))
+}
+
+/// Phase 1 and 2: verifies the request with the given key source and returns the summary of
+/// the verified signature (with `key`, `thumbprint`, `kid`, `signer`).
+#[pyfunction]
+#[pyo3(signature = (request, policy, now, key = None, label = None))]
+fn verify<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, NativeRequest>,
+    policy: &Bound<'py, NativePolicy>,
+    now: i64,
+    key: Option<&Bound<'py, PyAny>>,
+    label: Option<&str>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let source = source_of(key)?;
+    let (req, pol) = (request.get(), policy.get());
+    let out = py.detach(|| {
+        req.with(|r| {
+            pol.with(|p| {
+                let ks = match &source {
+                    Source::Inline => KeySource::Inline,
+                    Source::Key(k) => KeySource::Key(*k),
+                    Source::Jwks { jwks, metadata } => KeySource::Jwks {
+                        jwks,
+                        metadata: metadata.as_deref(),
+                    },
+                };
+                let run = || -> Result<Summary, Error> {
+                    let parsed = aauth_verify::parse(r, p, opt_label(label), now)?;
+                    if is_token(parsed.requirement()) {
+                        let mut scratch = JwtScratch::new();
+                        let token = parsed.token(&mut scratch, p, now)?;
+                        let mut s = summarize(&parsed);
+                        s.token = Some(TokenSummary::of(&token));
+                        let issuer_key = match (token.scheme(), ks) {
+                            (Scheme::JktJwt, _) => None,
+                            (_, KeySource::Key(k)) => Some(k),
+                            (_, KeySource::Jwks { jwks, metadata }) => {
+                                if let Some(doc) = metadata {
+                                    token.check_metadata(doc, p)?;
+                                }
+                                Some(token.select_issuer_key(jwks, p)?)
+                            }
+                            (_, KeySource::Inline) => {
+                                return Err(Error::new(
+                                    ErrorCode::UnknownKey,
+                                    "the token's issuer keys were not supplied",
+                                ))
+                            }
+                        };
+                        let v = parsed.verify_token(r, &token, issuer_key.as_ref())?;
+                        return Ok(add_verified(s, &v));
+                    }
+                    let key = match ks {
+                        KeySource::Inline => parsed.inline_key().ok_or(Error::new(
+                            ErrorCode::UnknownKey,
+                            "the signature's key is not inline and none was supplied",
+                        ))?,
+                        KeySource::Key(k) => k,
+                        KeySource::Jwks { jwks, metadata } => {
+                            if let Some(doc) = metadata {
+                                parsed.check_metadata(doc, p)?;
+                            }
+                            parsed.select_key(jwks, p)?
+                        }
+                    };
+                    let v = parsed.verify(r, &key)?;
+                    Ok(add_verified(summarize(&parsed), &v))
+                };
+                run().map_err(|e| failure(e, p, r.has_field(b"authorization")))
+            })
+        })
+    });
+    match out {
+        Ok(s) => s.to_py(py),
+        Err(f) => Err(raise(py, f)),
+    }
+}
+
+/// The signature base (RFC 9421 §2.5) of the request's signature, for logs and debugging.
+#[pyfunction]
+#[pyo3(signature = (request, policy, now, label = None))]
+fn signature_base<'py>(
+    py: Python<'py>,
+    request: &Bound<'py, NativeRequest>,
+    policy: &Bound<'py, NativePolicy>,
+    now: i64,
+    label: Option<&str>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let (req, pol) = (request.get(), policy.get());
+    let out = req.with(|r| {
+        pol.with(|p| {
+            let parsed = aauth_verify::parse(r, p, opt_label(label), now)
+                .map_err(|e| failure(e, p, false))?;
+            let mut buf = vec![0u8; 64 * 1024];
+            let n = parsed
+                .base_into(r, &mut buf)
+                .map_err(|e| failure(e, p, false))?
+                .len();
+            buf.truncate(n);
+            Ok::<_, Failure>(buf)
+        })
+    });
+    match out {
+        Ok(b) => Ok(PyBytes::new(py, &b)),
+        Err(f) => Err(raise(py, f)),
+    }
+}
+
+/// The numeric code of each error token (stable, shared with the C ABI).
+#[pyfunction]
+fn error_codes() -> Vec<(&'static str, u32)> {
+    ErrorCode::ALL
+        .iter()
+        .map(|c| (c.token(), *c as u32))
+        .collect()
+}
+
+/// Whether a key's `alg` is acceptable under the given rules (used for cached keys).
+#[pyfunction]
+fn key_allowed(key: &Bound<'_, NativeKey>, require_alg: bool, allow_eddsa: bool) -> bool {
+    match key.get().key.alg {
+        KeyAlg::Ed25519 => true,
+        KeyAlg::EdDsa => allow_eddsa,
+        KeyAlg::None => !require_alg,
+    }
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<NativePolicy>()?;
+    m.add_class::<NativeRequest>()?;
+    m.add_class::<NativeKey>()?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
+    m.add_function(wrap_pyfunction!(signature_base, m)?)?;
+    m.add_function(wrap_pyfunction!(check_issuer, m)?)?;
+    m.add_function(wrap_pyfunction!(error_codes, m)?)?;
+    m.add_function(wrap_pyfunction!(key_allowed, m)?)?;
+    m.add("CORE_VERSION", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
