@@ -23,7 +23,7 @@ VENV_STAMP := $(VENV)/.stamp
 PY_REQUIREMENTS := $(wildcard py/requirements-dev.txt)
 
 # Every test suite. `make test` runs them in this order.
-TEST_TARGETS := test-rust test-c test-c-valgrind test-py
+TEST_TARGETS := test-rust test-c test-c-valgrind test-py test-nginx
 
 # Prints a step header: $(call step,Title)
 step = @printf '\n==> %s\n' '$(1)'
@@ -77,6 +77,10 @@ nostd:
 ## C bindings ################################################################
 
 include ffi-c/ffi.mk
+
+## nginx module ##############################################################
+
+include nginx/nginx.mk
 
 ## Fuzzing #####################################################################
 
