@@ -7,8 +7,8 @@ Inputs (each optional; a missing one becomes null fields with a "missing" note, 
 * target/bench/callgrind/order.txt + cg.out.N                  -- callgrind instruction counts
 * target/bench/memory.json                                     -- memprobe (heap, stack)
 * target/bench/size.json                                       -- core compiled for size
-* target/bench/python.json                                     -- benches/python
-* target/bench/c.json                                          -- the C API bench
+* target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
+* target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
 
 Standard library only.
 """
@@ -171,9 +171,9 @@ def main():
         "core": core,
         "core_overhead": core_overhead,
         "python_speedup": python.get("python_speedup") if python else None,
-        "python": python if python else {"missing": "benches/python did not run (no py/ bindings in this tree, or no venv)"},
+        "python": python if python else {"missing": "benches/python did not run (see the bench-python step of make bench)"},
         "c_verifications_per_second": cbench.get("c_verifications_per_second") if cbench else None,
-        "c": cbench if cbench else {"missing": "the C bench did not run (no ffi-c/ in this tree)"},
+        "c": cbench if cbench else {"missing": "benches/c did not run (see the bench-c step of make bench)"},
         "heap_allocations_per_verification": memory.get("heap_allocations_per_verification") if memory else None,
         "stack_bytes": memory.get("stack_bytes") if memory else None,
         "memory": memory if memory else {"missing": "memprobe did not run"},
@@ -229,14 +229,58 @@ def print_table(s):
                 fmt_x(row["overhead_warm_cache_instructions"]),
             ]
             print("| " + " | ".join(cells) + " |")
+    print_python(s["python"])
+    print_c(s["c"])
     print("\nOther figures\n")
     print(f"* heap allocations per verification: {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
     size = s["core_size"]
     print(f"* core compiled for size: {json.dumps(size)}")
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
-    print(f"* c_verifications_per_second: {s['c_verifications_per_second']}")
+    print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")
+
+
+def print_python(py):
+    if "missing" in py:
+        print(f"\nPython: {py['missing']}")
+        return
+    print("\nPython (µs per call, median of rounds; speedup = median of per-round ratios)\n")
+    hdr = ["aauth-signing", "request", "aauth-signing µs", "drop-in µs", "Verifier µs",
+           "drop-in ×", "Verifier ×"]
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "---|" * len(hdr))
+    base, dropin, verifier = (
+        "aauth_signing.verify_signature",
+        "aauth_verify.verify_signature",
+        "aauth_verify.Verifier.verify",
+    )
+    for env in py["environments"]:
+        for r in env["requests"]:
+            us, sp = r["us_per_call"], r["speedup"]
+            cells = [env["env"], r["request"], f"{us[base]:.1f}", f"{us[dropin]:.1f}",
+                     f"{us[verifier]:.1f}", fmt_x(sp[dropin]), fmt_x(sp[verifier])]
+            print("| " + " | ".join(cells) + " |")
+    print("\nPython speedup per scheme (the lower of its requests; drop-in / Verifier)\n")
+    for scheme, entry in py["python_speedup"].items():
+        parts = []
+        for key in ("vs_0.1.2", "vs_0.2.0"):
+            v = entry.get(key)
+            if isinstance(v, dict):
+                parts.append(f"{key} {fmt_x(v[dropin])} / {fmt_x(v[verifier])}")
+        print(f"* {scheme}: " + ("; ".join(parts) if parts else entry.get("note", "-")))
+
+
+def print_c(c):
+    if "missing" in c:
+        print(f"\nC API: {c['missing']}")
+        return
+    print("\nC API, one thread (verifications per second: best slice wall clock | per CPU second)\n")
+    print("| request | per second | µs per call | per CPU second |")
+    print("|---|---|---|---|")
+    for r in c["requests"]:
+        print(f"| {r['request']} | {r['per_second_best_slice']:.0f} | "
+              f"{r['us_per_call_best_slice']:.1f} | {r['per_second_cpu']:.0f} |")
 
 
 if __name__ == "__main__":
