@@ -94,11 +94,19 @@ $(FFI_BUILD)/api_test: $(FFI_DIR)/tests/api_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
-test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test
+# Several threads at once, each with its own verifier (C11 _Thread_local for the scratch arrays).
+$(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
+	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
+	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
+
+test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test \
+	$(FFI_BUILD)/threads_test
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/vectors_test
+	$(call step,C threads test (every vector in 4 threads at once$(if $(FFI_RUN), under valgrind)))
+	$(FFI_RUN) $(FFI_BUILD)/threads_test
 	$(call step,install into $(FFI_TEST_PREFIX) and build with pkg-config only)
 	rm -rf $(FFI_TEST_PREFIX)
 	$(MAKE) --no-print-directory install PREFIX=$(FFI_TEST_PREFIX)
