@@ -260,14 +260,21 @@ def print_python(py):
             us, sp = r["us_per_call"], r["speedup"]
             cells = [env["env"], r["request"], f"{us[base]:.1f}", f"{us[dropin]:.1f}",
                      f"{us[verifier]:.1f}", fmt_x(sp[dropin]), fmt_x(sp[verifier])]
+            warm = [k for k in sp if k.endswith("(warm token cache)")]
+            if warm:
+                cells.append(f"warm token cache: {us[warm[0]]:.1f} µs, {fmt_x(sp[warm[0]])}")
             print("| " + " | ".join(cells) + " |")
     print("\nPython speedup per scheme (the lower of its requests; drop-in / Verifier)\n")
     for scheme, entry in py["python_speedup"].items():
         parts = []
         for key in ("vs_0.1.2", "vs_0.2.0"):
             v = entry.get(key)
-            if isinstance(v, dict):
+            if isinstance(v, dict) and dropin in v:
                 parts.append(f"{key} {fmt_x(v[dropin])} / {fmt_x(v[verifier])}")
+            elif isinstance(v, dict):
+                warm = [x for x in v.values() if isinstance(x, (int, float))]
+                if warm:
+                    parts.append(f"{key} {fmt_x(warm[0])} (Verifier, warm token cache)")
         print(f"* {scheme}: " + ("; ".join(parts) if parts else entry.get("note", "-")))
 
 

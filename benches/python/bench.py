@@ -60,11 +60,14 @@ PROFILE = {"0.2.0": "strict", "0.1.2": "compat"}
 
 BASELINE = "aauth_signing.verify_signature"
 OURS = ("aauth_verify.verify_signature", "aauth_verify.Verifier.verify")
-SHORT = {BASELINE: "aauth-signing", OURS[0]: "drop-in", OURS[1]: "Verifier"}
+#: jwt requests only: a Verifier whose verified-token cache already holds the agent token.
+WARM = "aauth_verify.Verifier.verify (warm token cache)"
+SHORT = {BASELINE: "aauth-signing", OURS[0]: "drop-in", OURS[1]: "Verifier", WARM: "Verifier, warm cache"}
 
 WARM_CACHE_NOTE = (
-    "not measured: the Python binding does not expose the core's TokenCache "
-    "(Parsed::verify_token_cached); aauth_verify.Verifier verifies the agent token on every call"
+    "Verifier with its verified-token cache (core TokenCache) already holding the agent token: "
+    "the token's JWS verification is skipped, the request signature is verified; the plain "
+    "Verifier figures are measured with token_cache=False"
 )
 
 
@@ -143,13 +146,19 @@ def build(case, profile):
         docs[f"{ident.rstrip('/')}/.well-known/{dwk}"] = metadata
         resolver = StaticKeys(docs)
     now = case["now"]
-    verifier = Verifier(
-        authority=req["authority"],
-        scheme=req["scheme"],
-        profile=profile,
-        resolver=resolver,
-        clock=lambda: float(now),
-    )
+
+    def make_verifier(token_cache):
+        return Verifier(
+            authority=req["authority"],
+            scheme=req["scheme"],
+            profile=profile,
+            resolver=resolver,
+            clock=lambda: float(now),
+            token_cache=token_cache,
+        )
+
+    verifier = make_verifier(False)
+    warm = make_verifier(True)
     method, url, headers, body = (
         req["method"],
         target_uri(req),
@@ -158,11 +167,15 @@ def build(case, profile):
     )
     upstream = aauth_signing.verify_signature
     dropin = aauth_verify.verify_signature
-    return {
+    fns = {
         BASELINE: lambda: upstream(**kwargs),
         OURS[0]: lambda: dropin(**kwargs),
         OURS[1]: lambda: verifier.verify(method, url, headers, body),
     }
+    if case["expect"].get("scheme") == "jwt":
+        # The first call (check_true) verifies the token and fills the cache; timed calls hit.
+        fns[WARM] = lambda: warm.verify(method, url, headers, body)
+    return fns
 
 
 def check_true(name, fn):
@@ -242,7 +255,7 @@ def run_env(env, out_path, rounds, repeat, target_s):
         row = {"request": label, "scheme": scheme, "vector": vector, **m}
         results.append(row)
         cells = ", ".join(f"{SHORT[n]} {m['us_per_call'][n]:.1f} µs" for n in fns)
-        sp = ", ".join(f"{SHORT[n]} {m['speedup'][n]:.2f}×" for n in OURS)
+        sp = ", ".join(f"{SHORT[n]} {m['speedup'][n]:.2f}×" for n in fns if n != BASELINE)
         print(f"  [{env}] {label}: {cells} | {sp}", flush=True)
     doc = {
         "env": env,
@@ -277,7 +290,14 @@ def merge(out_path, inputs):
             }
             entry[f"vs_{e['env']}"]["requests"] = [r["request"] for r in rows]
         speedup[scheme] = entry
-    speedup["jwt_warm_token_cache"] = {"vs_0.2.0": None, "vs_0.1.2": None, "note": WARM_CACHE_NOTE}
+    warm = {"note": WARM_CACHE_NOTE}
+    for e in envs:
+        rows = [r for r in e["requests"] if r["scheme"] == "jwt" and WARM in r["speedup"]]
+        warm[f"vs_{e['env']}"] = (
+            {WARM: min(r["speedup"][WARM] for r in rows), "requests": [r["request"] for r in rows]}
+            if rows else None
+        )
+    speedup["jwt_warm_token_cache"] = warm
     doc = {
         "method": (
             "one process per environment; identical pre-signed vector requests and in-memory "

@@ -13,7 +13,7 @@ use aauth_verify::{
     metadata,
     policy::{Compat, Limits, AAUTH_REQUIRED},
     render, Error, ErrorCode, Header, JwtScratch, KeyRequirement, KeySource, Parsed, Policy,
-    PublicKey, Request, Scheme, Schemes, Text, Token, Verified,
+    PublicKey, Request, Scheme, Schemes, Text, Token, TokenCache, Verified,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -825,10 +825,31 @@ fn source_of(key: Option<&Bound<'_, PyAny>>) -> PyResult<Source> {
     ))
 }
 
+/// Capacity of a [`NativeTokenCache`].
+const TOKEN_CACHE_ENTRIES: usize = 256;
+
+/// A verified-token cache (the core's `TokenCache`, 256 entries): a repeated agent token whose
+/// JWS was verified before with the same issuer key skips only that JWS verification; entries
+/// end at the token's `exp`. Thread-safe (a mutex around the fixed-size cache).
+#[pyclass(frozen)]
+struct NativeTokenCache {
+    inner: std::sync::Mutex<TokenCache<TOKEN_CACHE_ENTRIES>>,
+}
+
+#[pymethods]
+impl NativeTokenCache {
+    #[new]
+    fn new() -> Self {
+        NativeTokenCache {
+            inner: std::sync::Mutex::new(TokenCache::new()),
+        }
+    }
+}
+
 /// Phase 1 and 2: verifies the request with the given key source and returns the summary of
 /// the verified signature (with `key`, `thumbprint`, `kid`, `signer`).
 #[pyfunction]
-#[pyo3(signature = (request, policy, now, key = None, label = None))]
+#[pyo3(signature = (request, policy, now, key = None, label = None, cache = None))]
 fn verify<'py>(
     py: Python<'py>,
     request: &Bound<'py, NativeRequest>,
@@ -836,9 +857,11 @@ fn verify<'py>(
     now: i64,
     key: Option<&Bound<'py, PyAny>>,
     label: Option<&str>,
+    cache: Option<&Bound<'py, NativeTokenCache>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let source = source_of(key)?;
     let (req, pol) = (request.get(), policy.get());
+    let cache = cache.map(|c| c.get());
     let out = py.detach(|| {
         req.with(|r| {
             pol.with(|p| {
@@ -873,7 +896,21 @@ fn verify<'py>(
                                 ))
                             }
                         };
-                        let v = parsed.verify_token(r, &token, issuer_key.as_ref())?;
+                        let v = match cache {
+                            Some(c) => {
+                                // A poisoned lock only means another thread panicked while
+                                // holding it; the cache holds no invariant a panic can break.
+                                let mut guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
+                                parsed.verify_token_cached(
+                                    r,
+                                    &token,
+                                    issuer_key.as_ref(),
+                                    &mut guard,
+                                    now,
+                                )?
+                            }
+                            None => parsed.verify_token(r, &token, issuer_key.as_ref())?,
+                        };
                         return Ok(add_verified(s, &v));
                     }
                     let key = match ks {
@@ -956,6 +993,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativePolicy>()?;
     m.add_class::<NativeRequest>()?;
     m.add_class::<NativeKey>()?;
+    m.add_class::<NativeTokenCache>()?;
     m.add_function(wrap_pyfunction!(inspect, m)?)?;
     m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(signature_base, m)?)?;

@@ -71,6 +71,10 @@ class NativeKey:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
 
+class NativeTokenCache:
+    """Verified agent tokens (256 entries, each ending at the token's exp); thread-safe."""
+    def __init__(self) -> None: ...
+
 _KeySource = Union[None, NativeKey, Tuple[str, bytes, Optional[bytes]]]
 
 def inspect(
@@ -82,6 +86,7 @@ def verify(
     now: int,
     key: _KeySource = None,
     label: Optional[str] = None,
+    cache: Optional[NativeTokenCache] = None,
 ) -> Dict[str, Any]: ...
 def signature_base(
     request: NativeRequest, policy: NativePolicy, now: int, label: Optional[str] = None

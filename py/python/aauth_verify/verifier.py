@@ -172,6 +172,9 @@ class Verifier:
             ``content-digest``.
         label: the signature label to verify (default: the only one).
         clock: returns the current time in seconds (``time.time``).
+        token_cache: keep a cache of verified agent tokens (256 entries, each ending at the
+            token's ``exp``): a repeated token with the same issuer key skips its JWS
+            verification; the request signature is always verified.
     """
 
     def __init__(
@@ -191,6 +194,7 @@ class Verifier:
         base64url_signatures: bool = True,
         label: Optional[str] = None,
         clock: Callable[[], float] = time.time,
+        token_cache: bool = True,
     ) -> None:
         if profile not in _PROFILES:
             raise ValueError(f"profile must be 'strict' or 'compat', not {profile!r}")
@@ -203,6 +207,8 @@ class Verifier:
         self.scheme = scheme
         self.profile = profile
         self.label = label
+        # Verified agent tokens: a repeated token skips only its JWS check (core TokenCache).
+        self._token_cache = _native.NativeTokenCache() if token_cache else None
         self.resolver = resolver
         self.keys = keys
         self._clock = clock
@@ -297,7 +303,7 @@ class Verifier:
         return await method(*args, self.rules)
 
     def _finish(self, req: Any, now: int, key: Any, info: Dict[str, Any]) -> Verified:
-        out = _native.verify(req, self.policy, now, key, self.label)
+        out = _native.verify(req, self.policy, now, key, self.label, self._token_cache)
         tok = out.get("token")
         need = info["requirement"]
         claims = None
