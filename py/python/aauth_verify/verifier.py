@@ -96,6 +96,8 @@ class StaticKeys:
 
     def __init__(self, documents: Mapping[str, Any]) -> None:
         self._docs = {k: _as_bytes(v) for k, v in documents.items()}
+        # The documents never change, so each decoded key is parsed once (no JSON per request).
+        self._keys: Dict[Tuple[Any, ...], Any] = {}
 
     def _get(self, url: str) -> bytes:
         try:
@@ -104,12 +106,23 @@ class StaticKeys:
             raise VerificationError("unknown_key", f"no document for {url}") from None
 
     def key(self, identifier: str, dwk: str, kid: str, rules: KeyRules) -> Any:
-        meta = self._get(f"{identifier.rstrip('/')}/.well-known/{dwk}")
-        jwks_uri = _native.check_issuer(meta, identifier, rules.legacy_metadata)
-        return Key.select(self._get(jwks_uri), kid, rules.require_alg, rules.allow_eddsa)
+        memo = ("key", identifier, dwk, kid, rules.legacy_metadata, rules.require_alg,
+                rules.allow_eddsa)
+        found = self._keys.get(memo)
+        if found is None:
+            meta = self._get(f"{identifier.rstrip('/')}/.well-known/{dwk}")
+            jwks_uri = _native.check_issuer(meta, identifier, rules.legacy_metadata)
+            found = Key.select(self._get(jwks_uri), kid, rules.require_alg, rules.allow_eddsa)
+            self._keys[memo] = found
+        return found
 
     def jwks_key(self, url: str, kid: str, rules: KeyRules) -> Any:
-        return Key.select(self._get(url), kid, rules.require_alg, rules.allow_eddsa)
+        memo = ("jwks", url, kid, rules.require_alg, rules.allow_eddsa)
+        found = self._keys.get(memo)
+        if found is None:
+            found = Key.select(self._get(url), kid, rules.require_alg, rules.allow_eddsa)
+            self._keys[memo] = found
+        return found
 
 
 def _as_bytes(doc: Any) -> bytes:
