@@ -77,3 +77,22 @@ def test_expired_token_is_refused_even_when_cached():
     with pytest.raises(VerificationError) as e:
         _verify(v, expired)
     assert e.value.code == "expired_jwt"
+
+
+def test_static_keys_decode_each_key_once():
+    """StaticKeys parses a key's documents once; misses are not remembered as keys."""
+    from aauth_verify.verifier import KeyRules
+
+    case = TOKENS["jwt-a3"]
+    meta = case["key"]["metadata"]
+    keys = StaticKeys({
+        "https://agent.example/.well-known/aauth-agent.json": meta,
+        meta["jwks_uri"]: case["key"]["jwks"],
+    })
+    rules = KeyRules()
+    first = keys.key("https://agent.example", "aauth-agent.json", "ap-key-1", rules)
+    assert keys.key("https://agent.example", "aauth-agent.json", "ap-key-1", rules) is first
+    for _ in range(2):
+        with pytest.raises(VerificationError) as e:
+            keys.key("https://agent.example", "aauth-agent.json", "ap-key-2", rules)
+        assert e.value.code == "unknown_key"
