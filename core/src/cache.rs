@@ -145,7 +145,9 @@ impl<const N: usize> TokenCache<N> {
             victim = match victim {
                 None => Some(i),
                 Some(v) => {
-                    let cur = &self.entries[v];
+                    let Some(cur) = self.entries.get(v) else {
+                        continue;
+                    };
                     let cur_free = !cur.used || cur.exp <= now;
                     if cur_free {
                         Some(v)

@@ -308,7 +308,7 @@ fn derived(v: &[u8], out: &mut impl Sink) -> Result<(), Error> {
 pub(crate) fn query_pairs(q: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
     q.split(|&b| b == b'&').filter(|p| !p.is_empty()).map(|p| {
         match p.iter().position(|&b| b == b'=') {
-            Some(i) => (&p[..i], &p[i + 1..]),
+            Some(i) => (p.get(..i).unwrap_or(b""), p.get(i + 1..).unwrap_or(b"")),
             None => (p, &b""[..]),
         }
     })
@@ -350,11 +350,8 @@ pub(crate) fn reencode(raw: &[u8], out: &mut impl Sink) {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_') {
             out.write(&[byte]);
         } else {
-            out.write(&[
-                b'%',
-                HEX[usize::from(byte >> 4)],
-                HEX[usize::from(byte & 15)],
-            ]);
+            let hex = |n: u8| HEX.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+            out.write(&[b'%', hex(byte >> 4), hex(byte)]);
         }
     }
 }

@@ -112,7 +112,6 @@ impl fmt::Display for Error {
 impl core::error::Error for Error {}
 
 /// Shorthand used across the crate.
-#[allow(dead_code)]
 pub(crate) const fn err(code: ErrorCode, detail: &'static str) -> Error {
     Error::new(code, detail)
 }

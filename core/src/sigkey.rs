@@ -448,7 +448,7 @@ fn legacy_members(line: &[u8]) -> Option<impl Iterator<Item = (&[u8], &[u8])>> {
         let rest = line.get(i..)?;
         let k = rest.iter().take_while(|&&b| is_key_char(b)).count();
         if k == 0
-            || !is_key_start(rest[0])
+            || !rest.first().is_some_and(|&b| is_key_start(b))
             || rest.get(k) != Some(&b'=')
             || rest.get(k + 1) != Some(&b'(')
         {

@@ -49,7 +49,7 @@ impl<'b> SliceSink<'b> {
             None
         } else {
             let len = self.len;
-            Some(&self.buf[..len])
+            self.buf.get(..len)
         }
     }
 }
