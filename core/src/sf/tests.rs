@@ -589,11 +589,12 @@ fn hand_built_items() {
 
 #[test]
 fn error_display() {
-    extern crate std;
-    use std::string::ToString;
+    use core::fmt::Write;
     let e = item_err("$");
+    let mut text: heapless::String<64> = heapless::String::new();
+    write!(text, "{e}").unwrap();
     assert_eq!(
-        e.to_string(),
+        text.as_str(),
         "structured field: expected a bare item at byte 0"
     );
 }
