@@ -8,7 +8,9 @@ use proptest::prelude::*;
 
 fn reference(raw: &[u8]) -> Option<Vec<u8>> {
     let mut buf = vec![0u8; raw.len()];
-    Base64UrlUnpadded::decode(raw, &mut buf).ok().map(<[u8]>::to_vec)
+    Base64UrlUnpadded::decode(raw, &mut buf)
+        .ok()
+        .map(<[u8]>::to_vec)
 }
 
 fn ours(raw: &[u8]) -> Option<Vec<u8>> {
@@ -42,11 +44,23 @@ proptest! {
 #[test]
 fn errors() {
     let mut small = [0u8; 2];
-    assert_eq!(decode_base64url(b"AAAA", &mut small), Err(B64Error::BufferTooSmall));
+    assert_eq!(
+        decode_base64url(b"AAAA", &mut small),
+        Err(B64Error::BufferTooSmall)
+    );
     let mut buf = [0u8; 8];
-    assert_eq!(decode_base64url(b"A", &mut buf), Err(B64Error::InvalidEncoding));
-    assert_eq!(decode_base64url(b"AB==", &mut buf), Err(B64Error::InvalidEncoding));
-    assert_eq!(decode_base64url(b"AB", &mut buf), Err(B64Error::InvalidEncoding)); // trailing bits
+    assert_eq!(
+        decode_base64url(b"A", &mut buf),
+        Err(B64Error::InvalidEncoding)
+    );
+    assert_eq!(
+        decode_base64url(b"AB==", &mut buf),
+        Err(B64Error::InvalidEncoding)
+    );
+    assert_eq!(
+        decode_base64url(b"AB", &mut buf),
+        Err(B64Error::InvalidEncoding)
+    ); // trailing bits
     assert_eq!(decode_base64url(b"AQ", &mut buf), Ok(&[1u8][..]));
     assert_eq!(decode_base64url(b"", &mut buf), Ok(&[][..]));
 }
