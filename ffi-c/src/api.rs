@@ -1157,6 +1157,17 @@ pub unsafe extern "C" fn aauth_text_unescape(
 mod tests {
     use super::*;
 
+    /// `aauth_result` mirrors the core's `ErrorCode` for cbindgen: the numbers and the mapping
+    /// both ways must stay identical.
+    #[test]
+    fn results_mirror_core_error_codes() {
+        for code in core_verify::ErrorCode::ALL {
+            let r = aauth_result::from(code);
+            assert_eq!(r as u32, code as u32, "{code:?}");
+            assert_eq!(r.error_code(), Some(code));
+        }
+    }
+
     #[test]
     fn state_fits_with_headroom() {
         let used = size_of::<Inner>();
