@@ -63,6 +63,8 @@ pub struct Parsed<'a> {
     covered: InnerList<'a>,
     signature: Result<[u8; 64], Error>,
     cache: bool,
+    /// Whether `content-digest` is covered (known at parse time; checked in phase 2).
+    digest_covered: bool,
 }
 
 /// The outcome of a successful verification: who signed and what was covered.
@@ -307,12 +309,12 @@ pub fn parse<'a>(
         return Err(err(InvalidRequest, "Signature-Key header is missing"));
     }
 
-    // Signature parameters (RFC 9421 §2.3).
-    if covered.params().len() > policy.limits.max_params {
-        return Err(err(InvalidRequest, "too many signature parameters"));
-    }
+    // Signature parameters (RFC 9421 §2.3), counted while read.
     let mut params = SignatureParams::default();
-    for (key, value) in covered.params().iter() {
+    for (i, (key, value)) in covered.params().iter().enumerate() {
+        if i >= policy.limits.max_params {
+            return Err(err(InvalidRequest, "too many signature parameters"));
+        }
         match key {
             b"created" => params.created = Some(int_param(value)?),
             b"expires" => params.expires = Some(int_param(value)?),
@@ -433,6 +435,7 @@ pub fn parse<'a>(
         covered,
         signature,
         cache,
+        digest_covered: covers(b"content-digest"),
     })
 }
 
@@ -594,14 +597,8 @@ impl<'a> Parsed<'a> {
     ///
     /// Spec: RFC 9421 §3.2 steps 7–8, §3.3.6 (Ed25519); RFC 9530 §2 (Content-Digest).
     pub fn verify(&self, req: &Request<'a>, key: &PublicKey) -> Result<Verified<'a>, Error> {
-        if let Some(body) = req.body {
-            let covers_digest = self
-                .covered
-                .items()
-                .any(|it| matches!(it.value, BareItem::String(s) if s.raw() == b"content-digest"));
-            if covers_digest {
-                digest::check(req, body)?;
-            }
+        if let (true, Some(body)) = (self.digest_covered, req.body) {
+            digest::check(req, body)?;
         }
         let sig = ed25519_compact::Signature::new(self.signature?);
         let mut state = key.ed25519().verify_incremental(&sig).map_err(map_crypto)?;
