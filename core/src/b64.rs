@@ -47,45 +47,58 @@ pub enum SigEncoding {
     Base64Url,
 }
 
-/// A base64 alphabet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Alphabet {
-    /// RFC 4648 §4: `+` and `/`.
-    Standard,
-    /// RFC 4648 §5: `-` and `_`.
-    Url,
+/// Flag in [`SEXTETS`]: the character is `+` or `/` (standard alphabet only).
+const STD_ONLY: u8 = 0x40;
+/// Flag in [`SEXTETS`]: the character is `-` or `_` (URL alphabet only).
+const URL_ONLY: u8 = 0x80;
+/// Both flags: the character belongs to neither alphabet.
+const NOT_B64: u8 = STD_ONLY | URL_ONLY;
+
+/// Sextet values of both base64 alphabets in one table: the low 6 bits are the value, and the
+/// two high bits say which alphabet a character is limited to ([`STD_ONLY`], [`URL_ONLY`];
+/// [`NOT_B64`] for every other byte, `=` included).
+// Evaluated at compile time: an out-of-bounds index would be a build error, never a panic.
+#[allow(clippy::indexing_slicing)]
+const SEXTETS: [u8; 256] = {
+    let mut t = [NOT_B64; 256];
+    let mut i = 0u8;
+    while i < 62 {
+        let c = match i {
+            0..=25 => b'A' + i,
+            26..=51 => b'a' + (i - 26),
+            _ => b'0' + (i - 52),
+        };
+        t[c as usize] = i;
+        i += 1;
+    }
+    t[b'+' as usize] = 62 | STD_ONLY;
+    t[b'/' as usize] = 63 | STD_ONLY;
+    t[b'-' as usize] = 62 | URL_ONLY;
+    t[b'_' as usize] = 63 | URL_ONLY;
+    t
+};
+
+/// The [`SEXTETS`] entry of `c`.
+fn sextet_entry(c: u8) -> u8 {
+    SEXTETS.get(usize::from(c)).copied().unwrap_or(NOT_B64)
 }
 
-/// The 6-bit value of `c` in `alphabet`, if it belongs to it.
-fn sextet(c: u8, alphabet: Alphabet) -> Option<u8> {
-    match c {
-        b'A'..=b'Z' => Some(c - b'A'),
-        b'a'..=b'z' => Some(c - b'a' + 26),
-        b'0'..=b'9' => Some(c - b'0' + 52),
-        b'+' if alphabet == Alphabet::Standard => Some(62),
-        b'/' if alphabet == Alphabet::Standard => Some(63),
-        b'-' if alphabet == Alphabet::Url => Some(62),
-        b'_' if alphabet == Alphabet::Url => Some(63),
-        _ => None,
-    }
+/// The union of the alphabet flags of every character of `data` (one pass, no early exit).
+fn alphabet_flags(data: &[u8]) -> u8 {
+    data.iter().fold(0u8, |acc, &c| acc | sextet_entry(c)) & NOT_B64
 }
 
 /// Base64 text that passed a lenient check: `data` holds the characters before any padding, all
-/// in `alphabet`, and its length is not 1 modulo 4. Pad bits are ignored when decoding.
+/// in one alphabet, and its length is not 1 modulo 4. Pad bits are ignored when decoding.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Lenient<'a> {
     data: &'a [u8],
-    alphabet: Alphabet,
 }
 
 impl<'a> Lenient<'a> {
-    /// Checks `raw`: characters from `alphabet`, then (only if `allow_pad`) either no padding
-    /// or exactly the padding that completes the last 4-character group.
-    pub(crate) fn check(
-        raw: &'a [u8],
-        alphabet: Alphabet,
-        allow_pad: bool,
-    ) -> Result<Self, B64Error> {
+    /// Splits off the trailing `=` padding of `raw`: either none, or (only if `allow_pad`)
+    /// exactly the padding that completes the last 4-character group.
+    fn split_pad(raw: &'a [u8], allow_pad: bool) -> Result<&'a [u8], B64Error> {
         let data_len = raw.iter().rposition(|&c| c != b'=').map_or(0, |i| i + 1);
         let (data, pad) = raw
             .split_at_checked(data_len)
@@ -97,10 +110,17 @@ impl<'a> Lenient<'a> {
         if !pad.is_empty() && (!allow_pad || rem == 0 || rem + pad.len() != 4) {
             return Err(B64Error::InvalidEncoding);
         }
-        if !data.iter().all(|&c| sextet(c, alphabet).is_some()) {
+        Ok(data)
+    }
+
+    /// Checks `raw` as sf-binary: characters from the standard alphabet, then either no
+    /// padding or exactly the padding that completes the last 4-character group.
+    pub(crate) fn check_standard(raw: &'a [u8]) -> Result<Self, B64Error> {
+        let data = Self::split_pad(raw, true)?;
+        if alphabet_flags(data) & URL_ONLY != 0 {
             return Err(B64Error::InvalidEncoding);
         }
-        Ok(Lenient { data, alphabet })
+        Ok(Lenient { data })
     }
 
     /// Checks a value under the `Signature` rules (see [`decode_signature`]).
@@ -108,21 +128,16 @@ impl<'a> Lenient<'a> {
         raw: &'a [u8],
         allow_base64url: bool,
     ) -> Result<(Self, SigEncoding), B64Error> {
-        let has_std = raw.iter().any(|&c| c == b'+' || c == b'/');
-        let has_url = raw.iter().any(|&c| c == b'-' || c == b'_');
-        if has_url {
-            if has_std || !allow_base64url {
-                return Err(B64Error::InvalidEncoding);
+        // One pass over the whole value: padding characters count as `NOT_B64`, so padded
+        // text is split first and only the data is classified.
+        let data = Self::split_pad(raw, true)?;
+        let padded = data.len() != raw.len();
+        match alphabet_flags(data) {
+            0 | STD_ONLY => Ok((Lenient { data }, SigEncoding::Base64)),
+            URL_ONLY if allow_base64url && !padded => {
+                Ok((Lenient { data }, SigEncoding::Base64Url))
             }
-            Ok((
-                Self::check(raw, Alphabet::Url, false)?,
-                SigEncoding::Base64Url,
-            ))
-        } else {
-            Ok((
-                Self::check(raw, Alphabet::Standard, true)?,
-                SigEncoding::Base64,
-            ))
+            _ => Err(B64Error::InvalidEncoding),
         }
     }
 
@@ -140,12 +155,7 @@ impl<'a> Lenient<'a> {
     /// group), in order.
     pub(crate) fn for_each_group(&self, mut f: impl FnMut(&[u8])) {
         for chunk in self.data.chunks(4) {
-            let mut acc: u32 = 0;
-            for (i, &c) in chunk.iter().enumerate() {
-                let v = u32::from(sextet(c, self.alphabet).unwrap_or(0));
-                acc |= v << (18 - 6 * (i as u32 & 3));
-            }
-            let bytes = [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8];
+            let bytes = group(chunk);
             let n = chunk.len().saturating_sub(1);
             if let Some(b) = bytes.get(..n) {
                 f(b);
@@ -157,15 +167,28 @@ impl<'a> Lenient<'a> {
     pub(crate) fn decode_into<'o>(&self, out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
         let len = self.decoded_len();
         let dst = out.get_mut(..len).ok_or(B64Error::BufferTooSmall)?;
-        let mut pos = 0usize;
-        self.for_each_group(|bytes| {
-            if let Some(d) = dst.get_mut(pos..pos + bytes.len()) {
-                d.copy_from_slice(bytes);
-            }
-            pos += bytes.len();
-        });
+        let chunks = self.data.chunks_exact(4);
+        let rest = chunks.remainder();
+        let mut o = dst.chunks_exact_mut(3);
+        for (chunk, d) in chunks.zip(&mut o) {
+            d.copy_from_slice(&group(chunk));
+        }
+        let tail = o.into_remainder();
+        if let Some(bytes) = group(rest).get(..tail.len()) {
+            tail.copy_from_slice(bytes);
+        }
         Ok(dst)
     }
+}
+
+/// The 3 bytes a group of up to 4 checked characters encodes (missing characters count as 0,
+/// pad bits are kept and later dropped by the caller).
+fn group(chunk: &[u8]) -> [u8; 3] {
+    let mut acc: u32 = 0;
+    for (i, &c) in chunk.iter().take(4).enumerate() {
+        acc |= u32::from(sextet_entry(c) & 0x3F) << (18 - 6 * i);
+    }
+    [(acc >> 16) as u8, (acc >> 8) as u8, acc as u8]
 }
 
 /// Decodes sf-binary content (the text between the colons of a Byte Sequence).
@@ -178,7 +201,7 @@ impl<'a> Lenient<'a> {
 /// Spec: RFC 8941 §4.2.7 (parsers SHOULD NOT fail on missing padding or non-zero pad bits);
 /// RFC 4648 §4.
 pub fn decode_sf_binary<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B64Error> {
-    Lenient::check(raw, Alphabet::Standard, true)?.decode_into(out)
+    Lenient::check_standard(raw)?.decode_into(out)
 }
 
 /// The length [`decode_sf_binary`] would produce for `raw`, or the reason it would fail
@@ -186,7 +209,7 @@ pub fn decode_sf_binary<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B
 ///
 /// Spec: RFC 8941 §4.2.7; RFC 4648 §4.
 pub fn sf_binary_decoded_len(raw: &[u8]) -> Result<usize, B64Error> {
-    Ok(Lenient::check(raw, Alphabet::Standard, true)?.decoded_len())
+    Ok(Lenient::check_standard(raw)?.decoded_len())
 }
 
 /// Decodes a `Signature` dictionary value (the text between the colons).

@@ -302,7 +302,8 @@ fn decode_x(x: &[u8]) -> Result<[u8; 32], Error> {
     if x.len() != 43 {
         return Err(invalid("JWK x is not 32 bytes of unpadded base64url"));
     }
-    match Base64UrlUnpadded::decode(x, &mut out) {
+    // Public key material: the table-driven decoder (same accept set as base64ct's).
+    match crate::b64::decode_base64url(x, &mut out) {
         Ok(d) if d.len() == 32 => Ok(out),
         _ => Err(invalid("JWK x is not 32 bytes of unpadded base64url")),
     }

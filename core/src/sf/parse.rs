@@ -6,7 +6,7 @@
 //! recurses, so all work is linear in the input length.
 
 use super::{BareItem, Decimal, Error, InnerList, Item, Member, Options, Params, SfStr};
-use crate::b64::{Alphabet, Lenient};
+use crate::b64::Lenient;
 
 pub(super) const E_EMPTY_ITEM: &str = "empty item";
 pub(super) const E_ITEM_TRAILING: &str = "unexpected characters after item";
@@ -35,41 +35,137 @@ pub(super) const E_DS_UTF8: &str = "display string is not valid UTF-8";
 pub(super) const E_IL_SEP: &str = "expected SP or ')' after inner list item";
 pub(super) const E_IL_UNTERMINATED: &str = "unterminated inner list";
 
+/// Character classes of the grammar, one table lookup per byte (bit flags in [`CLASSES`]).
+const KEY_START: u8 = 1;
+/// `key` characters after the first (RFC 9651 §4.2.3.3).
+const KEY_CHAR: u8 = 2;
+/// `tchar` (RFC 9110 §5.6.2).
+const TCHAR: u8 = 4;
+/// Token characters after the first: `tchar`, `:` and `/` (RFC 9651 §4.2.6).
+const TOKEN_CHAR: u8 = 8;
+/// Characters a Byte Sequence may hold: the standard base64 alphabet and `=` (§4.2.7).
+const B64_CHAR: u8 = 16;
+/// `-` and `_`, which a Byte Sequence holds only with [`Options::byteseq_base64url`].
+const B64URL_CHAR: u8 = 32;
+
+// Evaluated at compile time: an out-of-bounds index would be a build error, never a panic.
+#[allow(clippy::indexing_slicing)]
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let lower = b.is_ascii_lowercase();
+        let alnum = b.is_ascii_alphanumeric();
+        let tchar = alnum
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        let mut f = 0u8;
+        if lower || b == b'*' {
+            f |= KEY_START;
+        }
+        if lower || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'.' | b'*') {
+            f |= KEY_CHAR;
+        }
+        if tchar {
+            f |= TCHAR | TOKEN_CHAR;
+        }
+        if b == b':' || b == b'/' {
+            f |= TOKEN_CHAR;
+        }
+        if alnum || matches!(b, b'+' | b'/' | b'=') {
+            f |= B64_CHAR;
+        }
+        if b == b'-' || b == b'_' {
+            f |= B64URL_CHAR;
+        }
+        t[c] = f;
+        c += 1;
+    }
+    t
+};
+
+/// Whether `c` is in every class of `mask`.
+fn is(c: u8, mask: u8) -> bool {
+    CLASSES.get(usize::from(c)).copied().unwrap_or(0) & mask == mask
+}
+
+/// Whether `c` is in any class of `mask`.
+fn is_any(c: u8, mask: u8) -> bool {
+    CLASSES.get(usize::from(c)).copied().unwrap_or(0) & mask != 0
+}
+
+/// Length of the leading run of `s` whose bytes are in any class of `mask`.
+fn run_of(s: &[u8], mask: u8) -> usize {
+    s.iter().position(|&c| !is_any(c, mask)).unwrap_or(s.len())
+}
+
 /// Whether `c` may follow the first character of a key.
 pub(super) fn is_key_char(c: u8) -> bool {
-    matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' | b'*')
+    is(c, KEY_CHAR)
 }
 
 /// Whether `c` may start a key.
 pub(super) fn is_key_start(c: u8) -> bool {
-    c.is_ascii_lowercase() || c == b'*'
-}
-
-/// RFC 9110 `tchar`.
-pub(super) fn is_tchar(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-        || matches!(
-            c,
-            b'!' | b'#'
-                | b'$'
-                | b'%'
-                | b'&'
-                | b'\''
-                | b'*'
-                | b'+'
-                | b'-'
-                | b'.'
-                | b'^'
-                | b'_'
-                | b'`'
-                | b'|'
-                | b'~'
-        )
+    is(c, KEY_START)
 }
 
 /// Whether `c` may follow the first character of a token.
 pub(super) fn is_token_char(c: u8) -> bool {
-    is_tchar(c) || c == b':' || c == b'/'
+    is(c, TOKEN_CHAR)
+}
+
+/// Eight copies of a byte.
+const fn splat(b: u8) -> u64 {
+    0x0101_0101_0101_0101u64.wrapping_mul(b as u64)
+}
+
+/// Whether the 8 bytes in `v` include one that ends a run of plain String characters: `"`,
+/// `\`, and (unless `trusted`) anything outside `%x20-7E`. Exact as a yes/no answer (the
+/// SWAR tests below only misreport bytes *after* a matching one).
+fn string_stop_in(v: u64, trusted: bool) -> bool {
+    const HI: u64 = splat(0x80);
+    let has_zero = |x: u64| x.wrapping_sub(splat(1)) & !x & HI;
+    let mut hit = has_zero(v ^ splat(b'"')) | has_zero(v ^ splat(b'\\'));
+    if !trusted {
+        // A byte below 0x20, or a byte of 0x7F and above.
+        hit |= v.wrapping_sub(splat(0x20)) & !v & HI;
+        hit |= (v.wrapping_add(splat(1)) | v) & HI;
+    }
+    hit != 0
+}
+
+/// Length of the leading run of plain String characters in `s` (see [`string_stop_in`]),
+/// eight bytes at a time.
+fn string_run(s: &[u8], trusted: bool) -> usize {
+    let stops = |b: u8| b == b'"' || b == b'\\' || (!trusted && !(0x20..=0x7e).contains(&b));
+    let mut done = 0usize;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(w);
+        if string_stop_in(u64::from_le_bytes(bytes), trusted) {
+            return done + w.iter().position(|&b| stops(b)).unwrap_or(w.len());
+        }
+        done += 8;
+    }
+    let rest = words.remainder();
+    done + rest.iter().position(|&b| stops(b)).unwrap_or(rest.len())
 }
 
 /// Value of a lowercase hex digit (the only hex Display Strings allow).
@@ -209,6 +305,11 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// The text from the cursor on.
+    fn rest(&self) -> &'a [u8] {
+        self.s.get(self.pos..).unwrap_or(&[])
+    }
+
     fn slice(&self, from: usize, to: usize) -> &'a [u8] {
         self.s.get(from..to).unwrap_or(&[])
     }
@@ -243,9 +344,7 @@ impl<'a> Cursor<'a> {
             Some(c) if is_key_start(c) => self.bump(),
             _ => return Err(self.err(E_KEY)),
         }
-        while matches!(self.peek(), Some(c) if is_key_char(c)) {
-            self.bump();
-        }
+        self.pos += run_of(self.rest(), KEY_CHAR);
         Ok(self.slice(start, self.pos))
     }
 
@@ -323,15 +422,7 @@ impl<'a> Cursor<'a> {
         let mut escapes = false;
         loop {
             // Skip the run of plain characters in one tight loop.
-            let rest = self.s.get(self.pos..).unwrap_or(&[]);
-            let run = if self.trusted {
-                rest.iter().position(|&b| b == b'"' || b == b'\\')
-            } else {
-                rest.iter()
-                    .position(|&b| b == b'"' || b == b'\\' || !(0x20..=0x7e).contains(&b))
-            }
-            .unwrap_or(rest.len());
-            self.pos += run;
+            self.pos += string_run(self.rest(), self.trusted);
             match self.peek() {
                 None => return Err(self.err(E_STR_UNTERMINATED)),
                 Some(b'\\') => {
@@ -357,9 +448,7 @@ impl<'a> Cursor<'a> {
     fn token(&mut self) -> BareItem<'a> {
         let start = self.pos;
         self.bump();
-        while matches!(self.peek(), Some(c) if is_token_char(c)) {
-            self.bump();
-        }
+        self.pos += run_of(self.rest(), TOKEN_CHAR);
         BareItem::Token(self.slice(start, self.pos))
     }
 
@@ -368,16 +457,12 @@ impl<'a> Cursor<'a> {
         self.bump();
         let start = self.pos;
         let url = self.opts.byteseq_base64url;
-        let rest = self.s.get(self.pos..).unwrap_or(&[]);
-        let run = rest
-            .iter()
-            .position(|&c| {
-                !(c.is_ascii_alphanumeric()
-                    || matches!(c, b'+' | b'/' | b'=')
-                    || (url && matches!(c, b'-' | b'_')))
-            })
-            .unwrap_or(rest.len());
-        self.pos += run;
+        let chars = if url {
+            B64_CHAR | B64URL_CHAR
+        } else {
+            B64_CHAR
+        };
+        self.pos += run_of(self.rest(), chars);
         match self.peek() {
             None => return Err(self.err(E_BIN_UNTERMINATED)),
             Some(b':') => {}
@@ -389,7 +474,7 @@ impl<'a> Cursor<'a> {
         } else if url {
             Lenient::check_signature(raw, true).is_ok()
         } else {
-            Lenient::check(raw, Alphabet::Standard, true).is_ok()
+            Lenient::check_standard(raw).is_ok()
         };
         if !ok {
             return Err(self.err_at(start, E_BIN_BASE64));
@@ -589,5 +674,53 @@ impl<'a> Cursor<'a> {
         };
         self.member_separator()?;
         Ok(Some((key, m)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn naive_string_run(s: &[u8], trusted: bool) -> usize {
+        s.iter()
+            .position(|&b| b == b'"' || b == b'\\' || (!trusted && !(0x20..=0x7e).contains(&b)))
+            .unwrap_or(s.len())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        /// The eight-bytes-at-a-time scan stops exactly where a byte-by-byte scan does.
+        #[test]
+        fn string_run_matches_bytewise(
+            s in prop::collection::vec(prop_oneof![
+                8 => prop::sample::select(&b"aZ09 ~!"[..]),
+                1 => prop::sample::select(&b"\"\\\x00\x1f\x20\x7e\x7f\x80\xfe\xff"[..]),
+                1 => any::<u8>(),
+            ], 0..40),
+            trusted in any::<bool>(),
+        ) {
+            prop_assert_eq!(string_run(&s, trusted), naive_string_run(&s, trusted));
+        }
+    }
+
+    #[test]
+    fn classes_match_the_grammar() {
+        for c in 0..=255u8 {
+            assert_eq!(is_key_start(c), c.is_ascii_lowercase() || c == b'*');
+            assert_eq!(
+                is_key_char(c),
+                c.is_ascii_lowercase() || c.is_ascii_digit() || b"_-.*".contains(&c)
+            );
+            let tchar = c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c);
+            assert_eq!(is(c, TCHAR), tchar);
+            assert_eq!(is_token_char(c), tchar || c == b':' || c == b'/');
+            assert_eq!(
+                is_any(c, B64_CHAR),
+                c.is_ascii_alphanumeric() || b"+/=".contains(&c)
+            );
+            assert_eq!(is_any(c, B64URL_CHAR), c == b'-' || c == b'_');
+        }
     }
 }
