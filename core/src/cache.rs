@@ -6,28 +6,37 @@
 //!
 //! # What is cached, and what a hit skips
 //!
-//! An entry records that *this JWS* (signing input and signature bytes) verified under *this
-//! signer key* (the issuer key for `jwt` and `self-jwt`, the header key for `jkt-jwt`), for a
-//! given scheme. The entry is the SHA-256 digest of
-//! `scheme tag ‖ signer key (32 bytes) ‖ signature (64 bytes) ‖ signing input`, plus the
-//! token's `exp`. A hit skips only the token's Ed25519 verification, which is a pure function
-//! of those inputs. Everything else still runs on every request:
+//! An entry records that *this token* (its exact compact text: header, payload and signature)
+//! was decoded and passed its JWS verification under *this signer key* (the issuer key for
+//! `jwt` and `self-jwt`, the header key for `jkt-jwt`), for a given scheme and the policy
+//! switches that change how a token is decoded (`EdDSA`, alg-less keys). It is keyed by the
+//! SHA-256 digest of `scheme tag ‖ policy switches ‖ compact token`, and holds the token's
+//! `exp`, the signer key, and where each decoded member lies in the decoded header and payload
+//! (a few offsets, the two keys and the NumericDates; no token text).
 //!
-//! * the request signature is always verified (a hit never vouches for a request);
-//! * the token is still decoded by [`Parsed::token`](crate::Parsed::token), with every offline
-//!   check (`typ` policy, `exp`, `iat`, `nbf`, `cnf.jwk`, the `jkt-jwt` thumbprint);
-//! * for `jwt`, the caller still resolves the issuer key from `iss`/`dwk`/`kid` as usual; since
-//!   that key is part of the entry, a rotated or revoked issuer key no longer hits.
+//! [`Parsed::token_cached`](crate::Parsed::token_cached) looks the token up: on a hit it
+//! base64url-decodes the header and payload into the scratch as usual but takes the members
+//! from the entry instead of parsing the JSON again. The two phases skip different things:
+//!
+//! * a hit in `token_cached` skips the JSON parsing and key decoding (deterministic in the
+//!   bytes and the policy switches in the digest). The offline checks still run on every
+//!   request: the `typ` policy, `exp`, `iat`, `nbf`, `cnf.jwk` presence, the `jkt-jwt`
+//!   thumbprint and the `;cache`/`jti` rule;
+//! * a hit in [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached) skips the
+//!   token's Ed25519 verification, and only when the signer key the caller resolved *now*
+//!   equals the one recorded, so a rotated or revoked issuer key no longer hits;
+//! * the request signature is always verified: a hit never vouches for a request.
 //!
 //! # Security properties
 //!
 //! * **No entry outlives the token:** an entry is used only while `now < exp` (the same rule
 //!   as the token's own `exp` check) and an expired entry is the first to be overwritten.
-//! * **Bounded memory, no allocation:** `N` entries of 48 bytes each, inline in the value; a
-//!   full cache overwrites the entry that expires first.
+//! * **Bounded memory, no allocation:** `N` entries of [`ENTRY_BYTES`] bytes at most each,
+//!   inline in the value; a full cache overwrites the entry that expires first.
 //! * **A hit needs the same bytes and the same key:** a forged token that reuses a verified
-//!   signature, a different issuer key, or the same token presented under another scheme hashes
-//!   differently (SHA-256 collision resistance).
+//!   signature, a different issuer key, or the same token presented under another scheme or
+//!   decoded under other policy switches hashes differently or is refused by the key
+//!   comparison (SHA-256 collision resistance).
 //! * The cache holds no secrets; it may be shared between requests of different agents. It is
 //!   not synchronized: give each thread its own, or wrap it in the host's lock.
 //!
@@ -36,22 +45,36 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::jwk::PublicKey;
+use crate::jwk::{KeyAlg, PublicKey};
+use crate::jwt::TokenLayout;
 use crate::policy::Scheme;
 
-/// One cached verification: the digest of what was verified and the token's `exp`.
+/// One cached verification: the digest of the token, its `exp`, the key that verified its
+/// JWS and where its decoded members lie.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Entry {
+pub(crate) struct Entry {
     digest: [u8; 32],
     exp: i64,
     used: bool,
+    /// The key the JWS verified with.
+    pub(crate) signer: PublicKey,
+    /// The decoded members.
+    pub(crate) layout: TokenLayout,
 }
 
 const EMPTY: Entry = Entry {
     digest: [0; 32],
     exp: i64::MIN,
     used: false,
+    signer: PublicKey {
+        x: [0; 32],
+        alg: KeyAlg::None,
+    },
+    layout: TokenLayout::EMPTY,
 };
+
+/// The size of one cache entry in bytes (what `N` multiplies).
+pub const ENTRY_BYTES: usize = core::mem::size_of::<Entry>();
 
 /// A fixed-capacity cache of verified token signatures (`N` entries, no allocation).
 ///
@@ -70,22 +93,21 @@ impl<const N: usize> Default for TokenCache<N> {
 
 /// The cache key of one JWS verification.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TokenDigest([u8; 32]);
+pub(crate) struct TokenDigest([u8; 32]);
+
+/// The policy switches that change how a token decodes: `EdDSA` accepted, alg-less keys
+/// accepted.
+pub(crate) fn decoding_switches(policy: &crate::Policy<'_>) -> [bool; 2] {
+    [policy.compat.eddsa, policy.compat.alg_less_keys]
+}
 
 impl TokenDigest {
-    /// Hashes what a JWS verification depends on: the scheme, the signer key, the signature and
-    /// the signing input.
-    pub fn new(
-        scheme: Scheme,
-        signer: &PublicKey,
-        signature: &[u8; 64],
-        signing_input: &[u8],
-    ) -> TokenDigest {
+    /// The digest of `compact` (the token as sent) for `scheme` under the policy switches that
+    /// change how a token decodes ([`decoding_switches`]).
+    pub(crate) fn new(scheme: Scheme, switches: [bool; 2], compact: &[u8]) -> TokenDigest {
         let mut h = Sha256::new();
-        h.update([scheme as u8]);
-        h.update(signer.x);
-        h.update(signature);
-        h.update(signing_input);
+        h.update([scheme as u8, u8::from(switches[0]), u8::from(switches[1])]);
+        h.update(compact);
         TokenDigest(h.finalize().into())
     }
 }
@@ -117,16 +139,23 @@ impl<const N: usize> TokenCache<N> {
     }
 
     /// Whether `digest` was recorded and its token has not expired at `now`.
-    pub fn contains(&self, digest: &TokenDigest, now: i64) -> bool {
+    pub(crate) fn lookup(&self, digest: &TokenDigest, now: i64) -> Option<&Entry> {
         self.entries
             .iter()
-            .any(|e| e.used && now < e.exp && e.digest == digest.0)
+            .find(|e| e.used && now < e.exp && e.digest == digest.0)
     }
 
     /// Records a verified JWS whose token expires at `exp`. Nothing is stored if it has
     /// already expired at `now`. Overwrites, in this order: the same digest, an empty or
     /// expired entry, the entry that expires first.
-    pub fn insert(&mut self, digest: TokenDigest, exp: i64, now: i64) {
+    pub(crate) fn insert(
+        &mut self,
+        digest: TokenDigest,
+        exp: i64,
+        now: i64,
+        signer: PublicKey,
+        layout: TokenLayout,
+    ) {
         if exp <= now {
             return;
         }
@@ -134,6 +163,8 @@ impl<const N: usize> TokenCache<N> {
             digest: digest.0,
             exp,
             used: true,
+            signer,
+            layout,
         };
         let mut victim: Option<usize> = None;
         for (i, e) in self.entries.iter().enumerate() {
@@ -180,8 +211,22 @@ mod tests {
         }
     }
 
-    fn digest(k: u8, input: &[u8]) -> TokenDigest {
-        TokenDigest::new(Scheme::Jwt, &key(k), &[7; 64], input)
+    fn digest(_k: u8, input: &[u8]) -> TokenDigest {
+        TokenDigest::new(Scheme::Jwt, [false, false], input)
+    }
+
+    trait Simple {
+        fn contains(&self, d: &TokenDigest, now: i64) -> bool;
+        fn put(&mut self, d: TokenDigest, exp: i64, now: i64);
+    }
+
+    impl<const N: usize> Simple for TokenCache<N> {
+        fn contains(&self, d: &TokenDigest, now: i64) -> bool {
+            self.lookup(d, now).is_some()
+        }
+        fn put(&mut self, d: TokenDigest, exp: i64, now: i64) {
+            self.insert(d, exp, now, key(0), TokenLayout::EMPTY);
+        }
     }
 
     #[test]
@@ -189,7 +234,7 @@ mod tests {
         let mut c = TokenCache::<4>::new();
         let d = digest(0, b"h.p");
         assert!(!c.contains(&d, 100));
-        c.insert(d, 200, 100);
+        c.put(d, 200, 100);
         assert!(c.contains(&d, 100));
         assert!(c.contains(&d, 199));
         assert!(!c.contains(&d, 200), "an entry never outlives exp");
@@ -202,21 +247,24 @@ mod tests {
     fn expired_tokens_are_not_stored() {
         let mut c = TokenCache::<2>::new();
         let d = digest(0, b"h.p");
-        c.insert(d, 100, 100);
+        c.put(d, 100, 100);
         assert!(!c.contains(&d, 99));
         assert!(c.is_empty(0));
     }
 
     #[test]
-    fn other_key_scheme_signature_or_input_miss() {
+    fn other_token_scheme_or_switches_miss() {
         let mut c = TokenCache::<4>::new();
-        c.insert(digest(0, b"h.p"), 200, 100);
-        assert!(!c.contains(&digest(1, b"h.p"), 100), "other issuer key");
-        assert!(!c.contains(&digest(0, b"h.q"), 100), "other signing input");
-        let other_scheme = TokenDigest::new(Scheme::SelfJwt, &key(0), &[7; 64], b"h.p");
+        c.put(digest(0, b"h.p.s"), 200, 100);
+        assert!(c.contains(&digest(0, b"h.p.s"), 100));
+        assert!(!c.contains(&digest(0, b"h.q.s"), 100), "other payload");
+        assert!(!c.contains(&digest(0, b"h.p.t"), 100), "other signature");
+        let other_scheme = TokenDigest::new(Scheme::SelfJwt, [false, false], b"h.p.s");
         assert!(!c.contains(&other_scheme, 100), "other scheme");
-        let other_sig = TokenDigest::new(Scheme::Jwt, &key(0), &[8; 64], b"h.p");
-        assert!(!c.contains(&other_sig, 100), "other signature");
+        for switches in [[true, false], [false, true]] {
+            let d = TokenDigest::new(Scheme::Jwt, switches, b"h.p.s");
+            assert!(!c.contains(&d, 100), "other decoding switches");
+        }
     }
 
     #[test]
@@ -228,19 +276,19 @@ mod tests {
             digest(0, b"d"),
             digest(0, b"e"),
         );
-        c.insert(a, 300, 100);
-        c.insert(b, 500, 100);
+        c.put(a, 300, 100);
+        c.put(b, 500, 100);
         assert!(c.contains(&a, 100) && c.contains(&b, 100));
         // Full: the entry expiring first (a) goes.
-        c.insert(d, 400, 100);
+        c.put(d, 400, 100);
         assert!(!c.contains(&a, 100));
         assert!(c.contains(&b, 100) && c.contains(&d, 100));
         // At 450, d has expired and is overwritten before b.
-        c.insert(e, 900, 450);
+        c.put(e, 900, 450);
         assert!(c.contains(&b, 450) && c.contains(&e, 450));
         assert_eq!(c.len(450), 2);
         // Re-inserting the same digest does not take a second slot.
-        c.insert(e, 900, 450);
+        c.put(e, 900, 450);
         assert!(c.contains(&b, 450));
         c.clear();
         assert!(c.is_empty(450));
@@ -250,7 +298,7 @@ mod tests {
     fn zero_capacity_never_hits() {
         let mut c = TokenCache::<0>::new();
         let d = digest(0, b"h.p");
-        c.insert(d, 200, 100);
+        c.put(d, 200, 100);
         assert!(!c.contains(&d, 100));
     }
 }

@@ -279,7 +279,9 @@ fn is_lower_tchar(b: u8) -> bool {
 
 /// Field values must be visible ASCII, SP or HTAB (no CR, LF, NUL or non-ASCII).
 fn check_field_value(v: &[u8]) -> Result<(), Error> {
-    if v.iter().all(|&b| b == b'\t' || (0x20..0x7f).contains(&b)) {
+    let bad = |b: u8| b != b'\t' && !(0x20..0x7f).contains(&b);
+    // HTAB makes a word test positive; `scan` then checks that word bytewise and goes on.
+    if crate::swar::scan(v, crate::swar::has_non_visible, bad) == v.len() {
         Ok(())
     } else {
         Err(err(

@@ -21,7 +21,7 @@ use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use crate::b64;
-use crate::cache::TokenDigest;
+use crate::cache::{decoding_switches, TokenCache, TokenDigest};
 use crate::error::{
     err, Error,
     ErrorCode::{ExpiredJwt, InvalidJwt, InvalidKey, UnknownKey, UnsupportedAlgorithm},
@@ -30,6 +30,7 @@ use crate::json::{self, member_index, read_member, JsonStr, Member, Members, Mem
 use crate::jwk::{self, PublicKey};
 use crate::metadata;
 use crate::policy::{Policy, Scheme};
+use crate::swar;
 
 /// The longest compact token accepted (characters).
 pub const MAX_JWT_LEN: usize = 8 * 1024;
@@ -151,6 +152,92 @@ pub struct Token<'s> {
     claims: Claims<'s>,
     signing_input: &'s [u8],
     signature: [u8; 64],
+    /// The decoded header and payload (in the scratch).
+    header: &'s [u8],
+    payload: &'s [u8],
+    /// The compact token as sent, and the policy switches it was decoded under.
+    compact: &'s [u8],
+    switches: [bool; 2],
+    /// The verified-token cache key, when the token was read through the cache.
+    digest: Option<TokenDigest>,
+}
+
+/// Where a decoded string lies: `start..start + len` in the decoded header or payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    len: u16,
+}
+
+impl Span {
+    /// The span of `s` inside `base`, if `s` is a sub-slice of it.
+    fn of(base: &[u8], s: JsonStr<'_>) -> Option<Span> {
+        let raw = s.raw().as_bytes();
+        // Addresses only, never dereferenced: `s` borrows from `base` when decoded from it.
+        let start = (raw.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+        let end = start.checked_add(raw.len())?;
+        if end > base.len() {
+            return None;
+        }
+        Some(Span {
+            start: u16::try_from(start).ok()?,
+            len: u16::try_from(raw.len()).ok()?,
+        })
+    }
+
+    fn opt(base: &[u8], s: Option<JsonStr<'_>>) -> Option<Option<Span>> {
+        match s {
+            None => Some(None),
+            Some(s) => Span::of(base, s).map(Some),
+        }
+    }
+
+    /// The string at this span of `base`, or `None` if it does not fit (never for the bytes
+    /// the span was taken from).
+    fn get<'s>(&self, base: &'s [u8]) -> Option<JsonStr<'s>> {
+        let start = usize::from(self.start);
+        let raw = base.get(start..start.checked_add(usize::from(self.len))?)?;
+        // Same bytes as when the span was recorded: already accepted as a JSON string.
+        core::str::from_utf8(raw).ok().map(JsonStr::trusted)
+    }
+
+    fn get_opt<'s>(span: Option<Span>, base: &'s [u8]) -> Option<Option<JsonStr<'s>>> {
+        match span {
+            None => Some(None),
+            Some(s) => s.get(base).map(Some),
+        }
+    }
+}
+
+/// What a verified-token cache entry keeps of a decoded token: its members as positions in the
+/// decoded header and payload, its keys and NumericDates (no token text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TokenLayout {
+    alg: JwsAlg,
+    typ: Span,
+    kid: Option<Span>,
+    header_jwk: Option<PublicKey>,
+    /// `iss`, `sub`, `dwk`, `jti`, `ps`, `parent_agent`, `scope`.
+    strs: [Option<Span>; 7],
+    aud: [Option<Span>; 4],
+    times: [Option<i64>; 3],
+    cnf_jwk: Option<PublicKey>,
+    act: bool,
+}
+
+impl TokenLayout {
+    /// An unused entry's layout.
+    pub(crate) const EMPTY: TokenLayout = TokenLayout {
+        alg: JwsAlg::Ed25519,
+        typ: Span { start: 0, len: 0 },
+        kid: None,
+        header_jwk: None,
+        strs: [None; 7],
+        aud: [None; 4],
+        times: [None; 3],
+        cnf_jwk: None,
+        act: false,
+    };
 }
 
 /// What a verified token contributes to [`Verified`](crate::Verified).
@@ -442,13 +529,49 @@ pub(crate) fn decode<'s>(
     policy: &Policy<'_>,
     now: i64,
 ) -> Result<Token<'s>, Error> {
+    let token = decode_parts(scheme, compact, scratch, policy, None)?;
+    token.check_rules(cache, policy, now)?;
+    Ok(token)
+}
+
+/// [`decode`] through a verified-token cache: a token found in `cache` (same bytes, scheme and
+/// decoding switches, before its `exp`) is base64url-decoded into the scratch but its members
+/// are taken from the entry instead of parsing the JSON again. The offline checks run either
+/// way.
+///
+/// Spec: as [`decode`].
+pub(crate) fn decode_cached<'s, const N: usize>(
+    scheme: Scheme,
+    compact: &'s [u8],
+    cache_flag: bool,
+    scratch: &'s mut JwtScratch,
+    policy: &Policy<'_>,
+    now: i64,
+    cache: &TokenCache<N>,
+) -> Result<Token<'s>, Error> {
     if compact.len() > MAX_JWT_LEN {
         return Err(bad("JWT is too long"));
     }
-    let mut parts = compact.split(|&b| b == b'.');
-    let (Some(h64), Some(p64), Some(s64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let digest = TokenDigest::new(scheme, decoding_switches(policy), compact);
+    let layout = cache.lookup(&digest, now).map(|e| e.layout);
+    let token = decode_parts(scheme, compact, scratch, policy, Some((digest, layout)))?;
+    token.check_rules(cache_flag, policy, now)?;
+    Ok(token)
+}
+
+/// Decodes a compact JWS; with `cached` = `(digest, Some(layout))` the members come from the
+/// layout (falling back to the JSON if it does not fit the decoded bytes).
+fn decode_parts<'s>(
+    scheme: Scheme,
+    compact: &'s [u8],
+    scratch: &'s mut JwtScratch,
+    policy: &Policy<'_>,
+    cached: Option<(TokenDigest, Option<TokenLayout>)>,
+) -> Result<Token<'s>, Error> {
+    if compact.len() > MAX_JWT_LEN {
+        return Err(bad("JWT is too long"));
+    }
+    let Some((h64, p64, s64)) = split_compact(compact) else {
         return Err(bad("JWT is not three dot-separated parts"));
     };
     let signing_input = compact
@@ -466,6 +589,18 @@ pub(crate) fn decode<'s>(
         b64::decode_base64url(p64, pbuf).map_err(|_| bad("JWT payload is not base64url"))?;
     let header: &'s [u8] = header;
     let payload: &'s [u8] = payload;
+    let digest = cached.map(|(d, _)| d);
+    if let Some((_, Some(layout))) = cached {
+        if let Some(t) = Token::from_layout(scheme, &layout, header, payload, signing_input) {
+            return Ok(Token {
+                signature,
+                compact,
+                switches: decoding_switches(policy),
+                digest,
+                ..t
+            });
+        }
+    }
 
     // Header (RFC 7515 §4.1).
     let h = json::from_slice_seed(header, MAX_HEADER_LEN, HeaderSeed)
@@ -534,85 +669,6 @@ pub(crate) fn decode<'s>(
         act: c.act,
     };
 
-    // Scheme rules.
-    match scheme {
-        Scheme::Jwt => {
-            let allowed = if policy.jwt_types.is_empty() {
-                AGENT_TYPES
-            } else {
-                policy.jwt_types
-            };
-            if !allowed.iter().any(|t| typ.eq_str(t)) {
-                return Err(bad("JWT typ is not accepted by policy"));
-            }
-            if claims.cnf_jwk.is_none() {
-                return Err(bad("JWT has no cnf.jwk"));
-            }
-            if claims.iss.is_none() || claims.dwk.is_none() || kid.is_none() {
-                return Err(bad(
-                    "JWT lacks iss, dwk or header kid to find its issuer key",
-                ));
-            }
-        }
-        Scheme::JktJwt => {
-            let sha512 = if typ.eq_str("jkt-s256+jwt") {
-                false
-            } else if typ.eq_str("jkt-s512+jwt") {
-                true
-            } else {
-                return Err(bad("jkt-jwt typ must be jkt-s256+jwt or jkt-s512+jwt"));
-            };
-            let key = header_jwk.ok_or(bad("jkt-jwt header has no jwk"))?;
-            let iss = claims.iss.ok_or(bad("jkt-jwt has no iss"))?;
-            let matches = if sha512 {
-                let t = key.thumbprint_sha512_b64();
-                iss_is_jkt(&iss, b"urn:jkt:sha-512:", t.as_bytes())
-            } else {
-                let t = key.thumbprint_b64();
-                iss_is_jkt(&iss, b"urn:jkt:sha-256:", t.as_bytes())
-            };
-            if !matches {
-                return Err(bad(
-                    "jkt-jwt iss is not the thumbprint URN of its header key",
-                ));
-            }
-            if claims.iat.is_none() {
-                return Err(bad("jkt-jwt has no iat"));
-            }
-            if claims.cnf_jwk.is_none() {
-                return Err(bad("jkt-jwt has no cnf.jwk"));
-            }
-            if claims.sub.is_some() {
-                return Err(bad("jkt-jwt must not carry sub"));
-            }
-            if claims.jti.is_some() && !cache {
-                return Err(bad("jkt-jwt carries jti without ;cache"));
-            }
-        }
-        _ => {
-            if claims.iss.is_none() || claims.dwk.is_none() || kid.is_none() {
-                return Err(bad("self-jwt lacks iss, dwk or header kid"));
-            }
-            if claims.cnf_jwk.is_some() {
-                return Err(bad("self-jwt must not carry cnf"));
-            }
-        }
-    }
-
-    // Time (RFC 7519 §4.1.4–§4.1.6; SK-09 bounds iat with the signature window).
-    let now = i128::from(now);
-    let window = i128::from(policy.window);
-    let exp = claims.exp.ok_or(bad("JWT has no exp"))?;
-    if i128::from(exp) <= now {
-        return Err(err(ExpiredJwt, "JWT has expired"));
-    }
-    if claims.iat.is_some_and(|t| i128::from(t) > now + window) {
-        return Err(bad("JWT iat is in the future"));
-    }
-    if claims.nbf.is_some_and(|t| i128::from(t) > now + window) {
-        return Err(bad("JWT is not valid yet (nbf)"));
-    }
-
     Ok(Token {
         scheme,
         alg,
@@ -622,7 +678,23 @@ pub(crate) fn decode<'s>(
         claims,
         signing_input,
         signature,
+        header,
+        payload,
+        compact,
+        switches: decoding_switches(policy),
+        digest,
     })
+}
+
+/// The three parts of a compact JWS, or `None` when it does not have exactly two dots. The
+/// dots are found eight bytes at a time (tokens are long).
+fn split_compact(compact: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
+    let dot = |s: &[u8]| swar::scan(s, |v| swar::has_byte(v, b'.'), |b| b == b'.');
+    let i = dot(compact);
+    let (h, rest) = (compact.get(..i)?, compact.get(i + 1..)?);
+    let j = dot(rest);
+    let (p, s) = (rest.get(..j)?, rest.get(j + 1..)?);
+    (dot(s) == s.len()).then_some((h, p, s))
 }
 
 fn iss_is_jkt(iss: &JsonStr<'_>, prefix: &[u8], thumb: &[u8]) -> bool {
@@ -631,6 +703,181 @@ fn iss_is_jkt(iss: &JsonStr<'_>, prefix: &[u8], thumb: &[u8]) -> bool {
 }
 
 impl<'s> Token<'s> {
+    /// The offline checks that depend on the policy, the `;cache` flag and the clock; they run
+    /// on every request, whether the members came from the JSON or from the cache.
+    ///
+    /// Spec: RFC 7519 §4.1.4–§4.1.6; draft-hardt-httpbis-signature-key-09 §3.5, §3.7, §3.8.
+    fn check_rules(&self, cache: bool, policy: &Policy<'_>, now: i64) -> Result<(), Error> {
+        // Scheme rules.
+        match self.scheme {
+            Scheme::Jwt => {
+                let allowed = if policy.jwt_types.is_empty() {
+                    AGENT_TYPES
+                } else {
+                    policy.jwt_types
+                };
+                if !allowed.iter().any(|t| self.typ.eq_str(t)) {
+                    return Err(bad("JWT typ is not accepted by policy"));
+                }
+                if self.claims.cnf_jwk.is_none() {
+                    return Err(bad("JWT has no cnf.jwk"));
+                }
+                if self.claims.iss.is_none() || self.claims.dwk.is_none() || self.kid.is_none() {
+                    return Err(bad(
+                        "JWT lacks iss, dwk or header kid to find its issuer key",
+                    ));
+                }
+            }
+            Scheme::JktJwt => {
+                let sha512 = if self.typ.eq_str("jkt-s256+jwt") {
+                    false
+                } else if self.typ.eq_str("jkt-s512+jwt") {
+                    true
+                } else {
+                    return Err(bad("jkt-jwt typ must be jkt-s256+jwt or jkt-s512+jwt"));
+                };
+                let key = self.header_jwk.ok_or(bad("jkt-jwt header has no jwk"))?;
+                let iss = self.claims.iss.ok_or(bad("jkt-jwt has no iss"))?;
+                let matches = if sha512 {
+                    let t = key.thumbprint_sha512_b64();
+                    iss_is_jkt(&iss, b"urn:jkt:sha-512:", t.as_bytes())
+                } else {
+                    let t = key.thumbprint_b64();
+                    iss_is_jkt(&iss, b"urn:jkt:sha-256:", t.as_bytes())
+                };
+                if !matches {
+                    return Err(bad(
+                        "jkt-jwt iss is not the thumbprint URN of its header key",
+                    ));
+                }
+                if self.claims.iat.is_none() {
+                    return Err(bad("jkt-jwt has no iat"));
+                }
+                if self.claims.cnf_jwk.is_none() {
+                    return Err(bad("jkt-jwt has no cnf.jwk"));
+                }
+                if self.claims.sub.is_some() {
+                    return Err(bad("jkt-jwt must not carry sub"));
+                }
+                if self.claims.jti.is_some() && !cache {
+                    return Err(bad("jkt-jwt carries jti without ;cache"));
+                }
+            }
+            _ => {
+                if self.claims.iss.is_none() || self.claims.dwk.is_none() || self.kid.is_none() {
+                    return Err(bad("self-jwt lacks iss, dwk or header kid"));
+                }
+                if self.claims.cnf_jwk.is_some() {
+                    return Err(bad("self-jwt must not carry cnf"));
+                }
+            }
+        }
+
+        // Time (RFC 7519 §4.1.4–§4.1.6; SK-09 bounds iat with the signature window).
+        let now = i128::from(now);
+        let window = i128::from(policy.window);
+        let exp = self.claims.exp.ok_or(bad("JWT has no exp"))?;
+        if i128::from(exp) <= now {
+            return Err(err(ExpiredJwt, "JWT has expired"));
+        }
+        if self
+            .claims
+            .iat
+            .is_some_and(|t| i128::from(t) > now + window)
+        {
+            return Err(bad("JWT iat is in the future"));
+        }
+        if self
+            .claims
+            .nbf
+            .is_some_and(|t| i128::from(t) > now + window)
+        {
+            return Err(bad("JWT is not valid yet (nbf)"));
+        }
+
+        Ok(())
+    }
+
+    /// A token rebuilt from a cache entry's layout over the freshly decoded header and
+    /// payload; `None` if a span does not fit (then the JSON is parsed as usual).
+    fn from_layout(
+        scheme: Scheme,
+        l: &TokenLayout,
+        header: &'s [u8],
+        payload: &'s [u8],
+        signing_input: &'s [u8],
+    ) -> Option<Token<'s>> {
+        let [iss, sub, dwk, jti, ps, parent_agent, scope] = l.strs;
+        let [a0, a1, a2, a3] = l.aud;
+        let [iat, exp, nbf] = l.times;
+        let p = |s| Span::get_opt(s, payload);
+        Some(Token {
+            scheme,
+            alg: l.alg,
+            typ: l.typ.get(header)?,
+            kid: Span::get_opt(l.kid, header)?,
+            header_jwk: l.header_jwk,
+            claims: Claims {
+                iss: p(iss)?,
+                sub: p(sub)?,
+                dwk: p(dwk)?,
+                jti: p(jti)?,
+                ps: p(ps)?,
+                parent_agent: p(parent_agent)?,
+                scope: p(scope)?,
+                aud: Audience {
+                    items: [p(a0)?, p(a1)?, p(a2)?, p(a3)?],
+                },
+                iat,
+                exp,
+                nbf,
+                cnf_jwk: l.cnf_jwk,
+                act: l.act,
+            },
+            signing_input,
+            signature: [0; 64],
+            header,
+            payload,
+            compact: &[],
+            switches: [false; 2],
+            digest: None,
+        })
+    }
+
+    /// The layout a cache entry keeps for this token; `None` if a member does not lie in the
+    /// decoded header or payload (never for a decoded token).
+    pub(crate) fn layout(&self) -> Option<TokenLayout> {
+        let c = &self.claims;
+        let p = |s| Span::opt(self.payload, s);
+        let [a0, a1, a2, a3] = c.aud.items;
+        Some(TokenLayout {
+            alg: self.alg,
+            typ: Span::of(self.header, self.typ)?,
+            kid: Span::opt(self.header, self.kid)?,
+            header_jwk: self.header_jwk,
+            strs: [
+                p(c.iss)?,
+                p(c.sub)?,
+                p(c.dwk)?,
+                p(c.jti)?,
+                p(c.ps)?,
+                p(c.parent_agent)?,
+                p(c.scope)?,
+            ],
+            aud: [p(a0)?, p(a1)?, p(a2)?, p(a3)?],
+            times: [c.iat, c.exp, c.nbf],
+            cnf_jwk: c.cnf_jwk,
+            act: c.act,
+        })
+    }
+
+    /// The verified-token cache key of this token (computed once when it was read through the
+    /// cache).
+    pub(crate) fn cache_digest(&self) -> TokenDigest {
+        self.digest
+            .unwrap_or_else(|| TokenDigest::new(self.scheme, self.switches, self.compact))
+    }
+
     /// The scheme the token came with.
     pub fn scheme(&self) -> Scheme {
         self.scheme
@@ -715,11 +962,6 @@ impl<'s> Token<'s> {
         }
     }
 
-    /// The cache key of this token's JWS verification with `signer`.
-    pub(crate) fn digest(&self, signer: &PublicKey) -> TokenDigest {
-        TokenDigest::new(self.scheme, signer, &self.signature, self.signing_input)
-    }
-
     /// [`Token::verify_jws`] with the signer resolved; `check_signature: false` (a cache hit
     /// for exactly these bytes and this key) skips only the Ed25519 verification.
     pub(crate) fn verify_jws_with(
@@ -760,5 +1002,112 @@ impl<'s> Token<'s> {
             claims: self.claims,
             issuer_key,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::borrow::ToOwned;
+    use std::string::String;
+
+    /// The aauth-signing 0.2.0 agent token of the shared vectors, and its clock.
+    fn agent_token() -> (String, i64) {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
+        let case = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "jwt-aauth-signing-020-get")
+            .unwrap();
+        let jwt = case["expect"]["requirement"]["jwt"].as_str().unwrap();
+        (jwt.to_owned(), case["now"].as_i64().unwrap())
+    }
+
+    fn key() -> PublicKey {
+        PublicKey {
+            x: [9; 32],
+            alg: jwk::KeyAlg::Ed25519,
+        }
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time split agrees with `split('.')` taking exactly three parts.
+        #[test]
+        fn split_compact_matches_split(
+            s in proptest::collection::vec(proptest::sample::select(&b"ab.."[..]), 0..40)
+        ) {
+            let mut parts = s.split(|&b| b == b'.');
+            let want = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+                (Some(h), Some(p), Some(x), None) => Some((h, p, x)),
+                _ => None,
+            };
+            proptest::prop_assert_eq!(split_compact(&s), want);
+        }
+    }
+
+    #[test]
+    fn a_hit_takes_members_from_the_entry_and_a_bad_entry_falls_back() {
+        let (jwt, now) = agent_token();
+        let policy = Policy::STRICT;
+        let mut cache = TokenCache::<2>::new();
+        let mut scratch = JwtScratch::new();
+        let t = decode_cached(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            &cache,
+        )
+        .unwrap();
+        let (digest, claims) = (t.cache_digest(), t.claims);
+        let mut layout = t.layout().unwrap();
+        assert_eq!(
+            Token::from_layout(Scheme::Jwt, &layout, t.header, t.payload, t.signing_input)
+                .map(|r| r.claims),
+            Some(claims)
+        );
+
+        // An entry whose nbf differs from the token's: the hit must report the entry's.
+        layout.times[2] = Some(now - 5);
+        cache.insert(digest, claims.exp.unwrap(), now, key(), layout);
+        let mut scratch = JwtScratch::new();
+        let hit = decode_cached(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            &cache,
+        )
+        .unwrap();
+        assert_eq!(hit.claims.nbf, Some(now - 5));
+        assert_eq!(hit.claims.sub, claims.sub);
+        assert_eq!(hit.signature, t.signature);
+
+        // A span outside the decoded payload: the JSON is parsed instead.
+        layout.strs[0] = Some(Span {
+            start: 60_000,
+            len: 3,
+        });
+        cache.clear();
+        cache.insert(digest, claims.exp.unwrap(), now, key(), layout);
+        let mut scratch = JwtScratch::new();
+        let fallback = decode_cached(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            &cache,
+        )
+        .unwrap();
+        assert_eq!(fallback.claims, claims);
     }
 }

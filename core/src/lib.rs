@@ -37,6 +37,7 @@ pub mod request;
 pub mod sf;
 pub mod sigkey;
 pub mod sink;
+mod swar;
 pub mod text;
 pub mod verify;
 

@@ -637,6 +637,12 @@ impl<'a> Parsed<'a> {
     where
         'a: 's,
     {
+        let (scheme, compact) = self.token_text()?;
+        jwt::decode(scheme, compact, self.cache, scratch, policy, now)
+    }
+
+    /// The token scheme and the compact token text.
+    fn token_text(&self) -> Result<(Scheme, &'a [u8]), Error> {
         let (scheme, text) = match self.requirement {
             KeyRequirement::Jwt { jwt } => (Scheme::Jwt, jwt),
             KeyRequirement::JktJwt { jwt } => (Scheme::JktJwt, jwt),
@@ -651,7 +657,28 @@ impl<'a> Parsed<'a> {
         let compact = text
             .as_plain()
             .ok_or(err(InvalidJwt, "the JWT contains an escape"))?;
-        jwt::decode(scheme, compact, self.cache, scratch, policy, now)
+        Ok((scheme, compact))
+    }
+
+    /// [`Parsed::token`] through a verified-token cache: a token that `cache` already holds
+    /// (the same bytes, scheme and decoding switches, before its `exp`) is not parsed again;
+    /// its members come from the entry. The offline checks still run. Pass the same cache to
+    /// [`Parsed::verify_token_cached`] to also skip the token's JWS verification. See
+    /// [`crate::cache`].
+    ///
+    /// Spec: as [`Parsed::token`].
+    pub fn token_cached<'s, const N: usize>(
+        &self,
+        scratch: &'s mut JwtScratch,
+        policy: &Policy<'_>,
+        now: i64,
+        cache: &TokenCache<N>,
+    ) -> Result<Token<'s>, Error>
+    where
+        'a: 's,
+    {
+        let (scheme, compact) = self.token_text()?;
+        jwt::decode_cached(scheme, compact, self.cache, scratch, policy, now, cache)
     }
 
     /// Phase 2 for the token schemes: verifies the token's JWS (with `issuer_key` for `jwt` and
@@ -692,12 +719,14 @@ impl<'a> Parsed<'a> {
         'a: 's,
     {
         let signer = token.signer(issuer_key)?;
-        let digest = token.digest(&signer);
-        let hit = cache.contains(&digest, now);
+        let digest = token.cache_digest();
+        let hit = cache
+            .lookup(&digest, now)
+            .is_some_and(|e| e.signer == signer);
         let (request_key, signer) = token.verify_jws_with(signer, !hit)?;
         if !hit {
-            if let Some(exp) = token.claims().exp {
-                cache.insert(digest, exp, now);
+            if let (Some(exp), Some(layout)) = (token.claims().exp, token.layout()) {
+                cache.insert(digest, exp, now, signer, layout);
             }
         }
         let mut v = self.verify(req, &request_key)?;

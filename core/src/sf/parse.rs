@@ -7,6 +7,7 @@
 
 use super::{BareItem, Decimal, Error, InnerList, Item, Member, Options, Params, SfStr};
 use crate::b64::Lenient;
+use crate::swar;
 
 pub(super) const E_EMPTY_ITEM: &str = "empty item";
 pub(super) const E_ITEM_TRAILING: &str = "unexpected characters after item";
@@ -130,42 +131,22 @@ pub(super) fn is_token_char(c: u8) -> bool {
     is(c, TOKEN_CHAR)
 }
 
-/// Eight copies of a byte.
-const fn splat(b: u8) -> u64 {
-    0x0101_0101_0101_0101u64.wrapping_mul(b as u64)
-}
-
-/// Whether the 8 bytes in `v` include one that ends a run of plain String characters: `"`,
-/// `\`, and (unless `trusted`) anything outside `%x20-7E`. Exact as a yes/no answer (the
-/// SWAR tests below only misreport bytes *after* a matching one).
-fn string_stop_in(v: u64, trusted: bool) -> bool {
-    const HI: u64 = splat(0x80);
-    let has_zero = |x: u64| x.wrapping_sub(splat(1)) & !x & HI;
-    let mut hit = has_zero(v ^ splat(b'"')) | has_zero(v ^ splat(b'\\'));
-    if !trusted {
-        // A byte below 0x20, or a byte of 0x7F and above.
-        hit |= v.wrapping_sub(splat(0x20)) & !v & HI;
-        hit |= (v.wrapping_add(splat(1)) | v) & HI;
-    }
-    hit != 0
-}
-
-/// Length of the leading run of plain String characters in `s` (see [`string_stop_in`]),
-/// eight bytes at a time.
+/// Length of the leading run of plain String characters in `s`: up to `"`, `\\`, and (unless
+/// `trusted`) anything outside `%x20-7E`; eight bytes at a time.
 fn string_run(s: &[u8], trusted: bool) -> usize {
-    let stops = |b: u8| b == b'"' || b == b'\\' || (!trusted && !(0x20..=0x7e).contains(&b));
-    let mut done = 0usize;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut bytes = [0u8; 8];
-        bytes.copy_from_slice(w);
-        if string_stop_in(u64::from_le_bytes(bytes), trusted) {
-            return done + w.iter().position(|&b| stops(b)).unwrap_or(w.len());
-        }
-        done += 8;
+    if trusted {
+        swar::scan(
+            s,
+            |v| swar::has_byte(v, b'"') | swar::has_byte(v, b'\\'),
+            |b| b == b'"' || b == b'\\',
+        )
+    } else {
+        swar::scan(
+            s,
+            |v| swar::has_byte(v, b'"') | swar::has_byte(v, b'\\') | swar::has_non_visible(v),
+            |b| b == b'"' || b == b'\\' || !(0x20..=0x7e).contains(&b),
+        )
     }
-    let rest = words.remainder();
-    done + rest.iter().position(|&b| stops(b)).unwrap_or(rest.len())
 }
 
 /// Value of a lowercase hex digit (the only hex Display Strings allow).
