@@ -529,8 +529,8 @@ pub(crate) fn decode<'s>(
     policy: &Policy<'_>,
     now: i64,
 ) -> Result<Token<'s>, Error> {
-    let token = decode_parts(scheme, compact, scratch, policy, None)?;
-    token.check_rules(cache, policy, now)?;
+    let (token, _) = decode_parts(scheme, compact, scratch, policy, None)?;
+    token.check_rules(cache, policy, now, false)?;
     Ok(token)
 }
 
@@ -554,20 +554,21 @@ pub(crate) fn decode_cached<'s, const N: usize>(
     }
     let digest = TokenDigest::new(scheme, decoding_switches(policy), compact);
     let layout = cache.lookup(&digest, now).map(|e| e.layout);
-    let token = decode_parts(scheme, compact, scratch, policy, Some((digest, layout)))?;
-    token.check_rules(cache_flag, policy, now)?;
+    let (token, hit) = decode_parts(scheme, compact, scratch, policy, Some((digest, layout)))?;
+    token.check_rules(cache_flag, policy, now, hit)?;
     Ok(token)
 }
 
 /// Decodes a compact JWS; with `cached` = `(digest, Some(layout))` the members come from the
-/// layout (falling back to the JSON if it does not fit the decoded bytes).
+/// layout (falling back to the JSON if it does not fit the decoded bytes). The flag says
+/// whether the layout was used.
 fn decode_parts<'s>(
     scheme: Scheme,
     compact: &'s [u8],
     scratch: &'s mut JwtScratch,
     policy: &Policy<'_>,
     cached: Option<(TokenDigest, Option<TokenLayout>)>,
-) -> Result<Token<'s>, Error> {
+) -> Result<(Token<'s>, bool), Error> {
     if compact.len() > MAX_JWT_LEN {
         return Err(bad("JWT is too long"));
     }
@@ -592,13 +593,14 @@ fn decode_parts<'s>(
     let digest = cached.map(|(d, _)| d);
     if let Some((_, Some(layout))) = cached {
         if let Some(t) = Token::from_layout(scheme, &layout, header, payload, signing_input) {
-            return Ok(Token {
+            let t = Token {
                 signature,
                 compact,
                 switches: decoding_switches(policy),
                 digest,
                 ..t
-            });
+            };
+            return Ok((t, true));
         }
     }
 
@@ -669,7 +671,7 @@ fn decode_parts<'s>(
         act: c.act,
     };
 
-    Ok(Token {
+    let token = Token {
         scheme,
         alg,
         typ,
@@ -683,7 +685,8 @@ fn decode_parts<'s>(
         compact,
         switches: decoding_switches(policy),
         digest,
-    })
+    };
+    Ok((token, false))
 }
 
 /// The three parts of a compact JWS, or `None` when it does not have exactly two dots. The
@@ -704,10 +707,19 @@ fn iss_is_jkt(iss: &JsonStr<'_>, prefix: &[u8], thumb: &[u8]) -> bool {
 
 impl<'s> Token<'s> {
     /// The offline checks that depend on the policy, the `;cache` flag and the clock; they run
-    /// on every request, whether the members came from the JSON or from the cache.
+    /// on every request, whether the members came from the JSON or from the cache. With
+    /// `recorded` (a cache hit) the `jkt-jwt` thumbprint binding is not recomputed: it depends
+    /// only on the token's bytes, which the entry's digest covers, and an entry is only
+    /// recorded for a token that passed it.
     ///
     /// Spec: RFC 7519 §4.1.4–§4.1.6; draft-hardt-httpbis-signature-key-09 §3.5, §3.7, §3.8.
-    fn check_rules(&self, cache: bool, policy: &Policy<'_>, now: i64) -> Result<(), Error> {
+    fn check_rules(
+        &self,
+        cache: bool,
+        policy: &Policy<'_>,
+        now: i64,
+        recorded: bool,
+    ) -> Result<(), Error> {
         // Scheme rules.
         match self.scheme {
             Scheme::Jwt => {
@@ -738,7 +750,9 @@ impl<'s> Token<'s> {
                 };
                 let key = self.header_jwk.ok_or(bad("jkt-jwt header has no jwk"))?;
                 let iss = self.claims.iss.ok_or(bad("jkt-jwt has no iss"))?;
-                let matches = if sha512 {
+                let matches = if recorded {
+                    true
+                } else if sha512 {
                     let t = key.thumbprint_sha512_b64();
                     iss_is_jkt(&iss, b"urn:jkt:sha-512:", t.as_bytes())
                 } else {

@@ -105,6 +105,16 @@ fn run(headers: &[Header<'_>], body: Option<&[u8]>) {
         if let Ok(parsed) = parse(&req, &policy, None, 1730217600) {
             let mut buf = [0u8; 4096];
             let _ = parsed.base_into(&req, &mut buf);
+            // Reading a token through the cache gives what reading it plainly gives.
+            let cache = aauth_verify::TokenCache::<2>::new();
+            let (mut s1, mut s2) = (JwtScratch::new(), JwtScratch::new());
+            let plain = parsed
+                .token(&mut s1, &policy, 1730217600)
+                .map(|t| (*t.claims(), t.typ(), t.kid(), t.header_jwk()));
+            let cached = parsed
+                .token_cached(&mut s2, &policy, 1730217600, &cache)
+                .map(|t| (*t.claims(), t.typ(), t.kid(), t.header_jwk()));
+            assert_eq!(plain, cached);
         }
         let sources = [
             KeySource::Inline,
