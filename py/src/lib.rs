@@ -16,6 +16,7 @@ use aauth_verify::{
     Request, Scheme, Schemes, Text, Token, TokenCache, Verified,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
@@ -277,7 +278,7 @@ fn bytes_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = obj.extract::<String>() {
-        return Ok(s.as_bytes().to_vec());
+        return Ok(s.into_bytes());
     }
     if let Ok(v) = obj.extract::<Vec<u8>>() {
         return Ok(v);
@@ -310,6 +311,17 @@ impl NativeRequest {
         let mut hs = Vec::new();
         for pair in headers.try_iter()? {
             let pair = pair?;
+            // Pairs are tuples almost always: read those without the sequence protocol.
+            if let Ok(t) = pair.cast_exact::<PyTuple>() {
+                if t.len() != 2 {
+                    return Err(PyTypeError::new_err("headers must be (name, value) pairs"));
+                }
+                hs.push((
+                    bytes_of(&*t.get_borrowed_item(0)?, "header name")?,
+                    bytes_of(&*t.get_borrowed_item(1)?, "header value")?,
+                ));
+                continue;
+            }
             if pair.len().ok() != Some(2) {
                 return Err(PyTypeError::new_err("headers must be (name, value) pairs"));
             }
@@ -416,12 +428,12 @@ impl NativeKey {
     /// The public JWK (`{"kty","crv","x"}` plus `alg` when declared).
     fn jwk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("kty", "OKP")?;
-        d.set_item("crv", "Ed25519")?;
+        d.set_item(intern!(py, "kty"), "OKP")?;
+        d.set_item(intern!(py, "crv"), "Ed25519")?;
         let x = self.key.x_b64();
-        d.set_item("x", std::str::from_utf8(&x).unwrap_or(""))?;
+        d.set_item(intern!(py, "x"), std::str::from_utf8(&x).unwrap_or(""))?;
         if let Some(a) = self.key.alg.as_str() {
-            d.set_item("alg", a)?;
+            d.set_item(intern!(py, "alg"), a)?;
         }
         Ok(d)
     }
@@ -522,21 +534,21 @@ impl Need {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         match self {
-            Need::External => d.set_item("kind", "external")?,
+            Need::External => d.set_item(intern!(py, "kind"), "external")?,
             Need::Inline(k) => {
-                d.set_item("kind", "inline")?;
-                d.set_item("key", NativeKey { key: *k })?;
+                d.set_item(intern!(py, "kind"), "inline")?;
+                d.set_item(intern!(py, "key"), NativeKey { key: *k })?;
             }
             Need::JwksUri { id, dwk, kid } => {
-                d.set_item("kind", "jwks_uri")?;
-                d.set_item("id", id)?;
-                d.set_item("dwk", dwk)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "jwks_uri")?;
+                d.set_item(intern!(py, "id"), id)?;
+                d.set_item(intern!(py, "dwk"), dwk)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::Jwks { url, kid } => {
-                d.set_item("kind", "jwks")?;
-                d.set_item("url", url)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "jwks")?;
+                d.set_item(intern!(py, "url"), url)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::LegacyJwks {
                 jwks,
@@ -544,23 +556,23 @@ impl Need {
                 well_known,
                 kid,
             } => {
-                d.set_item("kind", "legacy-jwks")?;
-                d.set_item("jwks", jwks)?;
-                d.set_item("id", id)?;
-                d.set_item("well_known", well_known)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "legacy-jwks")?;
+                d.set_item(intern!(py, "jwks"), jwks)?;
+                d.set_item(intern!(py, "id"), id)?;
+                d.set_item(intern!(py, "well_known"), well_known)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::Jwt(t) => {
-                d.set_item("kind", "jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
             Need::JktJwt(t) => {
-                d.set_item("kind", "jkt-jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "jkt-jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
             Need::SelfJwt(t) => {
-                d.set_item("kind", "self-jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "self-jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
         }
         Ok(d)
@@ -637,26 +649,26 @@ fn add_verified(mut s: Summary, v: &Verified<'_>) -> Summary {
 impl Summary {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("label", &self.label)?;
-        d.set_item("scheme", self.scheme)?;
-        d.set_item("requirement", self.need.to_py(py)?)?;
-        d.set_item("created", self.created)?;
-        d.set_item("expires", self.expires)?;
-        d.set_item("nonce", &self.nonce)?;
-        d.set_item("tag", &self.tag)?;
-        d.set_item("keyid", &self.keyid)?;
-        d.set_item("alg", &self.alg)?;
-        d.set_item("covered", PyList::new(py, &self.covered)?)?;
+        d.set_item(intern!(py, "label"), &self.label)?;
+        d.set_item(intern!(py, "scheme"), self.scheme)?;
+        d.set_item(intern!(py, "requirement"), self.need.to_py(py)?)?;
+        d.set_item(intern!(py, "created"), self.created)?;
+        d.set_item(intern!(py, "expires"), self.expires)?;
+        d.set_item(intern!(py, "nonce"), &self.nonce)?;
+        d.set_item(intern!(py, "tag"), &self.tag)?;
+        d.set_item(intern!(py, "keyid"), &self.keyid)?;
+        d.set_item(intern!(py, "alg"), &self.alg)?;
+        d.set_item(intern!(py, "covered"), PyList::new(py, &self.covered)?)?;
         match &self.token {
-            Some(t) => d.set_item("token", t.to_py(py)?)?,
-            None => d.set_item("token", py.None())?,
+            Some(t) => d.set_item(intern!(py, "token"), t.to_py(py)?)?,
+            None => d.set_item(intern!(py, "token"), py.None())?,
         }
         if let Some(k) = self.key {
-            d.set_item("key", NativeKey { key: k })?;
-            d.set_item("thumbprint", k.thumbprint_b64().as_str())?;
+            d.set_item(intern!(py, "key"), NativeKey { key: k })?;
+            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
         }
-        d.set_item("kid", &self.kid)?;
-        d.set_item("signer", &self.signer)?;
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "signer"), &self.signer)?;
         Ok(d)
     }
 
@@ -665,19 +677,24 @@ impl Summary {
     /// `thumbprint`, `kid`, `signer` and the token's `issuer_key` (the token's other fields
     /// are those of the same decoded token).
     fn complete(&self, d: &Bound<'_, PyDict>) -> PyResult<()> {
+        let py = d.py();
         if let Some(k) = self.key {
-            d.set_item("key", NativeKey { key: k })?;
-            d.set_item("thumbprint", k.thumbprint_b64().as_str())?;
+            d.set_item(intern!(py, "key"), NativeKey { key: k })?;
+            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
         }
-        d.set_item("kid", &self.kid)?;
-        d.set_item("signer", &self.signer)?;
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "signer"), &self.signer)?;
         if let Some(t) = &self.token {
-            match d.get_item("token")?.map(|t| t.cast_into::<PyDict>()) {
-                Some(Ok(td)) => {
-                    td.set_item("issuer_key", t.issuer_key.map(|key| NativeKey { key }))?
-                }
+            match d
+                .get_item(intern!(py, "token"))?
+                .map(|t| t.cast_into::<PyDict>())
+            {
+                Some(Ok(td)) => td.set_item(
+                    intern!(py, "issuer_key"),
+                    t.issuer_key.map(|key| NativeKey { key }),
+                )?,
                 // The callback replaced the token entry: put back the verified one.
-                _ => d.set_item("token", t.to_py(d.py())?)?,
+                _ => d.set_item(intern!(py, "token"), t.to_py(py)?)?,
             }
         }
         Ok(())
@@ -749,25 +766,25 @@ impl TokenSummary {
 
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("typ", &self.typ)?;
-        d.set_item("kid", &self.kid)?;
-        d.set_item("alg", self.alg)?;
-        d.set_item("iss", &self.iss)?;
-        d.set_item("sub", &self.sub)?;
-        d.set_item("dwk", &self.dwk)?;
-        d.set_item("jti", &self.jti)?;
-        d.set_item("ps", &self.ps)?;
-        d.set_item("parent_agent", &self.parent_agent)?;
-        d.set_item("scope", &self.scope)?;
-        d.set_item("aud", PyList::new(py, &self.aud)?)?;
-        d.set_item("iat", self.iat)?;
-        d.set_item("exp", self.exp)?;
-        d.set_item("nbf", self.nbf)?;
-        d.set_item("act", self.act)?;
+        d.set_item(intern!(py, "typ"), &self.typ)?;
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "alg"), self.alg)?;
+        d.set_item(intern!(py, "iss"), &self.iss)?;
+        d.set_item(intern!(py, "sub"), &self.sub)?;
+        d.set_item(intern!(py, "dwk"), &self.dwk)?;
+        d.set_item(intern!(py, "jti"), &self.jti)?;
+        d.set_item(intern!(py, "ps"), &self.ps)?;
+        d.set_item(intern!(py, "parent_agent"), &self.parent_agent)?;
+        d.set_item(intern!(py, "scope"), &self.scope)?;
+        d.set_item(intern!(py, "aud"), PyList::new(py, &self.aud)?)?;
+        d.set_item(intern!(py, "iat"), self.iat)?;
+        d.set_item(intern!(py, "exp"), self.exp)?;
+        d.set_item(intern!(py, "nbf"), self.nbf)?;
+        d.set_item(intern!(py, "act"), self.act)?;
         let key = |k: &Option<PublicKey>| k.map(|key| NativeKey { key });
-        d.set_item("cnf_jwk", key(&self.cnf_jwk))?;
-        d.set_item("header_jwk", key(&self.header_jwk))?;
-        d.set_item("issuer_key", key(&self.issuer_key))?;
+        d.set_item(intern!(py, "cnf_jwk"), key(&self.cnf_jwk))?;
+        d.set_item(intern!(py, "header_jwk"), key(&self.header_jwk))?;
+        d.set_item(intern!(py, "issuer_key"), key(&self.issuer_key))?;
         Ok(d)
     }
 }

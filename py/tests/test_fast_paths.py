@@ -336,3 +336,67 @@ def test_memo_key_refuses_unreliable_kids():
     assert _dropin._memo_key("jwt", None, "k") is None
     assert _dropin._memo_key("jwks_uri", AGENT, "bad\ufffdkid") is None
     assert _dropin._memo_key("jwks_uri", AGENT, "k") == ("jwks_uri", AGENT, "k")
+
+
+# -- result and request construction ----------------------------------------------------------
+
+
+def test_verified_is_a_plain_verified(world):
+    """Verifier builds Verified without the frozen dataclass's __init__: the object must be
+    indistinguishable from one built the ordinary way."""
+    import dataclasses
+
+    from aauth_verify.verifier import Verified
+
+    v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
+    for scheme in ("hwk", "jwks_uri", "jwt"):
+        out = v.verify("POST", "/api/data?x=1", signed(world, scheme), BODY)
+        assert type(out) is Verified
+        names = [f.name for f in dataclasses.fields(Verified)]
+        assert list(vars(out)) == names
+        plain = Verified(**{n: getattr(out, n) for n in names})
+        assert out == plain and repr(out) == repr(plain)
+        assert out.as_dict() == plain.as_dict()
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            out.kid = "changed"
+
+
+def test_claims_are_fresh_per_call(world):
+    v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
+    h = signed(world, "jwt")
+    first = v.verify("POST", "/api/data?x=1", h, BODY)
+    first.claims["iss"] = "scribbled"
+    first.claims["cnf"]["jwk"]["x"] = "scribbled"
+    second = v.verify("POST", "/api/data?x=1", h, BODY)
+    assert second.claims["iss"] == ISSUER
+    assert second.claims["cnf"]["jwk"]["x"] == world["agent_jwk"]["x"]
+    assert second.claims is not first.claims
+
+
+def test_native_request_header_forms(world):
+    h = signed(world, "hwk")
+    pol = _native.NativePolicy()
+    forms = [
+        [(k, v) for k, v in h.items()],
+        [[k, v] for k, v in h.items()],  # lists: the sequence protocol
+        [(k.encode(), v.encode()) for k, v in h.items()],
+        [(k, v.encode()) for k, v in h.items()],
+        [__import__("collections").namedtuple("P", "n v")(k, v) for k, v in h.items()],
+        ((k, v) for k, v in h.items()),  # any iterable
+    ]
+    thumbs = set()
+    for headers in forms:
+        req = _native.NativeRequest("POST", "https", "resource.example", "/api/data", "x=1", headers, BODY)
+        thumbs.add(_native.verify(req, pol, int(__import__("time").time()))["thumbprint"])
+    assert len(thumbs) == 1
+    for bad in ([("a",)], [("a", "b", "c")], [["a"]], [("a", 1)], [(1, "a")]):
+        with pytest.raises(TypeError):
+            _native.NativeRequest("GET", "https", "a", "/", None, bad)
+
+
+def test_dropin_header_pairs():
+    pairs = _dropin._header_pairs(
+        [("Host", "a"), ("Signature", "stale"), ("HOST", "b"), ("X-One", "1"), ("signature-key", "old")],
+        "si", "", "sk")
+    assert pairs == [("host", "a"), ("x-one", "1"), ("signature-input", "si"), ("signature-key", "sk")]
+    assert _dropin._header_pairs({"A": "1"}, "", "", "") == [("a", "1")]
