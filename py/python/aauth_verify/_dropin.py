@@ -21,6 +21,7 @@ from .errors import SignatureError, VerificationError
 __all__ = ["verify_signature"]
 
 _SIG_HEADERS = ("signature-input", "signature", "signature-key")
+_SIG_HEADER_SET = frozenset(_SIG_HEADERS)
 
 #: Schemes aauth-signing 0.2.0 verifies; others raise "Unknown signature scheme".
 _DROPIN_SCHEMES = ["hwk", "jwks_uri", "jwt", "jkt-jwt"]
@@ -198,18 +199,22 @@ def _header_pairs(
     sig: str,
     sig_key: str,
 ) -> list:
-    seen = set()
-    pairs = []
+    seen: set = set()
+    pairs: list = []
+    add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
     for name, value in items:  # type: ignore[misc]
         lower = str(name).lower()
-        if lower in _SIG_HEADERS or lower in seen:
+        if lower in _SIG_HEADER_SET or lower in seen:
             continue
-        seen.add(lower)
-        pairs.append((lower, value))
-    for name, value in zip(_SIG_HEADERS, (sig_input, sig, sig_key)):
-        if value:
-            pairs.append((name, value))
+        add(lower)
+        append((lower, value))
+    if sig_input:
+        append(("signature-input", sig_input))
+    if sig:
+        append(("signature", sig))
+    if sig_key:
+        append(("signature-key", sig_key))
     return pairs
 
 
