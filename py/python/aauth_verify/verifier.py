@@ -160,16 +160,21 @@ def _header_pairs(headers: HeadersLike) -> list:
 
 
 def _b64url_json(part: str) -> Any:
-    """A fresh ``json.loads`` of a JWT part (the caller may keep and change the dict)."""
-    return json.loads(_b64url_bytes(part))
+    """``json.loads`` of a JWT part, a fresh object per call (the caller may change it)."""
+    return _json_decode(_b64url_text(part))
+
+
+#: ``json.loads``'s own decoder (no hooks), minus its per-call type dispatch.
+_json_decode = json.JSONDecoder().decode
 
 
 @functools.lru_cache(maxsize=256)
-def _b64url_bytes(part: str) -> bytes:
-    """The decoded bytes of a JWT part. Agent tokens repeat across requests (until they
-    expire), so their base64 is decoded once; the result is immutable."""
-    pad = "=" * (-len(part) % 4)
-    return base64.urlsafe_b64decode(part + pad)
+def _b64url_text(part: str) -> str:
+    """A JWT part as the text ``json.loads`` would decode from its bytes. Agent tokens repeat
+    across requests until they expire, so each is base64-decoded once (the text is immutable).
+    """
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 _PROFILES = {
