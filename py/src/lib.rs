@@ -12,13 +12,14 @@ use aauth_verify::{
     jwt::{Claims, JwsAlg},
     metadata,
     policy::{Compat, Limits, AAUTH_REQUIRED},
-    render, Error, ErrorCode, Header, JwtScratch, KeyRequirement, KeySource, Parsed, Policy,
-    PublicKey, Request, Scheme, Schemes, Text, Token, TokenCache, Verified,
+    render, Error, ErrorCode, Header, JwtScratch, KeyRequirement, Parsed, Policy, PublicKey,
+    Request, Scheme, Schemes, Text, Token, TokenCache, Verified,
 };
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList, PyTuple, PyType};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple, PyType};
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -277,7 +278,7 @@ fn bytes_of(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Vec<u8>> {
         return Ok(b.as_bytes().to_vec());
     }
     if let Ok(s) = obj.extract::<String>() {
-        return Ok(s.as_bytes().to_vec());
+        return Ok(s.into_bytes());
     }
     if let Ok(v) = obj.extract::<Vec<u8>>() {
         return Ok(v);
@@ -310,6 +311,17 @@ impl NativeRequest {
         let mut hs = Vec::new();
         for pair in headers.try_iter()? {
             let pair = pair?;
+            // Pairs are tuples almost always: read those without the sequence protocol.
+            if let Ok(t) = pair.cast_exact::<PyTuple>() {
+                if t.len() != 2 {
+                    return Err(PyTypeError::new_err("headers must be (name, value) pairs"));
+                }
+                hs.push((
+                    bytes_of(&*t.get_borrowed_item(0)?, "header name")?,
+                    bytes_of(&*t.get_borrowed_item(1)?, "header value")?,
+                ));
+                continue;
+            }
             if pair.len().ok() != Some(2) {
                 return Err(PyTypeError::new_err("headers must be (name, value) pairs"));
             }
@@ -416,12 +428,12 @@ impl NativeKey {
     /// The public JWK (`{"kty","crv","x"}` plus `alg` when declared).
     fn jwk<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("kty", "OKP")?;
-        d.set_item("crv", "Ed25519")?;
+        d.set_item(intern!(py, "kty"), "OKP")?;
+        d.set_item(intern!(py, "crv"), "Ed25519")?;
         let x = self.key.x_b64();
-        d.set_item("x", std::str::from_utf8(&x).unwrap_or(""))?;
+        d.set_item(intern!(py, "x"), std::str::from_utf8(&x).unwrap_or(""))?;
         if let Some(a) = self.key.alg.as_str() {
-            d.set_item("alg", a)?;
+            d.set_item(intern!(py, "alg"), a)?;
         }
         Ok(d)
     }
@@ -522,21 +534,21 @@ impl Need {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         match self {
-            Need::External => d.set_item("kind", "external")?,
+            Need::External => d.set_item(intern!(py, "kind"), "external")?,
             Need::Inline(k) => {
-                d.set_item("kind", "inline")?;
-                d.set_item("key", NativeKey { key: *k })?;
+                d.set_item(intern!(py, "kind"), "inline")?;
+                d.set_item(intern!(py, "key"), NativeKey { key: *k })?;
             }
             Need::JwksUri { id, dwk, kid } => {
-                d.set_item("kind", "jwks_uri")?;
-                d.set_item("id", id)?;
-                d.set_item("dwk", dwk)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "jwks_uri")?;
+                d.set_item(intern!(py, "id"), id)?;
+                d.set_item(intern!(py, "dwk"), dwk)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::Jwks { url, kid } => {
-                d.set_item("kind", "jwks")?;
-                d.set_item("url", url)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "jwks")?;
+                d.set_item(intern!(py, "url"), url)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::LegacyJwks {
                 jwks,
@@ -544,23 +556,23 @@ impl Need {
                 well_known,
                 kid,
             } => {
-                d.set_item("kind", "legacy-jwks")?;
-                d.set_item("jwks", jwks)?;
-                d.set_item("id", id)?;
-                d.set_item("well_known", well_known)?;
-                d.set_item("kid", kid)?;
+                d.set_item(intern!(py, "kind"), "legacy-jwks")?;
+                d.set_item(intern!(py, "jwks"), jwks)?;
+                d.set_item(intern!(py, "id"), id)?;
+                d.set_item(intern!(py, "well_known"), well_known)?;
+                d.set_item(intern!(py, "kid"), kid)?;
             }
             Need::Jwt(t) => {
-                d.set_item("kind", "jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
             Need::JktJwt(t) => {
-                d.set_item("kind", "jkt-jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "jkt-jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
             Need::SelfJwt(t) => {
-                d.set_item("kind", "self-jwt")?;
-                d.set_item("jwt", t)?;
+                d.set_item(intern!(py, "kind"), "self-jwt")?;
+                d.set_item(intern!(py, "jwt"), t)?;
             }
         }
         Ok(d)
@@ -637,27 +649,55 @@ fn add_verified(mut s: Summary, v: &Verified<'_>) -> Summary {
 impl Summary {
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("label", &self.label)?;
-        d.set_item("scheme", self.scheme)?;
-        d.set_item("requirement", self.need.to_py(py)?)?;
-        d.set_item("created", self.created)?;
-        d.set_item("expires", self.expires)?;
-        d.set_item("nonce", &self.nonce)?;
-        d.set_item("tag", &self.tag)?;
-        d.set_item("keyid", &self.keyid)?;
-        d.set_item("alg", &self.alg)?;
-        d.set_item("covered", PyList::new(py, &self.covered)?)?;
+        d.set_item(intern!(py, "label"), &self.label)?;
+        d.set_item(intern!(py, "scheme"), self.scheme)?;
+        d.set_item(intern!(py, "requirement"), self.need.to_py(py)?)?;
+        d.set_item(intern!(py, "created"), self.created)?;
+        d.set_item(intern!(py, "expires"), self.expires)?;
+        d.set_item(intern!(py, "nonce"), &self.nonce)?;
+        d.set_item(intern!(py, "tag"), &self.tag)?;
+        d.set_item(intern!(py, "keyid"), &self.keyid)?;
+        d.set_item(intern!(py, "alg"), &self.alg)?;
+        d.set_item(intern!(py, "covered"), PyList::new(py, &self.covered)?)?;
         match &self.token {
-            Some(t) => d.set_item("token", t.to_py(py)?)?,
-            None => d.set_item("token", py.None())?,
+            Some(t) => d.set_item(intern!(py, "token"), t.to_py(py)?)?,
+            None => d.set_item(intern!(py, "token"), py.None())?,
         }
         if let Some(k) = self.key {
-            d.set_item("key", NativeKey { key: k })?;
-            d.set_item("thumbprint", k.thumbprint_b64().as_str())?;
+            d.set_item(intern!(py, "key"), NativeKey { key: k })?;
+            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
         }
-        d.set_item("kid", &self.kid)?;
-        d.set_item("signer", &self.signer)?;
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "signer"), &self.signer)?;
         Ok(d)
+    }
+
+    /// Completes `d`, the phase-1 dict of this signature (`to_py` before verification), with
+    /// what verification added, so that it equals `to_py` of the verified summary: `key`,
+    /// `thumbprint`, `kid`, `signer` and the token's `issuer_key` (the token's other fields
+    /// are those of the same decoded token).
+    fn complete(&self, d: &Bound<'_, PyDict>) -> PyResult<()> {
+        let py = d.py();
+        if let Some(k) = self.key {
+            d.set_item(intern!(py, "key"), NativeKey { key: k })?;
+            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
+        }
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "signer"), &self.signer)?;
+        if let Some(t) = &self.token {
+            match d
+                .get_item(intern!(py, "token"))?
+                .map(|t| t.cast_into::<PyDict>())
+            {
+                Some(Ok(td)) => td.set_item(
+                    intern!(py, "issuer_key"),
+                    t.issuer_key.map(|key| NativeKey { key }),
+                )?,
+                // The callback replaced the token entry: put back the verified one.
+                _ => d.set_item(intern!(py, "token"), t.to_py(py)?)?,
+            }
+        }
+        Ok(())
     }
 }
 
@@ -726,25 +766,25 @@ impl TokenSummary {
 
     fn to_py<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
-        d.set_item("typ", &self.typ)?;
-        d.set_item("kid", &self.kid)?;
-        d.set_item("alg", self.alg)?;
-        d.set_item("iss", &self.iss)?;
-        d.set_item("sub", &self.sub)?;
-        d.set_item("dwk", &self.dwk)?;
-        d.set_item("jti", &self.jti)?;
-        d.set_item("ps", &self.ps)?;
-        d.set_item("parent_agent", &self.parent_agent)?;
-        d.set_item("scope", &self.scope)?;
-        d.set_item("aud", PyList::new(py, &self.aud)?)?;
-        d.set_item("iat", self.iat)?;
-        d.set_item("exp", self.exp)?;
-        d.set_item("nbf", self.nbf)?;
-        d.set_item("act", self.act)?;
+        d.set_item(intern!(py, "typ"), &self.typ)?;
+        d.set_item(intern!(py, "kid"), &self.kid)?;
+        d.set_item(intern!(py, "alg"), self.alg)?;
+        d.set_item(intern!(py, "iss"), &self.iss)?;
+        d.set_item(intern!(py, "sub"), &self.sub)?;
+        d.set_item(intern!(py, "dwk"), &self.dwk)?;
+        d.set_item(intern!(py, "jti"), &self.jti)?;
+        d.set_item(intern!(py, "ps"), &self.ps)?;
+        d.set_item(intern!(py, "parent_agent"), &self.parent_agent)?;
+        d.set_item(intern!(py, "scope"), &self.scope)?;
+        d.set_item(intern!(py, "aud"), PyList::new(py, &self.aud)?)?;
+        d.set_item(intern!(py, "iat"), self.iat)?;
+        d.set_item(intern!(py, "exp"), self.exp)?;
+        d.set_item(intern!(py, "nbf"), self.nbf)?;
+        d.set_item(intern!(py, "act"), self.act)?;
         let key = |k: &Option<PublicKey>| k.map(|key| NativeKey { key });
-        d.set_item("cnf_jwk", key(&self.cnf_jwk))?;
-        d.set_item("header_jwk", key(&self.header_jwk))?;
-        d.set_item("issuer_key", key(&self.issuer_key))?;
+        d.set_item(intern!(py, "cnf_jwk"), key(&self.cnf_jwk))?;
+        d.set_item(intern!(py, "header_jwk"), key(&self.header_jwk))?;
+        d.set_item(intern!(py, "issuer_key"), key(&self.issuer_key))?;
         Ok(d)
     }
 }
@@ -846,10 +886,93 @@ impl NativeTokenCache {
     }
 }
 
-/// Phase 1 and 2: verifies the request with the given key source and returns the summary of
-/// the verified signature (with `key`, `thumbprint`, `kid`, `signer`).
+/// Why a [`verify`] call failed: a core failure (raised as `VerificationError` once the GIL is
+/// back) or an exception raised by the `resolve` callback (passed through unchanged).
+enum Fail {
+    Core(Failure),
+    Py(PyErr),
+}
+
+/// The key source phase 2 uses and, when a `resolve` callback chose it, the phase-1 summary
+/// dict that callback received (completed into the result after verification).
+type Resolved = (Source, Option<Py<PyDict>>);
+
+/// Phase 1, then `resolve` with the phase-1 summary, then phase 2, over one parse of the
+/// request. Runs without the GIL; `resolve` takes it back when it needs Python.
+fn verify_parsed(
+    r: &Request<'_>,
+    p: &Policy<'_>,
+    label: Option<&str>,
+    now: i64,
+    cache: Option<&NativeTokenCache>,
+    resolve: impl FnOnce(&Summary) -> PyResult<Resolved>,
+) -> Result<(Summary, Option<Py<PyDict>>), Fail> {
+    let core = |e: Error| Fail::Core(failure(e, p, r.has_field(b"authorization")));
+    let parsed = aauth_verify::parse(r, p, opt_label(label), now).map_err(core)?;
+    let mut s = summarize(&parsed);
+    if is_token(parsed.requirement()) {
+        let mut scratch = JwtScratch::new();
+        let token = parsed.token(&mut scratch, p, now).map_err(core)?;
+        s.token = Some(TokenSummary::of(&token));
+        let (source, info) = resolve(&s).map_err(Fail::Py)?;
+        let issuer_key = match (token.scheme(), &source) {
+            (Scheme::JktJwt, _) => None,
+            (_, Source::Key(k)) => Some(*k),
+            (_, Source::Jwks { jwks, metadata }) => {
+                if let Some(doc) = metadata {
+                    token.check_metadata(doc, p).map_err(core)?;
+                }
+                Some(token.select_issuer_key(jwks, p).map_err(core)?)
+            }
+            (_, Source::Inline) => {
+                return Err(core(Error::new(
+                    ErrorCode::UnknownKey,
+                    "the token's issuer keys were not supplied",
+                )))
+            }
+        };
+        let v = match cache {
+            Some(c) => {
+                // A poisoned lock only means another thread panicked while holding it; the
+                // cache holds no invariant a panic can break.
+                let mut guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
+                parsed.verify_token_cached(r, &token, issuer_key.as_ref(), &mut guard, now)
+            }
+            None => parsed.verify_token(r, &token, issuer_key.as_ref()),
+        }
+        .map_err(core)?;
+        return Ok((add_verified(s, &v), info));
+    }
+    let (source, info) = resolve(&s).map_err(Fail::Py)?;
+    let key = match source {
+        Source::Inline => parsed.inline_key().ok_or(core(Error::new(
+            ErrorCode::UnknownKey,
+            "the signature's key is not inline and none was supplied",
+        )))?,
+        Source::Key(k) => k,
+        Source::Jwks { jwks, metadata } => {
+            if let Some(doc) = &metadata {
+                parsed.check_metadata(doc, p).map_err(core)?;
+            }
+            parsed.select_key(&jwks, p).map_err(core)?
+        }
+    };
+    let v = parsed.verify(r, &key).map_err(core)?;
+    Ok((add_verified(s, &v), info))
+}
+
+/// Phase 1 and 2: verifies the request and returns the summary of the verified signature (the
+/// `inspect` dict plus `key`, `thumbprint`, `kid`, `signer` and the token's `issuer_key`).
+///
+/// The key comes from `key` (`None` for an inline key, a `NativeKey`, or
+/// `("jwks", jwks_json, metadata_json | None)`), or, when `resolve` is given, from
+/// `resolve(info)`: called once the offline checks passed, with the dict `inspect` would
+/// return, it returns one of those key forms (or raises, which aborts verification with that
+/// exception). The request is parsed once either way; with `resolve` the result is that same
+/// dict, completed.
 #[pyfunction]
-#[pyo3(signature = (request, policy, now, key = None, label = None, cache = None))]
+#[pyo3(signature = (request, policy, now, key = None, label = None, cache = None, resolve = None))]
+#[allow(clippy::too_many_arguments)]
 fn verify<'py>(
     py: Python<'py>,
     request: &Bound<'py, NativeRequest>,
@@ -858,84 +981,48 @@ fn verify<'py>(
     key: Option<&Bound<'py, PyAny>>,
     label: Option<&str>,
     cache: Option<&Bound<'py, NativeTokenCache>>,
+    resolve: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let source = source_of(key)?;
+    let resolve = match resolve.filter(|f| !f.is_none()) {
+        None => None,
+        Some(_) if key.is_some_and(|k| !k.is_none()) => {
+            return Err(PyTypeError::new_err("pass key or resolve, not both"))
+        }
+        Some(f) if !f.is_callable() => {
+            return Err(PyTypeError::new_err("resolve must be callable"))
+        }
+        Some(f) => Some(f.clone().unbind()),
+    };
+    let given = match resolve {
+        None => Some(source_of(key)?),
+        Some(_) => None,
+    };
     let (req, pol) = (request.get(), policy.get());
     let cache = cache.map(|c| c.get());
     let out = py.detach(|| {
         req.with(|r| {
             pol.with(|p| {
-                let ks = match &source {
-                    Source::Inline => KeySource::Inline,
-                    Source::Key(k) => KeySource::Key(*k),
-                    Source::Jwks { jwks, metadata } => KeySource::Jwks {
-                        jwks,
-                        metadata: metadata.as_deref(),
-                    },
-                };
-                let run = || -> Result<Summary, Error> {
-                    let parsed = aauth_verify::parse(r, p, opt_label(label), now)?;
-                    if is_token(parsed.requirement()) {
-                        let mut scratch = JwtScratch::new();
-                        let token = parsed.token(&mut scratch, p, now)?;
-                        let mut s = summarize(&parsed);
-                        s.token = Some(TokenSummary::of(&token));
-                        let issuer_key = match (token.scheme(), ks) {
-                            (Scheme::JktJwt, _) => None,
-                            (_, KeySource::Key(k)) => Some(k),
-                            (_, KeySource::Jwks { jwks, metadata }) => {
-                                if let Some(doc) = metadata {
-                                    token.check_metadata(doc, p)?;
-                                }
-                                Some(token.select_issuer_key(jwks, p)?)
-                            }
-                            (_, KeySource::Inline) => {
-                                return Err(Error::new(
-                                    ErrorCode::UnknownKey,
-                                    "the token's issuer keys were not supplied",
-                                ))
-                            }
-                        };
-                        let v = match cache {
-                            Some(c) => {
-                                // A poisoned lock only means another thread panicked while
-                                // holding it; the cache holds no invariant a panic can break.
-                                let mut guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
-                                parsed.verify_token_cached(
-                                    r,
-                                    &token,
-                                    issuer_key.as_ref(),
-                                    &mut guard,
-                                    now,
-                                )?
-                            }
-                            None => parsed.verify_token(r, &token, issuer_key.as_ref())?,
-                        };
-                        return Ok(add_verified(s, &v));
-                    }
-                    let key = match ks {
-                        KeySource::Inline => parsed.inline_key().ok_or(Error::new(
-                            ErrorCode::UnknownKey,
-                            "the signature's key is not inline and none was supplied",
-                        ))?,
-                        KeySource::Key(k) => k,
-                        KeySource::Jwks { jwks, metadata } => {
-                            if let Some(doc) = metadata {
-                                parsed.check_metadata(doc, p)?;
-                            }
-                            parsed.select_key(jwks, p)?
-                        }
-                    };
-                    let v = parsed.verify(r, &key)?;
-                    Ok(add_verified(summarize(&parsed), &v))
-                };
-                run().map_err(|e| failure(e, p, r.has_field(b"authorization")))
+                verify_parsed(r, p, label, now, cache, |s| match (given, resolve) {
+                    (Some(source), _) => Ok((source, None)),
+                    (None, Some(f)) => Python::attach(|py| {
+                        let info = s.to_py(py)?;
+                        let source = source_of(Some(&f.bind(py).call1((&info,))?))?;
+                        Ok((source, Some(info.unbind())))
+                    }),
+                    (None, None) => Ok((Source::Inline, None)),
+                })
             })
         })
     });
     match out {
-        Ok(s) => s.to_py(py),
-        Err(f) => Err(raise(py, f)),
+        Ok((s, None)) => s.to_py(py),
+        Ok((s, Some(info))) => {
+            let info = info.into_bound(py);
+            s.complete(&info)?;
+            Ok(info)
+        }
+        Err(Fail::Core(f)) => Err(raise(py, f)),
+        Err(Fail::Py(e)) => Err(e),
     }
 }
 
@@ -969,6 +1056,66 @@ fn signature_base<'py>(
     }
 }
 
+/// How deep [`same_json`] follows nested containers before answering `False`.
+const SAME_JSON_DEPTH: usize = 32;
+
+fn same_json_at(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>, depth: usize) -> PyResult<bool> {
+    if depth == 0 || !a.get_type().is(b.get_type()) {
+        return Ok(false);
+    }
+    if a.is_none() {
+        return Ok(true);
+    }
+    if let (Ok(x), Ok(y)) = (a.cast_exact::<PyDict>(), b.cast_exact::<PyDict>()) {
+        if x.len() != y.len() {
+            return Ok(false);
+        }
+        for ((ka, va), (kb, vb)) in x.iter().zip(y.iter()) {
+            if !ka.is_exact_instance_of::<PyString>()
+                || !kb.is_exact_instance_of::<PyString>()
+                || !ka.eq(&kb)?
+                || !same_json_at(&va, &vb, depth - 1)?
+            {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    if let (Ok(x), Ok(y)) = (a.cast_exact::<PyList>(), b.cast_exact::<PyList>()) {
+        if x.len() != y.len() {
+            return Ok(false);
+        }
+        for (va, vb) in x.iter().zip(y.iter()) {
+            if !same_json_at(&va, &vb, depth - 1)? {
+                return Ok(false);
+            }
+        }
+        return Ok(true);
+    }
+    if let (Ok(x), Ok(y)) = (a.cast_exact::<PyFloat>(), b.cast_exact::<PyFloat>()) {
+        return Ok(x.value().to_bits() == y.value().to_bits());
+    }
+    if a.is_exact_instance_of::<PyString>()
+        || a.is_exact_instance_of::<PyBytes>()
+        || a.is_exact_instance_of::<PyInt>()
+        || a.is_exact_instance_of::<PyBool>()
+    {
+        return a.eq(b);
+    }
+    Ok(false)
+}
+
+/// Whether `a` and `b` are the same JSON document as built by `json.loads`: the same tree of
+/// exactly `dict` (string keys, same order), `list`, `str`, `int`, `float` (same bits), `bool`
+/// and `None`, or equal `str`/`bytes`. Subclasses, other types, `1` against `True` or `1.0`,
+/// and trees deeper than 32 levels all answer `False`, so `json.dumps` of two documents this
+/// accepts is the same text. Lets the drop-in reuse a key selected from an earlier, identical
+/// JWKS.
+#[pyfunction]
+fn same_json(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
+    same_json_at(a, b, SAME_JSON_DEPTH)
+}
+
 /// The numeric code of each error token (stable, shared with the C ABI).
 #[pyfunction]
 fn error_codes() -> Vec<(&'static str, u32)> {
@@ -1000,6 +1147,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(check_issuer, m)?)?;
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(key_allowed, m)?)?;
+    m.add_function(wrap_pyfunction!(same_json, m)?)?;
     m.add("CORE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -12,8 +12,8 @@ import functools
 import json
 import math
 import time
-from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, Union
-from urllib.parse import urlparse
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+from urllib.parse import urlparse, urlsplit
 
 from . import _native
 from .errors import SignatureError, VerificationError
@@ -21,6 +21,7 @@ from .errors import SignatureError, VerificationError
 __all__ = ["verify_signature"]
 
 _SIG_HEADERS = ("signature-input", "signature", "signature-key")
+_SIG_HEADER_SET = frozenset(_SIG_HEADERS)
 
 #: Schemes aauth-signing 0.2.0 verifies; others raise "Unknown signature scheme".
 _DROPIN_SCHEMES = ["hwk", "jwks_uri", "jwt", "jkt-jwt"]
@@ -70,6 +71,30 @@ def _raw_public_key(public_key: Any) -> Optional[bytes]:
     return None
 
 
+class _Answer(Exception):
+    """Raised by the drop-in's key callback to end verification with ``value``."""
+
+    def __init__(self, value: bool) -> None:
+        super().__init__(value)
+        self.value = value
+
+
+class _Escape(Exception):
+    """Carries a ``VerificationError`` raised by a user's ``jwks_fetcher`` through the native
+    call, whose own ``VerificationError`` handling must not reinterpret it."""
+
+    def __init__(self, error: VerificationError) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _fetch(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -> Any:
+    try:
+        return _call_fetcher(fetcher, identifier, dwk, kid)
+    except VerificationError as e:
+        raise _Escape(e) from None
+
+
 def _call_fetcher(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -> Any:
     """aauth-signing's calling convention: ``f(id, dwk, kid)``, on ``TypeError`` ``f(id, dwk)``,
     then ``f(id)`` (whose failure means "no JWKS"); a non-callable is the JWKS itself."""
@@ -89,12 +114,58 @@ def _call_fetcher(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -
         return None
 
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _jwks_bytes(jwks: Any) -> bytes:
     if isinstance(jwks, bytes):
         return jwks
     if isinstance(jwks, str):
         return jwks.encode("utf-8")
-    return json.dumps(jwks, separators=(",", ":")).encode("utf-8")
+    return _dumps(jwks).encode("utf-8")
+
+
+#: Keys selected from earlier JWKS documents, so that a fetcher returning the same document
+#: again (aauth_signing's fetchers build a fresh dict per call) costs no JSON serialisation
+#: and no key parsing: ``(scheme, signer, kid) -> (snapshot, NativeKey)``. ``snapshot`` is
+#: the document as verified (``bytes``/``str`` as given, a dict as ``json.loads`` of the
+#: bytes verified); a later document is served from here only when ``_native.same_json``
+#: finds it identical to the snapshot (same types, key order, values), i.e. when it would
+#: serialise to the same bytes, whose key selection is deterministic. Only keys that verified
+#: a request are kept. Every drop-in policy has the same key rules (``_policy``), so they are
+#: not part of the memo key.
+_KEY_MEMO: Dict[Tuple[str, str, str], Tuple[Any, Any]] = {}
+_KEY_MEMO_SIZE = 256
+
+
+def _memo_get(memo: Tuple[str, str, str], jwks: Any) -> Any:
+    entry = _KEY_MEMO.get(memo)
+    if entry is not None and _native.same_json(jwks, entry[0]):
+        return entry[1]
+    return None
+
+
+def _memo_put(memo: Tuple[str, str, str], jwks: Any, raw: bytes, key: Any) -> None:
+    if type(jwks) is bytes or type(jwks) is str:
+        snapshot = jwks
+    else:
+        try:
+            snapshot = json.loads(raw)
+        except ValueError:  # pragma: no cover - the core accepted these bytes as JSON
+            return
+        if _dumps(snapshot).encode("utf-8") != raw:
+            return  # would not serialise back to the bytes verified: never serve it
+    if len(_KEY_MEMO) >= _KEY_MEMO_SIZE:
+        _KEY_MEMO.clear()
+    _KEY_MEMO[memo] = (snapshot, key)
+
+
+def _memo_key(scheme: str, signer: Any, kid: Any) -> Optional[Tuple[str, str, str]]:
+    """The memo slot for a key, or None when ``kid`` cannot name one reliably (absent, or
+    replaced characters where the core's text did not decode)."""
+    if not kid or not isinstance(signer, str) or "\ufffd" in kid:
+        return None
+    return (scheme, signer, kid)
 
 
 def _raise(e: VerificationError, policy: Any, authorization: bool) -> "SignatureError":
@@ -128,18 +199,22 @@ def _header_pairs(
     sig: str,
     sig_key: str,
 ) -> list:
-    seen = set()
-    pairs = []
+    seen: set = set()
+    pairs: list = []
+    add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
     for name, value in items:  # type: ignore[misc]
         lower = str(name).lower()
-        if lower in _SIG_HEADERS or lower in seen:
+        if lower in _SIG_HEADER_SET or lower in seen:
             continue
-        seen.add(lower)
-        pairs.append((lower, value))
-    for name, value in zip(_SIG_HEADERS, (sig_input, sig, sig_key)):
-        if value:
-            pairs.append((name, value))
+        add(lower)
+        append((lower, value))
+    if sig_input:
+        append(("signature-input", sig_input))
+    if sig:
+        append(("signature", sig))
+    if sig_key:
+        append(("signature-key", sig_key))
     return pairs
 
 
@@ -180,55 +255,75 @@ def verify_signature(
     )
     if isinstance(body, str):
         body = body.encode("utf-8")
-    url = urlparse(target_uri)
+    url = urlsplit(target_uri)
+    path = url.path
+    if ";" in path:
+        path = urlparse(target_uri).path  # urlparse's path: without ";params", as upstream
     pairs = _header_pairs(headers, signature_input_header, signature_header, signature_key_header)
     request = _native.NativeRequest(
         method,
         url.scheme or "https",
         url.netloc,
-        url.path or "/",
+        path or "/",
         url.query or None,
         pairs,
         body,
     )
-    authorization = any(n == "authorization" for n, _ in pairs)
-    try:
-        info = _native.inspect(request, policy, now)
-    except VerificationError as e:
-        return _outcome(e, None, policy, authorization)
+    # The core parses the request once: phase 1, then `resolve` (aauth-signing's checks on the
+    # parsed signature and the key lookup), then phase 2. `state` keeps what the result needs.
+    state: list = [None, None, None, None]  # scheme, memo slot, fetched JWKS, its bytes
 
-    covered = info["covered"]
-    if body is None and "content-digest" in covered:
-        return False
-    if body is None and "content-type" in covered:
-        raise SignatureError("content-type component specified but no body present")
-    expires = info["expires"]
-    if expires is not None and (expires <= now_f or (info["created"] or 0) > expires):
-        return False
+    def resolve(info: dict) -> Any:
+        scheme = state[0] = info["scheme"]
+        covered = info["covered"]
+        if body is None and "content-digest" in covered:
+            raise _Answer(False)
+        if body is None and "content-type" in covered:
+            raise SignatureError("content-type component specified but no body present")
+        expires = info["expires"]
+        if expires is not None and (expires <= now_f or (info["created"] or 0) > expires):
+            raise _Answer(False)
+        need = info["requirement"]
+        if scheme == "hwk":
+            if public_key is not None and _raw_public_key(public_key) != need["key"].x:
+                raise _Answer(False)
+            return None
+        if scheme == "jwks_uri":
+            if not jwks_fetcher:
+                raise SignatureError("scheme=jwks_uri requires jwks_fetcher")
+            signer, kid = need["id"], need["kid"]
+            jwks = _fetch(jwks_fetcher, signer, need["dwk"], kid)
+            if not jwks:
+                raise _Answer(False)
+        elif scheme == "jwt":
+            if not jwks_fetcher:
+                raise SignatureError("scheme=jwt requires jwks_fetcher")
+            token = info["token"]
+            signer, kid = token["iss"], token["kid"]
+            jwks = _fetch(jwks_fetcher, signer, token["dwk"], kid)
+            if not jwks:
+                raise SignatureError("Issuer JWKS unavailable", error_code="unknown_key")
+        else:
+            return None
+        memo = state[1] = _memo_key(scheme, signer, kid)
+        if memo is not None:
+            key = _memo_get(memo, jwks)
+            if key is not None:
+                return key
+        raw = _jwks_bytes(jwks)
+        state[2], state[3] = jwks, raw
+        return ("jwks", raw, None)
 
-    need = info["requirement"]
-    scheme = info["scheme"]
-    key: Any = None
-    if scheme == "hwk":
-        if public_key is not None and _raw_public_key(public_key) != need["key"].x:
-            return False
-    elif scheme == "jwks_uri":
-        if not jwks_fetcher:
-            raise SignatureError("scheme=jwks_uri requires jwks_fetcher")
-        jwks = _call_fetcher(jwks_fetcher, need["id"], need["dwk"], need["kid"])
-        if not jwks:
-            return False
-        key = ("jwks", _jwks_bytes(jwks), None)
-    elif scheme == "jwt":
-        if not jwks_fetcher:
-            raise SignatureError("scheme=jwt requires jwks_fetcher")
-        token = info["token"]
-        jwks = _call_fetcher(jwks_fetcher, token["iss"], token["dwk"], token["kid"])
-        if not jwks:
-            raise SignatureError("Issuer JWKS unavailable", error_code="unknown_key")
-        key = ("jwks", _jwks_bytes(jwks), None)
     try:
-        _native.verify(request, policy, now, key)
+        out = _native.verify(request, policy, now, None, None, None, resolve)
     except VerificationError as e:
-        return _outcome(e, scheme, policy, authorization)
+        return _outcome(e, state[0], policy, any(n == "authorization" for n, _ in pairs))
+    except _Answer as a:
+        return a.value
+    except _Escape as x:
+        raise x.error from None
+    if state[3] is not None and state[1] is not None:
+        # A JWKS that verified this request: remember the key selected from it.
+        key = out["key"] if state[0] == "jwks_uri" else out["token"]["issuer_key"]
+        _memo_put(state[1], state[2], state[3], key)
     return True

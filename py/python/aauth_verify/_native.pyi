@@ -1,7 +1,7 @@
 """Type stubs for the native module (pyo3, abi3). Failures raise
 :class:`aauth_verify.errors.VerificationError`."""
 
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 _Bytes = Union[bytes, str]
 
@@ -87,10 +87,18 @@ def verify(
     key: _KeySource = None,
     label: Optional[str] = None,
     cache: Optional[NativeTokenCache] = None,
-) -> Dict[str, Any]: ...
+    resolve: Optional[Callable[[Dict[str, Any]], _KeySource]] = None,
+) -> Dict[str, Any]:
+    """Phase 1, the key, phase 2, over one parse. The key is ``key``, or (not both)
+    ``resolve(info)``, called between the phases with the dict :func:`inspect` returns; its
+    exceptions propagate unchanged. With ``resolve`` the result is that dict, completed."""
 def signature_base(
     request: NativeRequest, policy: NativePolicy, now: int, label: Optional[str] = None
 ) -> bytes: ...
 def check_issuer(metadata_json: bytes, expected: str, allow_legacy: bool = False) -> str: ...
 def error_codes() -> List[Tuple[str, int]]: ...
 def key_allowed(key: NativeKey, require_alg: bool, allow_eddsa: bool) -> bool: ...
+def same_json(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are the same JSON tree of exact ``dict`` (same key order),
+    ``list``, ``str``, ``int``, ``float`` (same bits), ``bool``, ``None`` (or equal ``str`` or
+    ``bytes``): whether ``json.dumps`` writes the same text for both."""

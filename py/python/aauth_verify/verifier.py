@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import (
     Any,
     Awaitable,
@@ -86,6 +87,21 @@ class Verified:
         }
 
 
+_VERIFIED_FIELDS = tuple(f.name for f in fields(Verified))
+
+
+def _verified(values: Dict[str, Any]) -> Verified:
+    """``Verified(**values)`` for a dict with every field, without the frozen dataclass's
+    per-field ``object.__setattr__`` (a sixth of the Python overhead of ``Verifier.verify``).
+    The object is the same: a ``Verified`` whose ``__dict__`` holds the fields."""
+    v = _new_object(Verified)
+    v.__dict__.update(values)
+    return v
+
+
+_new_object = object.__new__
+
+
 class StaticKeys:
     """A key resolver over documents already in memory, keyed by URL.
 
@@ -144,8 +160,21 @@ def _header_pairs(headers: HeadersLike) -> list:
 
 
 def _b64url_json(part: str) -> Any:
-    pad = "=" * (-len(part) % 4)
-    return json.loads(base64.urlsafe_b64decode(part + pad))
+    """``json.loads`` of a JWT part, a fresh object per call (the caller may change it)."""
+    return _json_decode(_b64url_text(part))
+
+
+#: ``json.loads``'s own decoder (no hooks), minus its per-call type dispatch.
+_json_decode = json.JSONDecoder().decode
+
+
+@functools.lru_cache(maxsize=256)
+def _b64url_text(part: str) -> str:
+    """A JWT part as the text ``json.loads`` would decode from its bytes. Agent tokens repeat
+    across requests until they expire, so each is base64-decoded once (the text is immutable).
+    """
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 _PROFILES = {
@@ -306,19 +335,13 @@ class Verifier:
             return self.resolver.key(*args, self.rules)
         return self.resolver.jwks_key(*args, self.rules)
 
-    async def _aresolve(self, what: str, args: Tuple[Any, ...]) -> Any:
-        if what in ("none", "external") or self.resolver is None:
-            return self._resolve(what, args)
-        name = "akey" if what == "key" else "ajwks_key"
-        method = getattr(self.resolver, name, None)
-        if method is None:
-            return self._resolve(what, args)
-        return await method(*args, self.rules)
+    def _key_for(self, info: Dict[str, Any]) -> Any:
+        """The ``resolve`` callback of the native verify: the key for a phase-1 summary."""
+        return self._resolve(*self._source(info))
 
-    def _finish(self, req: Any, now: int, key: Any, info: Dict[str, Any]) -> Verified:
-        out = _native.verify(req, self.policy, now, key, self.label, self._token_cache)
+    def _finish(self, out: Dict[str, Any]) -> Verified:
         tok = out.get("token")
-        need = info["requirement"]
+        need = out["requirement"]
         claims = None
         issuer = subject = token_type = None
         agent = out.get("signer")
@@ -333,22 +356,24 @@ class Verifier:
                 claims = _b64url_json(need["jwt"].split(".")[1])
             except Exception:  # pragma: no cover - the core already decoded it
                 claims = None
-        return Verified(
-            label=out["label"],
-            scheme=out["scheme"],
-            agent=agent,
-            issuer=issuer,
-            subject=subject,
-            kid=kid,
-            thumbprint=out["thumbprint"],
-            created=out["created"],
-            expires=out["expires"],
-            covered=tuple(out["covered"]),
-            key=out["key"],
-            token_type=token_type,
-            claims=claims,
-            nonce=out["nonce"],
-            tag=out["tag"],
+        return _verified(
+            {
+                "label": out["label"],
+                "scheme": out["scheme"],
+                "agent": agent,
+                "issuer": issuer,
+                "subject": subject,
+                "kid": kid,
+                "thumbprint": out["thumbprint"],
+                "created": out["created"],
+                "expires": out["expires"],
+                "covered": tuple(out["covered"]),
+                "key": out["key"],
+                "token_type": token_type,
+                "claims": claims,
+                "nonce": out["nonce"],
+                "tag": out["tag"],
+            }
         )
 
     def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
@@ -361,9 +386,9 @@ class Verifier:
         req = self.request(method, url, headers, body)
         now = int(self._clock())
         try:
-            info = _native.inspect(req, self.policy, now, self.label)
-            key = self._resolve(*self._source(info))
-            return self._finish(req, now, key, info)
+            # One native call, one parse: the core calls _key_for between its two phases.
+            out = _native.verify(req, self.policy, now, None, self.label, self._token_cache, self._key_for)
+            return self._finish(out)
         except VerificationError as e:
             raise self._error(e, req) from None
 
@@ -372,8 +397,36 @@ class Verifier:
         req = self.request(method, url, headers, body)
         now = int(self._clock())
         try:
-            info = _native.inspect(req, self.policy, now, self.label)
-            key = await self._aresolve(*self._source(info))
-            return self._finish(req, now, key, info)
+            try:
+                # Keys that need no await (inline, configured, a resolver without the async
+                # method) resolve inside one native call, as in verify().
+                out = _native.verify(
+                    req, self.policy, now, None, self.label, self._token_cache, self._key_for_sync
+                )
+            except _NeedsAwait as pending:
+                # The resolver must be awaited: outside the native call, which then verifies
+                # with the key (parsing the request a second time).
+                key = await pending.method(*pending.args, self.rules)
+                out = _native.verify(req, self.policy, now, key, self.label, self._token_cache)
+            return self._finish(out)
         except VerificationError as e:
             raise self._error(e, req) from None
+
+    def _key_for_sync(self, info: Dict[str, Any]) -> Any:
+        """``_key_for``, except that a key the resolver serves asynchronously raises
+        :class:`_NeedsAwait` with the coroutine function and its arguments."""
+        what, args = self._source(info)
+        if what in ("key", "jwks") and self.resolver is not None:
+            method = getattr(self.resolver, "akey" if what == "key" else "ajwks_key", None)
+            if method is not None:
+                raise _NeedsAwait(method, args)
+        return self._resolve(what, args)
+
+
+class _NeedsAwait(Exception):
+    """Ends a native verify whose key must come from an async resolver method."""
+
+    def __init__(self, method: Callable[..., Awaitable[Any]], args: Tuple[Any, ...]) -> None:
+        super().__init__()
+        self.method = method
+        self.args = args
