@@ -912,7 +912,16 @@ fn verify_parsed(
     let mut s = summarize(&parsed);
     if is_token(parsed.requirement()) {
         let mut scratch = JwtScratch::new();
-        let token = parsed.token(&mut scratch, p, now).map_err(core)?;
+        // Through the cache, a token seen before is not parsed again (its offline checks
+        // still run); the lock is held only for the lookup.
+        let token = match cache {
+            Some(c) => {
+                let guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
+                parsed.token_cached(&mut scratch, p, now, &guard)
+            }
+            None => parsed.token(&mut scratch, p, now),
+        }
+        .map_err(core)?;
         s.token = Some(TokenSummary::of(&token));
         let (source, info) = resolve(&s).map_err(Fail::Py)?;
         let issuer_key = match (token.scheme(), &source) {
