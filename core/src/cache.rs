@@ -49,36 +49,99 @@ use crate::jwk::{KeyAlg, PublicKey};
 use crate::jwt::TokenLayout;
 use crate::policy::Scheme;
 
-/// One cached verification: the digest of the token, its `exp`, the key that verified its
-/// JWS and where its decoded members lie.
+/// What a token store keeps about one verified token: its `exp`, the key its JWS verified
+/// with, and where its decoded members lie (opaque).
+///
+/// Spec: RFC 7519 §4.1.4 (`exp`); RFC 7515 §5.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Entry {
-    digest: [u8; 32],
-    exp: i64,
-    used: bool,
-    /// The key the JWS verified with.
+pub struct CachedToken {
+    pub(crate) exp: i64,
     pub(crate) signer: PublicKey,
-    /// The decoded members.
     pub(crate) layout: TokenLayout,
+}
+
+impl CachedToken {
+    /// The token's `exp`: a store must not return the record at or after it.
+    pub fn exp(&self) -> i64 {
+        self.exp
+    }
+
+    /// The key the token's JWS verified with.
+    pub fn signer(&self) -> PublicKey {
+        self.signer
+    }
+}
+
+/// What identifies a token in a [`TokenStore`]: a tag (scheme and the policy switches that
+/// change how a token decodes) and the compact token exactly as sent. Two tokens are the same
+/// entry only if both are byte-for-byte equal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenKey<'a> {
+    tag: [u8; 3],
+    compact: &'a [u8],
+}
+
+impl<'a> TokenKey<'a> {
+    pub(crate) fn new(scheme: Scheme, switches: [bool; 2], compact: &'a [u8]) -> TokenKey<'a> {
+        TokenKey {
+            tag: [scheme as u8, u8::from(switches[0]), u8::from(switches[1])],
+            compact,
+        }
+    }
+
+    /// The scheme and decoding switches, as three bytes.
+    pub fn tag(&self) -> [u8; 3] {
+        self.tag
+    }
+
+    /// The compact token.
+    pub fn compact(&self) -> &'a [u8] {
+        self.compact
+    }
+}
+
+/// Where verified tokens are remembered: [`TokenCache`] (fixed size, no allocation, keyed by
+/// SHA-256), or a host's own store (the Python binding keeps the token bytes in a hash map).
+///
+/// A store must return a record only for a key equal to the one it was recorded under (or,
+/// for a digest-keyed store, one whose digest is collision-resistant), and only while
+/// `now < exp`.
+pub trait TokenStore {
+    /// The record for `key`, if one is held and `now` is before its `exp`.
+    fn find(&self, key: &TokenKey<'_>, now: i64) -> Option<CachedToken>;
+
+    /// Records `token` under `key` (called after its JWS verified; `exp > now`).
+    fn record(&mut self, key: &TokenKey<'_>, token: CachedToken, now: i64);
+}
+
+/// One cache slot: the digest of the token's key and its record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    digest: [u8; 32],
+    used: bool,
+    rec: CachedToken,
 }
 
 const EMPTY: Entry = Entry {
     digest: [0; 32],
-    exp: i64::MIN,
     used: false,
-    signer: PublicKey {
-        x: [0; 32],
-        alg: KeyAlg::None,
+    rec: CachedToken {
+        exp: i64::MIN,
+        signer: PublicKey {
+            x: [0; 32],
+            alg: KeyAlg::None,
+        },
+        layout: TokenLayout::EMPTY,
     },
-    layout: TokenLayout::EMPTY,
 };
 
 /// The size of one cache entry in bytes (what `N` multiplies).
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Entry>();
 
-/// A fixed-capacity cache of verified token signatures (`N` entries, no allocation).
+/// A fixed-capacity cache of verified tokens (`N` entries, no allocation).
 ///
 /// Create one per verifier (or per thread) and pass it to
+/// [`Parsed::token_cached`](crate::Parsed::token_cached) and
 /// [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached).
 #[derive(Clone, Debug)]
 pub struct TokenCache<const N: usize> {
@@ -91,9 +154,19 @@ impl<const N: usize> Default for TokenCache<N> {
     }
 }
 
-/// The cache key of one JWS verification.
+/// The cache key of one token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct TokenDigest([u8; 32]);
+struct TokenDigest([u8; 32]);
+
+impl TokenDigest {
+    /// SHA-256 of the key's tag and compact token.
+    fn of(key: &TokenKey<'_>) -> TokenDigest {
+        let mut h = Sha256::new();
+        h.update(key.tag);
+        h.update(key.compact);
+        TokenDigest(h.finalize().into())
+    }
+}
 
 /// The policy switches that change how a token decodes: `EdDSA` accepted, alg-less keys
 /// accepted.
@@ -101,14 +174,13 @@ pub(crate) fn decoding_switches(policy: &crate::Policy<'_>) -> [bool; 2] {
     [policy.compat.eddsa, policy.compat.alg_less_keys]
 }
 
-impl TokenDigest {
-    /// The digest of `compact` (the token as sent) for `scheme` under the policy switches that
-    /// change how a token decodes ([`decoding_switches`]).
-    pub(crate) fn new(scheme: Scheme, switches: [bool; 2], compact: &[u8]) -> TokenDigest {
-        let mut h = Sha256::new();
-        h.update([scheme as u8, u8::from(switches[0]), u8::from(switches[1])]);
-        h.update(compact);
-        TokenDigest(h.finalize().into())
+impl<const N: usize> TokenStore for TokenCache<N> {
+    fn find(&self, key: &TokenKey<'_>, now: i64) -> Option<CachedToken> {
+        self.lookup(&TokenDigest::of(key), now)
+    }
+
+    fn record(&mut self, key: &TokenKey<'_>, token: CachedToken, now: i64) {
+        self.insert(TokenDigest::of(key), token, now);
     }
 }
 
@@ -124,7 +196,7 @@ impl<const N: usize> TokenCache<N> {
     pub fn len(&self, now: i64) -> usize {
         self.entries
             .iter()
-            .filter(|e| e.used && now < e.exp)
+            .filter(|e| e.used && now < e.rec.exp)
             .count()
     }
 
@@ -138,33 +210,25 @@ impl<const N: usize> TokenCache<N> {
         self.entries = [EMPTY; N];
     }
 
-    /// Whether `digest` was recorded and its token has not expired at `now`.
-    pub(crate) fn lookup(&self, digest: &TokenDigest, now: i64) -> Option<&Entry> {
+    /// The record under `digest`, if its token has not expired at `now`.
+    fn lookup(&self, digest: &TokenDigest, now: i64) -> Option<CachedToken> {
         self.entries
             .iter()
-            .find(|e| e.used && now < e.exp && e.digest == digest.0)
+            .find(|e| e.used && now < e.rec.exp && e.digest == digest.0)
+            .map(|e| e.rec)
     }
 
-    /// Records a verified JWS whose token expires at `exp`. Nothing is stored if it has
-    /// already expired at `now`. Overwrites, in this order: the same digest, an empty or
-    /// expired entry, the entry that expires first.
-    pub(crate) fn insert(
-        &mut self,
-        digest: TokenDigest,
-        exp: i64,
-        now: i64,
-        signer: PublicKey,
-        layout: TokenLayout,
-    ) {
-        if exp <= now {
+    /// Records a verified token. Nothing is stored if it has already expired at `now`.
+    /// Overwrites, in this order: the same digest, an empty or expired entry, the entry that
+    /// expires first.
+    fn insert(&mut self, digest: TokenDigest, rec: CachedToken, now: i64) {
+        if rec.exp <= now {
             return;
         }
         let entry = Entry {
             digest: digest.0,
-            exp,
             used: true,
-            signer,
-            layout,
+            rec,
         };
         let mut victim: Option<usize> = None;
         for (i, e) in self.entries.iter().enumerate() {
@@ -172,17 +236,17 @@ impl<const N: usize> TokenCache<N> {
                 victim = Some(i);
                 break;
             }
-            let free = !e.used || e.exp <= now;
+            let free = !e.used || e.rec.exp <= now;
             victim = match victim {
                 None => Some(i),
                 Some(v) => {
                     let Some(cur) = self.entries.get(v) else {
                         continue;
                     };
-                    let cur_free = !cur.used || cur.exp <= now;
+                    let cur_free = !cur.used || cur.rec.exp <= now;
                     if cur_free {
                         Some(v)
-                    } else if free || e.exp < cur.exp {
+                    } else if free || e.rec.exp < cur.rec.exp {
                         Some(i)
                     } else {
                         Some(v)
@@ -212,7 +276,7 @@ mod tests {
     }
 
     fn digest(_k: u8, input: &[u8]) -> TokenDigest {
-        TokenDigest::new(Scheme::Jwt, [false, false], input)
+        TokenDigest::of(&TokenKey::new(Scheme::Jwt, [false, false], input))
     }
 
     trait Simple {
@@ -225,7 +289,12 @@ mod tests {
             self.lookup(d, now).is_some()
         }
         fn put(&mut self, d: TokenDigest, exp: i64, now: i64) {
-            self.insert(d, exp, now, key(0), TokenLayout::EMPTY);
+            let rec = CachedToken {
+                exp,
+                signer: key(0),
+                layout: TokenLayout::EMPTY,
+            };
+            self.insert(d, rec, now);
         }
     }
 
@@ -259,10 +328,11 @@ mod tests {
         assert!(c.contains(&digest(0, b"h.p.s"), 100));
         assert!(!c.contains(&digest(0, b"h.q.s"), 100), "other payload");
         assert!(!c.contains(&digest(0, b"h.p.t"), 100), "other signature");
-        let other_scheme = TokenDigest::new(Scheme::SelfJwt, [false, false], b"h.p.s");
+        let other_scheme =
+            TokenDigest::of(&TokenKey::new(Scheme::SelfJwt, [false, false], b"h.p.s"));
         assert!(!c.contains(&other_scheme, 100), "other scheme");
         for switches in [[true, false], [false, true]] {
-            let d = TokenDigest::new(Scheme::Jwt, switches, b"h.p.s");
+            let d = TokenDigest::of(&TokenKey::new(Scheme::Jwt, switches, b"h.p.s"));
             assert!(!c.contains(&d, 100), "other decoding switches");
         }
     }

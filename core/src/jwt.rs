@@ -21,7 +21,7 @@ use core::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 use crate::b64;
-use crate::cache::{decoding_switches, TokenCache, TokenDigest};
+use crate::cache::{decoding_switches, TokenKey, TokenStore};
 use crate::error::{
     err, Error,
     ErrorCode::{ExpiredJwt, InvalidJwt, InvalidKey, UnknownKey, UnsupportedAlgorithm},
@@ -158,8 +158,19 @@ pub struct Token<'s> {
     /// The compact token as sent, and the policy switches it was decoded under.
     compact: &'s [u8],
     switches: [bool; 2],
-    /// The verified-token cache key, when the token was read through the cache.
-    digest: Option<TokenDigest>,
+    /// What a token store said when the token was read through one.
+    lookup: Lookup,
+}
+
+/// The outcome of reading a token through a [`TokenStore`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Lookup {
+    /// Read without a store.
+    NotLooked,
+    /// The store had no usable record.
+    Miss,
+    /// The store's record was used; its JWS verified with this key.
+    Hit(PublicKey),
 }
 
 /// Where a decoded string lies: `start..start + len` in the decoded header or payload.
@@ -534,40 +545,44 @@ pub(crate) fn decode<'s>(
     Ok(token)
 }
 
-/// [`decode`] through a verified-token cache: a token found in `cache` (same bytes, scheme and
-/// decoding switches, before its `exp`) is base64url-decoded into the scratch but its members
-/// are taken from the entry instead of parsing the JSON again. The offline checks run either
-/// way.
+/// [`decode`] through a token store: a token the store holds (same bytes, scheme and decoding
+/// switches, before its `exp`) is base64url-decoded into the scratch but its members are taken
+/// from the record instead of parsing the JSON again. The offline checks run either way.
 ///
 /// Spec: as [`decode`].
-pub(crate) fn decode_cached<'s, const N: usize>(
+pub(crate) fn decode_cached<'s, S: TokenStore + ?Sized>(
     scheme: Scheme,
     compact: &'s [u8],
     cache_flag: bool,
     scratch: &'s mut JwtScratch,
     policy: &Policy<'_>,
     now: i64,
-    cache: &TokenCache<N>,
+    store: &S,
 ) -> Result<Token<'s>, Error> {
     if compact.len() > MAX_JWT_LEN {
         return Err(bad("JWT is too long"));
     }
-    let digest = TokenDigest::new(scheme, decoding_switches(policy), compact);
-    let layout = cache.lookup(&digest, now).map(|e| e.layout);
-    let (token, hit) = decode_parts(scheme, compact, scratch, policy, Some((digest, layout)))?;
+    let found = store.find(
+        &TokenKey::new(scheme, decoding_switches(policy), compact),
+        now,
+    );
+    let (mut token, hit) = decode_parts(scheme, compact, scratch, policy, found.map(|f| f.layout))?;
+    token.lookup = match found {
+        Some(f) if hit => Lookup::Hit(f.signer),
+        _ => Lookup::Miss,
+    };
     token.check_rules(cache_flag, policy, now, hit)?;
     Ok(token)
 }
 
-/// Decodes a compact JWS; with `cached` = `(digest, Some(layout))` the members come from the
-/// layout (falling back to the JSON if it does not fit the decoded bytes). The flag says
-/// whether the layout was used.
+/// Decodes a compact JWS; with a `layout` the members come from it (falling back to the JSON
+/// if it does not fit the decoded bytes). The flag says whether the layout was used.
 fn decode_parts<'s>(
     scheme: Scheme,
     compact: &'s [u8],
     scratch: &'s mut JwtScratch,
     policy: &Policy<'_>,
-    cached: Option<(TokenDigest, Option<TokenLayout>)>,
+    layout: Option<TokenLayout>,
 ) -> Result<(Token<'s>, bool), Error> {
     if compact.len() > MAX_JWT_LEN {
         return Err(bad("JWT is too long"));
@@ -590,14 +605,12 @@ fn decode_parts<'s>(
         b64::decode_base64url(p64, pbuf).map_err(|_| bad("JWT payload is not base64url"))?;
     let header: &'s [u8] = header;
     let payload: &'s [u8] = payload;
-    let digest = cached.map(|(d, _)| d);
-    if let Some((_, Some(layout))) = cached {
+    if let Some(layout) = layout {
         if let Some(t) = Token::from_layout(scheme, &layout, header, payload, signing_input) {
             let t = Token {
                 signature,
                 compact,
                 switches: decoding_switches(policy),
-                digest,
                 ..t
             };
             return Ok((t, true));
@@ -684,7 +697,7 @@ fn decode_parts<'s>(
         payload,
         compact,
         switches: decoding_switches(policy),
-        digest,
+        lookup: Lookup::NotLooked,
     };
     Ok((token, false))
 }
@@ -854,7 +867,7 @@ impl<'s> Token<'s> {
             payload,
             compact: &[],
             switches: [false; 2],
-            digest: None,
+            lookup: Lookup::NotLooked,
         })
     }
 
@@ -885,11 +898,26 @@ impl<'s> Token<'s> {
         })
     }
 
-    /// The verified-token cache key of this token (computed once when it was read through the
-    /// cache).
-    pub(crate) fn cache_digest(&self) -> TokenDigest {
-        self.digest
-            .unwrap_or_else(|| TokenDigest::new(self.scheme, self.switches, self.compact))
+    /// What identifies this token in a [`TokenStore`].
+    pub(crate) fn store_key(&self) -> TokenKey<'s> {
+        TokenKey::new(self.scheme, self.switches, self.compact)
+    }
+
+    /// Whether the JWS is known to verify with `signer`: the store's record says so (read now
+    /// when the token was not read through the store).
+    pub(crate) fn known_verified<S: TokenStore + ?Sized>(
+        &self,
+        signer: &PublicKey,
+        store: &S,
+        now: i64,
+    ) -> bool {
+        match self.lookup {
+            Lookup::Hit(k) => k == *signer,
+            Lookup::Miss => false,
+            Lookup::NotLooked => store
+                .find(&self.store_key(), now)
+                .is_some_and(|f| f.signer == *signer),
+        }
     }
 
     /// The scheme the token came with.
@@ -1066,7 +1094,7 @@ mod tests {
     fn a_hit_takes_members_from_the_entry_and_a_bad_entry_falls_back() {
         let (jwt, now) = agent_token();
         let policy = Policy::STRICT;
-        let mut cache = TokenCache::<2>::new();
+        let mut cache = crate::TokenCache::<2>::new();
         let mut scratch = JwtScratch::new();
         let t = decode_cached(
             Scheme::Jwt,
@@ -1078,7 +1106,8 @@ mod tests {
             &cache,
         )
         .unwrap();
-        let (digest, claims) = (t.cache_digest(), t.claims);
+        let (skey, claims) = (t.store_key(), t.claims);
+        assert_eq!(t.lookup, Lookup::Miss);
         let mut layout = t.layout().unwrap();
         assert_eq!(
             Token::from_layout(Scheme::Jwt, &layout, t.header, t.payload, t.signing_input)
@@ -1088,7 +1117,12 @@ mod tests {
 
         // An entry whose nbf differs from the token's: the hit must report the entry's.
         layout.times[2] = Some(now - 5);
-        cache.insert(digest, claims.exp.unwrap(), now, key(), layout);
+        let rec = |layout| crate::cache::CachedToken {
+            exp: claims.exp.unwrap(),
+            signer: key(),
+            layout,
+        };
+        cache.record(&skey, rec(layout), now);
         let mut scratch = JwtScratch::new();
         let hit = decode_cached(
             Scheme::Jwt,
@@ -1103,6 +1137,7 @@ mod tests {
         assert_eq!(hit.claims.nbf, Some(now - 5));
         assert_eq!(hit.claims.sub, claims.sub);
         assert_eq!(hit.signature, t.signature);
+        assert_eq!(hit.lookup, Lookup::Hit(key()));
 
         // A span outside the decoded payload: the JSON is parsed instead.
         layout.strs[0] = Some(Span {
@@ -1110,7 +1145,7 @@ mod tests {
             len: 3,
         });
         cache.clear();
-        cache.insert(digest, claims.exp.unwrap(), now, key(), layout);
+        cache.record(&skey, rec(layout), now);
         let mut scratch = JwtScratch::new();
         let fallback = decode_cached(
             Scheme::Jwt,

@@ -41,7 +41,7 @@ mod swar;
 pub mod text;
 pub mod verify;
 
-pub use cache::TokenCache;
+pub use cache::{CachedToken, TokenCache, TokenKey, TokenStore};
 pub use error::{Error, ErrorCode};
 pub use jwk::PublicKey;
 pub use jwt::{JwtScratch, Token, TokenInfo};

@@ -13,7 +13,7 @@
 //! draft-hardt-httpbis-signature-key-09 §3.1, §7.
 
 use crate::b64;
-use crate::cache::TokenCache;
+use crate::cache::{CachedToken, TokenStore};
 use crate::component::Component;
 use crate::digest;
 use crate::error::{
@@ -660,19 +660,20 @@ impl<'a> Parsed<'a> {
         Ok((scheme, compact))
     }
 
-    /// [`Parsed::token`] through a verified-token cache: a token that `cache` already holds
+    /// [`Parsed::token`] through a [`TokenStore`] (usually a [`crate::TokenCache`]): a token that
+    /// `cache` already holds
     /// (the same bytes, scheme and decoding switches, before its `exp`) is not parsed again;
     /// its members come from the entry. The offline checks still run. Pass the same cache to
     /// [`Parsed::verify_token_cached`] to also skip the token's JWS verification. See
     /// [`crate::cache`].
     ///
     /// Spec: as [`Parsed::token`].
-    pub fn token_cached<'s, const N: usize>(
+    pub fn token_cached<'s, S: TokenStore + ?Sized>(
         &self,
         scratch: &'s mut JwtScratch,
         policy: &Policy<'_>,
         now: i64,
-        cache: &TokenCache<N>,
+        cache: &S,
     ) -> Result<Token<'s>, Error>
     where
         'a: 's,
@@ -701,32 +702,38 @@ impl<'a> Parsed<'a> {
         Ok(v)
     }
 
-    /// [`Parsed::verify_token`] with a [`TokenCache`]: when this token's JWS already verified
-    /// with the same signer key and the token has not expired at `now`, the JWS verification is
-    /// skipped; otherwise it is verified and recorded. The request signature is always
-    /// verified. See [`crate::cache`] for the security properties.
+    /// [`Parsed::verify_token`] with a [`TokenStore`] (usually a [`crate::TokenCache`]): when
+    /// this token's JWS already verified with the same signer key and the token has not expired
+    /// at `now`, the JWS verification is skipped; otherwise it is verified and recorded. A token
+    /// read with [`Parsed::token_cached`] carries what the store said, so the store is not
+    /// consulted twice. The request signature is always verified. See [`crate::cache`] for the
+    /// security properties.
     ///
     /// Spec: as [`Parsed::verify_token`]; RFC 7519 §4.1.4 (entries end at `exp`).
-    pub fn verify_token_cached<'s, const N: usize>(
+    pub fn verify_token_cached<'s, S: TokenStore + ?Sized>(
         &self,
         req: &Request<'a>,
         token: &Token<'s>,
         issuer_key: Option<&PublicKey>,
-        cache: &mut TokenCache<N>,
+        store: &mut S,
         now: i64,
     ) -> Result<Verified<'s>, Error>
     where
         'a: 's,
     {
         let signer = token.signer(issuer_key)?;
-        let digest = token.cache_digest();
-        let hit = cache
-            .lookup(&digest, now)
-            .is_some_and(|e| e.signer == signer);
+        let hit = token.known_verified(&signer, store, now);
         let (request_key, signer) = token.verify_jws_with(signer, !hit)?;
         if !hit {
             if let (Some(exp), Some(layout)) = (token.claims().exp, token.layout()) {
-                cache.insert(digest, exp, now, signer, layout);
+                if exp > now {
+                    let rec = CachedToken {
+                        exp,
+                        signer,
+                        layout,
+                    };
+                    store.record(&token.store_key(), rec, now);
+                }
             }
         }
         let mut v = self.verify(req, &request_key)?;

@@ -6,6 +6,8 @@
 //! `aauth_verify.errors.VerificationError(code, detail, signature_error)`; everything
 //! user-facing (the drop-in, `Verifier`, the resolver) lives in the Python package.
 
+use std::collections::HashMap;
+
 use aauth_verify::{
     json::JsonStr,
     jwk::{self, KeyAlg, KeyRules},
@@ -13,8 +15,9 @@ use aauth_verify::{
     metadata,
     policy::{Compat, Limits, AAUTH_REQUIRED},
     render, Error, ErrorCode, Header, JwtScratch, KeyRequirement, Parsed, Policy, PublicKey,
-    Request, Scheme, Schemes, Text, Token, TokenCache, Verified,
+    Request, Scheme, Schemes, Text, Token, Verified,
 };
+use aauth_verify::{CachedToken, TokenKey, TokenStore};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -868,12 +871,51 @@ fn source_of(key: Option<&Bound<'_, PyAny>>) -> PyResult<Source> {
 /// Capacity of a [`NativeTokenCache`].
 const TOKEN_CACHE_ENTRIES: usize = 256;
 
-/// A verified-token cache (the core's `TokenCache`, 256 entries): a repeated agent token whose
-/// JWS was verified before with the same issuer key skips only that JWS verification; entries
-/// end at the token's `exp`. Thread-safe (a mutex around the fixed-size cache).
+/// A token store keyed by the exact token bytes (the core's [`TokenStore`]): with a heap at
+/// hand, a hash-map lookup and one byte comparison replace the SHA-256 of every token that
+/// the core's fixed-size `TokenCache` needs. At most [`TOKEN_CACHE_ENTRIES`] tokens of at most
+/// `MAX_JWT_LEN` bytes each are kept; when full, expired records are dropped first, then
+/// everything.
+#[derive(Default)]
+struct ExactStore {
+    /// Records by tag (scheme and decoding switches), then by compact token.
+    by_tag: HashMap<[u8; 3], HashMap<Box<[u8]>, CachedToken>>,
+    len: usize,
+}
+
+impl TokenStore for ExactStore {
+    fn find(&self, key: &TokenKey<'_>, now: i64) -> Option<CachedToken> {
+        self.by_tag
+            .get(&key.tag())?
+            .get(key.compact())
+            .filter(|t| now < t.exp())
+            .copied()
+    }
+
+    fn record(&mut self, key: &TokenKey<'_>, token: CachedToken, now: i64) {
+        if self.len >= TOKEN_CACHE_ENTRIES {
+            for m in self.by_tag.values_mut() {
+                m.retain(|_, t| now < t.exp());
+            }
+            self.len = self.by_tag.values().map(HashMap::len).sum();
+            if self.len >= TOKEN_CACHE_ENTRIES {
+                self.by_tag.clear();
+                self.len = 0;
+            }
+        }
+        let m = self.by_tag.entry(key.tag()).or_default();
+        if m.insert(key.compact().into(), token).is_none() {
+            self.len += 1;
+        }
+    }
+}
+
+/// A verified-token cache (256 tokens, keyed by their exact bytes): a repeated agent token is
+/// not parsed again, and its JWS, verified before with the same issuer key, is not verified
+/// again; entries end at the token's `exp`. Thread-safe (a mutex around the store).
 #[pyclass(frozen)]
 struct NativeTokenCache {
-    inner: std::sync::Mutex<TokenCache<TOKEN_CACHE_ENTRIES>>,
+    inner: std::sync::Mutex<ExactStore>,
 }
 
 #[pymethods]
@@ -881,8 +923,13 @@ impl NativeTokenCache {
     #[new]
     fn new() -> Self {
         NativeTokenCache {
-            inner: std::sync::Mutex::new(TokenCache::new()),
+            inner: std::sync::Mutex::new(ExactStore::default()),
         }
+    }
+
+    /// The number of tokens held (expired ones included until they are dropped).
+    fn __len__(&self) -> usize {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).len
     }
 }
 
@@ -917,7 +964,7 @@ fn verify_parsed(
         let token = match cache {
             Some(c) => {
                 let guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
-                parsed.token_cached(&mut scratch, p, now, &guard)
+                parsed.token_cached(&mut scratch, p, now, &*guard)
             }
             None => parsed.token(&mut scratch, p, now),
         }
@@ -945,7 +992,7 @@ fn verify_parsed(
                 // A poisoned lock only means another thread panicked while holding it; the
                 // cache holds no invariant a panic can break.
                 let mut guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
-                parsed.verify_token_cached(r, &token, issuer_key.as_ref(), &mut guard, now)
+                parsed.verify_token_cached(r, &token, issuer_key.as_ref(), &mut *guard, now)
             }
             None => parsed.verify_token(r, &token, issuer_key.as_ref()),
         }

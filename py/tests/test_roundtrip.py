@@ -233,3 +233,22 @@ def test_thread_safety(world):
     with concurrent.futures.ThreadPoolExecutor(8) as ex:
         results = list(ex.map(work, range(8)))
     assert sum(results) > 0
+
+
+def test_token_cache_holds_each_token_once_and_stays_bounded(world):
+    """The native token cache keys tokens by their exact bytes: a repeated token is one entry,
+    and however many distinct tokens arrive it never holds more than 256."""
+    v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
+    h = signed(world, "jwt")
+    for _ in range(3):
+        assert v.verify("POST", "/api/data?x=1", h, b'{"a": 1}').scheme == "jwt"
+    assert len(v._token_cache) == 1
+    sizes = []
+    for _ in range(300):
+        h = signed(world, "jwt")  # a new token each time (fresh jti)
+        assert v.verify("POST", "/api/data?x=1", h, b'{"a": 1}').scheme == "jwt"
+        sizes.append(len(v._token_cache))
+    assert max(sizes) == 256
+    assert 1 <= sizes[-1] <= 256
+    # The newest token is held and still verifies (a hit).
+    assert v.verify("POST", "/api/data?x=1", h, b'{"a": 1}').issuer == ISSUER
