@@ -1,8 +1,12 @@
-//! A caller-owned, fixed-capacity cache of verified token signatures, so that an agent that
-//! sends the same token on every request costs one Ed25519 verification per request (the
-//! request signature) instead of two.
+//! A caller-owned, fixed-capacity cache of verified tokens, so that an agent that sends the
+//! same token on every request costs one Ed25519 verification per request (the request
+//! signature) instead of two, and its token's JSON is not parsed again.
 //!
-//! Use it through [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached).
+//! Use it through [`Parsed::token_cached`](crate::Parsed::token_cached) and
+//! [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached). Both take any
+//! [`TokenStore`]: [`TokenCache`] is the one for `no_std` hosts (fixed size, SHA-256 keys); a
+//! host with a heap may key records by the exact token bytes instead (the Python binding
+//! does), under the same rules.
 //!
 //! # What is cached, and what a hit skips
 //!
@@ -75,6 +79,8 @@ impl CachedToken {
 /// What identifies a token in a [`TokenStore`]: a tag (scheme and the policy switches that
 /// change how a token decodes) and the compact token exactly as sent. Two tokens are the same
 /// entry only if both are byte-for-byte equal.
+///
+/// Spec: RFC 7515 §7.1 (compact serialization).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenKey<'a> {
     tag: [u8; 3],
@@ -105,7 +111,10 @@ impl<'a> TokenKey<'a> {
 ///
 /// A store must return a record only for a key equal to the one it was recorded under (or,
 /// for a digest-keyed store, one whose digest is collision-resistant), and only while
-/// `now < exp`.
+/// `now < exp`. It must stay bounded: the core records one token per verified JWS.
+///
+/// Spec: RFC 7515 §5.2 (a JWS verifies the same way for the same bytes and key); RFC 7519
+/// §4.1.4 (`exp`).
 pub trait TokenStore {
     /// The record for `key`, if one is held and `now` is before its `exp`.
     fn find(&self, key: &TokenKey<'_>, now: i64) -> Option<CachedToken>;
