@@ -33,7 +33,8 @@ PY_WHEEL_DIR := py/target/wheels
 VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
 
 .PHONY: test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
-	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c
+	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
+	bench-python-instr
 
 test: $(TEST_TARGETS)
 	$(call step,all test suites passed: $(TEST_TARGETS))
@@ -218,6 +219,13 @@ bench-python:
 	  rm -f $(BENCH_OUT)/python.json; \
 	  echo "bench-python: no Python bindings (py/) or bench in this tree; reported as missing"; \
 	fi
+
+# Optional (not part of `make bench`, ≈ 4 min): instructions per Python call under callgrind,
+# the stable companion of bench-python's wall clock; needs the venv bench-python made.
+bench-python-instr:
+	$(call step,bench: python instruction counts)
+	@test -x build/bench/venv-020/bin/python || { echo "run make bench-python first"; exit 1; }
+	build/bench/venv-020/bin/python benches/python/instr.py --env 0.2.0 $(BENCH_OUT)/python-instr.json
 
 # C: verifications per second on one core through the C API, when ffi-c/ exists.
 bench-c:
