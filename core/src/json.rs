@@ -164,12 +164,6 @@ impl<'a> JsonStr<'a> {
         Some(JsonStr { raw })
     }
 
-    /// Wraps text that [`JsonStr::from_raw`] already accepted (the same bytes, found again
-    /// through the verified-token cache).
-    pub(crate) fn trusted(raw: &'a str) -> JsonStr<'a> {
-        JsonStr { raw }
-    }
-
     /// The raw (escaped) text between the quotes.
     ///
     /// Spec: RFC 8259 §7.

@@ -151,7 +151,10 @@ pub struct Token<'s> {
     header_jwk: Option<PublicKey>,
     claims: Claims<'s>,
     signing_input: &'s [u8],
-    signature: [u8; 64],
+    /// The decoded signature (`None` until needed when the token came from a store), and its
+    /// base64url text.
+    signature: Option<[u8; 64]>,
+    sig64: &'s [u8],
     /// The decoded header and payload (in the scratch).
     header: &'s [u8],
     payload: &'s [u8],
@@ -208,8 +211,10 @@ impl Span {
     fn get<'s>(&self, base: &'s [u8]) -> Option<JsonStr<'s>> {
         let start = usize::from(self.start);
         let raw = base.get(start..start.checked_add(usize::from(self.len))?)?;
-        // Same bytes as when the span was recorded: already accepted as a JSON string.
-        core::str::from_utf8(raw).ok().map(JsonStr::trusted)
+        // The same bytes as when the span was recorded, unless a host's store broke its
+        // contract: checked again (cheap) so that a bad record can never yield a malformed
+        // string.
+        JsonStr::from_raw(core::str::from_utf8(raw).ok()?)
     }
 
     fn get_opt<'s>(span: Option<Span>, base: &'s [u8]) -> Option<Option<JsonStr<'s>>> {
@@ -593,11 +598,13 @@ fn decode_parts<'s>(
     let signing_input = compact
         .get(..h64.len() + 1 + p64.len())
         .ok_or(bad("JWT is not three dot-separated parts"))?;
-    let mut signature = [0u8; 64];
-    match b64::decode_base64url(s64, &mut signature) {
-        Ok(s) if s.len() == 64 => {}
-        _ => return Err(bad("JWT signature is not 64 bytes of base64url")),
-    }
+    // A token the store holds needs its signature only if the JWS must be verified again
+    // (then `check_jws` decodes it); a fresh one is checked here, before the header (the
+    // order of the offline errors).
+    let signature = match layout {
+        Some(_) => None,
+        None => Some(decode_signature(s64)?),
+    };
     let (hbuf, pbuf) = scratch.buf.split_at_mut(MAX_HEADER_LEN);
     let header =
         b64::decode_base64url(h64, hbuf).map_err(|_| bad("JWT header is not base64url"))?;
@@ -608,7 +615,8 @@ fn decode_parts<'s>(
     if let Some(layout) = layout {
         if let Some(t) = Token::from_layout(scheme, &layout, header, payload, signing_input) {
             let t = Token {
-                signature,
+                signature: None,
+                sig64: s64,
                 compact,
                 switches: decoding_switches(policy),
                 ..t
@@ -616,6 +624,11 @@ fn decode_parts<'s>(
             return Ok((t, true));
         }
     }
+
+    let signature = match signature {
+        Some(s) => s,
+        None => decode_signature(s64)?,
+    };
 
     // Header (RFC 7515 §4.1).
     let h = json::from_slice_seed(header, MAX_HEADER_LEN, HeaderSeed)
@@ -692,7 +705,8 @@ fn decode_parts<'s>(
         header_jwk,
         claims,
         signing_input,
-        signature,
+        signature: Some(signature),
+        sig64: s64,
         header,
         payload,
         compact,
@@ -711,6 +725,15 @@ fn split_compact(compact: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     let j = dot(rest);
     let (p, s) = (rest.get(..j)?, rest.get(j + 1..)?);
     (dot(s) == s.len()).then_some((h, p, s))
+}
+
+/// The 64 signature bytes of a JWS.
+fn decode_signature(s64: &[u8]) -> Result<[u8; 64], Error> {
+    let mut signature = [0u8; 64];
+    match b64::decode_base64url(s64, &mut signature) {
+        Ok(s) if s.len() == 64 => Ok(signature),
+        _ => Err(bad("JWT signature is not 64 bytes of base64url")),
+    }
 }
 
 fn iss_is_jkt(iss: &JsonStr<'_>, prefix: &[u8], thumb: &[u8]) -> bool {
@@ -862,7 +885,8 @@ impl<'s> Token<'s> {
                 act: l.act,
             },
             signing_input,
-            signature: [0; 64],
+            signature: None,
+            sig64: &[],
             header,
             payload,
             compact: &[],
@@ -1022,7 +1046,11 @@ impl<'s> Token<'s> {
     }
 
     fn check_jws(&self, signer: &PublicKey) -> Result<(), Error> {
-        let sig = ed25519_compact::Signature::new(self.signature);
+        let sig = match self.signature {
+            Some(s) => s,
+            None => decode_signature(self.sig64)?,
+        };
+        let sig = ed25519_compact::Signature::new(sig);
         signer
             .ed25519()
             .verify(self.signing_input, &sig)
@@ -1136,7 +1164,8 @@ mod tests {
         .unwrap();
         assert_eq!(hit.claims.nbf, Some(now - 5));
         assert_eq!(hit.claims.sub, claims.sub);
-        assert_eq!(hit.signature, t.signature);
+        assert_eq!(hit.signature, None, "not decoded on a hit");
+        assert_eq!(decode_signature(hit.sig64).ok(), t.signature);
         assert_eq!(hit.lookup, Lookup::Hit(key()));
 
         // A span outside the decoded payload: the JSON is parsed instead.
