@@ -373,6 +373,60 @@ def test_claims_are_fresh_per_call(world):
     assert second.claims is not first.claims
 
 
+def test_claims_decoded_lazily_behave_as_eager(world):
+    """Verified.claims is decoded on first access: every way of reading a Verified (attribute,
+    equality, repr, as_dict, dataclasses, copy, pickle) sees the decoded claims."""
+    import base64
+    import copy
+    import dataclasses
+
+    from aauth_verify.verifier import Verified
+
+    v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
+    h = signed(world, "jwt")
+    token = h["Signature-Key"].split('jwt="')[1].rstrip('"')
+    part = token.split(".")[1]
+    want = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+    def fresh():
+        return v.verify("POST", "/api/data?x=1", h, BODY)
+
+    names = [f.name for f in dataclasses.fields(Verified)]
+    eager = Verified(**{n: (want if n == "claims" else getattr(fresh(), n)) for n in names})
+    readers = [
+        lambda o: o.claims,
+        lambda o: o == eager,
+        lambda o: repr(o) == repr(eager),
+        lambda o: o.as_dict() == eager.as_dict(),
+        lambda o: dataclasses.replace(o, kid="k").claims,
+        lambda o: copy.copy(o).claims,
+        lambda o: vars(copy.copy(o))["claims"],
+        # What pickle and copy read (Verified does not pickle: NativeKey does not).
+        lambda o: o.__reduce_ex__(4)[2] == eager.__reduce_ex__(4)[2],
+    ]
+    for read in readers:  # each first read of a new Verified
+        out = fresh()
+        assert list(vars(out)) == names
+        got = read(out)
+        assert got == want or got is True
+        assert out.claims == want and out.claims is out.claims  # memoised per Verified
+        assert vars(out)["claims"] is out.claims
+    out = fresh()
+    shallow = copy.copy(out)
+    assert shallow.claims is out.claims  # a shallow copy shares the dict, as with a field
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.claims = {}  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del out.claims  # type: ignore[misc]
+    # The class-level default is still None, for dataclasses and for readers of the class.
+    assert Verified.claims is None
+    assert next(f for f in dataclasses.fields(Verified) if f.name == "claims").default is None
+    plain = Verified(**{n: getattr(out, n) for n in names if n != "claims"})
+    assert plain.claims is None and vars(plain)["claims"] is None
+    # Signatures without a token have no claims.
+    assert v.verify("POST", "/api/data?x=1", signed(world, "hwk"), BODY).claims is None
+
+
 def test_native_request_header_forms(world):
     h = signed(world, "hwk")
     pol = _native.NativePolicy()

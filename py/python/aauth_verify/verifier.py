@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
 import time
 from dataclasses import dataclass, field, fields
 from typing import (
@@ -44,6 +45,48 @@ class KeyRules:
     legacy_metadata: bool = False
 
 
+class _PendingClaims:
+    """``Verified.claims`` not decoded yet: the token's payload part (base64url JSON)."""
+
+    __slots__ = ("part",)
+
+    def __init__(self, part: str) -> None:
+        self.part = part
+
+    def __repr__(self) -> str:
+        return "<claims not decoded yet>"
+
+
+_claims_lock = threading.Lock()
+
+
+class _Claims:
+    """The ``claims`` field of :class:`Verified`: a data descriptor that decodes the token's
+    payload on first access (most callers never read it) and keeps the result, so that every
+    access of one ``Verified`` returns the same dict, fresh per ``Verified``. Reading it is
+    otherwise like reading the field (``__dict__["claims"]``); the class default is ``None``.
+    """
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return None  # the field's default (dataclasses reads it from the class)
+        value = obj.__dict__["claims"]
+        if type(value) is _PendingClaims:
+            try:
+                decoded = _b64url_json(value.part)
+            except Exception:  # pragma: no cover - the core already decoded it
+                decoded = None
+            with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
+                value = obj.__dict__["claims"]
+                if type(value) is _PendingClaims:
+                    value = obj.__dict__["claims"] = decoded
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Only __init__ gets here (object.__setattr__); the frozen __setattr__ raises first.
+        obj.__dict__["claims"] = value
+
+
 @dataclass(frozen=True)
 class Verified:
     """A verified request: who signed it and what the signature covered.
@@ -65,7 +108,7 @@ class Verified:
     covered: Tuple[str, ...]
     key: Any
     token_type: Optional[str] = None
-    claims: Optional[Dict[str, Any]] = None
+    claims: Optional[Dict[str, Any]] = _Claims()  # type: ignore[assignment]  # default None
     nonce: Optional[str] = None
     tag: Optional[str] = None
 
@@ -85,6 +128,12 @@ class Verified:
             "token_type": self.token_type,
             "claims": self.claims,
         }
+
+    def __getstate__(self) -> Dict[str, Any]:
+        # Pickles and copies hold the decoded claims, as if they had been decoded eagerly.
+        state = dict(self.__dict__)
+        state["claims"] = self.claims
+        return state
 
 
 _VERIFIED_FIELDS = tuple(f.name for f in fields(Verified))
@@ -352,10 +401,8 @@ class Verifier:
             subject = tok["sub"]
             kid = tok["kid"] if need["kind"] != "jkt-jwt" else kid
             agent = subject if need["kind"] == "jwt" else issuer if need["kind"] == "self-jwt" else None
-            try:
-                claims = _b64url_json(need["jwt"].split(".")[1])
-            except Exception:  # pragma: no cover - the core already decoded it
-                claims = None
+            # Decoded on first access of Verified.claims.
+            claims = _PendingClaims(need["jwt"].split(".")[1])
         return _verified(
             {
                 "label": out["label"],
