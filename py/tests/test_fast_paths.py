@@ -427,6 +427,58 @@ def test_claims_decoded_lazily_behave_as_eager(world):
     assert v.verify("POST", "/api/data?x=1", signed(world, "hwk"), BODY).claims is None
 
 
+def test_verifier_request_forms(world, monkeypatch):
+    """Verifier.request passes exact lists, tuples and dict items to NativeRequest as they are
+    and memoises each URL's split: every form must build the request urlsplit would."""
+    from urllib.parse import urlsplit
+
+    from aauth_verify import verifier
+
+    monkeypatch.setattr(verifier, "_TARGETS", {})
+    monkeypatch.setattr(verifier, "_TARGETS_SIZE", 3)
+    h = signed(world, "hwk")
+
+    class Multi:  # Starlette/werkzeug style
+        def __init__(self, pairs):
+            self.pairs = pairs
+
+        def multi_items(self):
+            return list(self.pairs)
+
+    class Raw:
+        def __init__(self, pairs):
+            self.raw = [(k.lower().encode(), v.encode()) for k, v in pairs]
+
+    class Items(dict):
+        pass
+
+    pairs = list(h.items())
+    forms = [lambda: h, lambda: Items(h), lambda: pairs, lambda: tuple(pairs),
+             lambda: [list(p) for p in pairs], lambda: Multi(pairs), lambda: Raw(pairs),
+             lambda: (p for p in pairs)]
+    for form in forms:
+        v = Verifier(authority="resource.example")
+        for _ in range(2):  # the second time from the URL memo
+            for body in (BODY, bytearray(BODY), memoryview(BODY)):
+                assert v.verify("POST", "/api/data?x=1", form(), body).scheme == "hwk"
+                assert v.verify("POST", URI, form(), body).scheme == "hwk"
+    v = Verifier(authority="resource.example")
+    base = v.signature_base("POST", "/api/data?x=1", h, BODY)
+    assert v.signature_base("POST", URI, h, BODY) == base
+    v.authority = None  # read per call: the URL's own authority
+    assert v.signature_base("POST", URI, h, BODY) == base
+    with pytest.raises(ValueError, match="no canonical authority"):
+        v.signature_base("POST", "/api/data?x=1", h, BODY)
+    urls = ["/a", "/a?", "/a?b=1", "", "?q", "https://h.example", "https://h.example/p?q#f",
+            "http://h.example:8080/p;x?y", "//h.example/p", "/p?q?r"]
+    for url in urls * 2:
+        parts = urlsplit(url)
+        want = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+        assert verifier._target(url) == want
+        assert verifier._TARGETS.get(url, want) == want
+        assert len(verifier._TARGETS) <= 3
+
+
 def test_native_request_header_forms(world):
     h = signed(world, "hwk")
     pol = _native.NativePolicy()

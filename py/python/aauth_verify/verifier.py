@@ -46,12 +46,12 @@ class KeyRules:
 
 
 class _PendingClaims:
-    """``Verified.claims`` not decoded yet: the token's payload part (base64url JSON)."""
+    """``Verified.claims`` not decoded yet: the agent token (its payload is base64url JSON)."""
 
-    __slots__ = ("part",)
+    __slots__ = ("jwt",)
 
-    def __init__(self, part: str) -> None:
-        self.part = part
+    def __init__(self, jwt: str) -> None:
+        self.jwt = jwt
 
     def __repr__(self) -> str:
         return "<claims not decoded yet>"
@@ -73,7 +73,7 @@ class _Claims:
         value = obj.__dict__["claims"]
         if type(value) is _PendingClaims:
             try:
-                decoded = _b64url_json(value.part)
+                decoded = _b64url_json(value.jwt.split(".")[1])
             except Exception:  # pragma: no cover - the core already decoded it
                 decoded = None
             with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
@@ -208,6 +208,22 @@ def _header_pairs(headers: HeadersLike) -> list:
     return list(headers)
 
 
+#: Request targets seen before: ``url -> (scheme, netloc, path or "/", query or None)`` as
+#: ``request`` derives them from ``urlsplit``; a pure function of the text, bounded.
+_TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
+_TARGETS_SIZE = 256
+
+
+def _target(url: Any) -> Tuple[Any, Any, Any, Any]:
+    parts = urlsplit(url)
+    target = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+    if type(url) is str:
+        if len(_TARGETS) >= _TARGETS_SIZE:
+            _TARGETS.clear()
+        _TARGETS[url] = target
+    return target
+
+
 def _b64url_json(part: str) -> Any:
     """``json.loads`` of a JWT part, a fresh object per call (the caller may change it)."""
     return _json_decode(_b64url_text(part))
@@ -323,16 +339,29 @@ class Verifier:
 
     def request(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Any:
         """The native request for ``url`` (absolute, or a path with optional ``?query``)."""
-        parts = urlsplit(url)
-        authority = self.authority if self.authority is not None else parts.netloc
+        target = _TARGETS.get(url) if type(url) is str else None
+        if target is None:
+            target = _target(url)
+        scheme, netloc, path, query = target
+        authority = self.authority
+        if authority is None:
+            authority = netloc
         if not authority:
             raise ValueError("no canonical authority: configure Verifier(authority=...) or pass an absolute URL")
-        scheme = parts.scheme or self.scheme
-        path = parts.path or "/"
-        query = parts.query if "?" in url else None
-        if isinstance(body, (bytearray, memoryview)):
+        if not scheme:
+            scheme = self.scheme
+        if body is not None and type(body) is not bytes and isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
-        return _native.NativeRequest(method, scheme, authority, path, query, _header_pairs(headers), body)
+        kind = type(headers)
+        # Exact lists and tuples of pairs, and dicts' items, go to NativeRequest as they are
+        # (it copies them); anything else through _header_pairs.
+        if kind is list or kind is tuple:
+            pairs: Any = headers
+        elif kind is dict:
+            pairs = headers.items()  # type: ignore[union-attr]
+        else:
+            pairs = _header_pairs(headers)
+        return _native.NativeRequest(method, scheme, authority, path, query, pairs, body)
 
     def signature_base(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> bytes:
         """The RFC 9421 signature base the signer must have signed (for debugging)."""
@@ -385,24 +414,37 @@ class Verifier:
         return self.resolver.jwks_key(*args, self.rules)
 
     def _key_for(self, info: Dict[str, Any]) -> Any:
-        """The ``resolve`` callback of the native verify: the key for a phase-1 summary."""
+        """The ``resolve`` callback of the native verify: the key for a phase-1 summary.
+        ``_resolve(*_source(info))``, with the common kinds inlined."""
+        need = info["requirement"]
+        kind = need["kind"]
+        if kind == "inline":
+            return None
+        resolver = self.resolver
+        if resolver is not None:
+            if kind == "jwt" or kind == "self-jwt":
+                tok = info["token"]
+                return resolver.key(tok["iss"], tok["dwk"], tok["kid"], self.rules)
+            if kind == "jwks_uri":
+                return resolver.key(need["id"], need["dwk"], need["kid"], self.rules)
         return self._resolve(*self._source(info))
 
     def _finish(self, out: Dict[str, Any]) -> Verified:
         tok = out.get("token")
-        need = out["requirement"]
-        claims = None
-        issuer = subject = token_type = None
-        agent = out.get("signer")
-        kid = out.get("kid")
-        if tok is not None:
+        if tok is None:
+            claims = issuer = subject = token_type = None
+            agent = out.get("signer")
+            kid = out.get("kid")
+        else:
+            need = out["requirement"]
+            kind = need["kind"]
             token_type = tok["typ"]
             issuer = tok["iss"]
             subject = tok["sub"]
-            kid = tok["kid"] if need["kind"] != "jkt-jwt" else kid
-            agent = subject if need["kind"] == "jwt" else issuer if need["kind"] == "self-jwt" else None
+            kid = tok["kid"] if kind != "jkt-jwt" else out.get("kid")
+            agent = subject if kind == "jwt" else issuer if kind == "self-jwt" else None
             # Decoded on first access of Verified.claims.
-            claims = _PendingClaims(need["jwt"].split(".")[1])
+            claims = _PendingClaims(need["jwt"])
         return _verified(
             {
                 "label": out["label"],
