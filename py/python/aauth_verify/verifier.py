@@ -45,13 +45,11 @@ class KeyRules:
     legacy_metadata: bool = False
 
 
-class _PendingClaims:
-    """``Verified.claims`` not decoded yet: the agent token (its payload is base64url JSON)."""
+class _PendingClaims(str):
+    """``Verified.claims`` not decoded yet: the agent token (its payload is base64url JSON).
+    A ``str`` subclass only because that is the cheapest object to build per request."""
 
-    __slots__ = ("jwt",)
-
-    def __init__(self, jwt: str) -> None:
-        self.jwt = jwt
+    __slots__ = ()
 
     def __repr__(self) -> str:
         return "<claims not decoded yet>"
@@ -73,7 +71,7 @@ class _Claims:
         value = obj.__dict__["claims"]
         if type(value) is _PendingClaims:
             try:
-                decoded = _b64url_json(value.jwt.split(".")[1])
+                decoded = _b64url_json(value.split(".")[1])
             except Exception:  # pragma: no cover - the core already decoded it
                 decoded = None
             with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
@@ -139,16 +137,8 @@ class Verified:
 _VERIFIED_FIELDS = tuple(f.name for f in fields(Verified))
 
 
-def _verified(values: Dict[str, Any]) -> Verified:
-    """``Verified(**values)`` for a dict with every field, without the frozen dataclass's
-    per-field ``object.__setattr__`` (a sixth of the Python overhead of ``Verifier.verify``).
-    The object is the same: a ``Verified`` whose ``__dict__`` holds the fields."""
-    v = _new_object(Verified)
-    v.__dict__.update(values)
-    return v
-
-
 _new_object = object.__new__
+_setattr = object.__setattr__
 
 
 class StaticKeys:
@@ -445,7 +435,12 @@ class Verifier:
             agent = subject if kind == "jwt" else issuer if kind == "self-jwt" else None
             # Decoded on first access of Verified.claims.
             claims = _PendingClaims(need["jwt"])
-        return _verified(
+        # Verified(**fields) without the frozen dataclass's per-field object.__setattr__: the
+        # same object, a Verified whose __dict__ holds the fields (in field order).
+        v = _new_object(Verified)
+        _setattr(
+            v,
+            "__dict__",
             {
                 "label": out["label"],
                 "scheme": out["scheme"],
@@ -462,8 +457,9 @@ class Verifier:
                 "claims": claims,
                 "nonce": out["nonce"],
                 "tag": out["tag"],
-            }
+            },
         )
+        return v
 
     def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
         """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`.
