@@ -508,6 +508,41 @@ def test_dropin_header_pairs():
     assert _dropin._header_pairs({"A": "1"}, "", "", "") == [("a", "1")]
 
 
+def test_dropin_header_pairs_memo(monkeypatch):
+    """Lowered names are memoised per str name (bounded); other names lower as str(name)."""
+    monkeypatch.setattr(_dropin, "_LOWER", {})
+    monkeypatch.setattr(_dropin, "_LOWER_SIZE", 2)
+    for _ in range(3):
+        pairs = _dropin._header_pairs(
+            [("Host", "a"), (b"X-B", "b"), ("X-Caf\u00c9", "c"), ("host", "d"), ("SIGNATURE", "s")],
+            "si", "sig", "")
+        assert pairs == [("host", "a"), ("b'x-b'", "b"), ("x-caf\u00e9", "c"),
+                         ("signature-input", "si"), ("signature", "sig")]
+        assert len(_dropin._LOWER) <= 2 and all(type(k) is str for k in _dropin._LOWER)
+
+
+def test_dropin_target_memo(monkeypatch):
+    from urllib.parse import urlparse, urlsplit
+
+    monkeypatch.setattr(_dropin, "_TARGETS", {})
+    monkeypatch.setattr(_dropin, "_TARGETS_SIZE", 3)
+    urls = ["https://h.example/p", "https://h.example/p;x=1?q", "http://h.example:8/", "/rel?",
+            "https://h.example", "//h.example/a;b", "https://h.example/p?q#f"]
+    for url in urls * 2:
+        u = urlsplit(url)
+        path = urlparse(url).path if ";" in u.path else u.path
+        want = (u.scheme or "https", u.netloc, path or "/", u.query or None)
+        assert _dropin._target(url) == want
+        assert _dropin._TARGETS.get(url, want) == want
+        assert len(_dropin._TARGETS) <= 3
+
+
+def test_dropin_default_policy():
+    assert _dropin._DEFAULT_POLICY.window == 60 and _dropin._DEFAULT_POLICY.required == \
+        _dropin._policy(None, 60).required
+    assert _dropin._DEFAULT_POLICY.schemes == _dropin._policy(None, 60).schemes
+
+
 @pytest.mark.parametrize("raw", [
     b'{"iss":"https://issuer.example","n":1,"f":1.5,"l":[true,null]}',
     '{"sub":"caf\u00e9 \u2603"}'.encode("utf-8"),
