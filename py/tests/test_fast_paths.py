@@ -373,6 +373,112 @@ def test_claims_are_fresh_per_call(world):
     assert second.claims is not first.claims
 
 
+def test_claims_decoded_lazily_behave_as_eager(world):
+    """Verified.claims is decoded on first access: every way of reading a Verified (attribute,
+    equality, repr, as_dict, dataclasses, copy, pickle) sees the decoded claims."""
+    import base64
+    import copy
+    import dataclasses
+
+    from aauth_verify.verifier import Verified
+
+    v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
+    h = signed(world, "jwt")
+    token = h["Signature-Key"].split('jwt="')[1].rstrip('"')
+    part = token.split(".")[1]
+    want = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+    def fresh():
+        return v.verify("POST", "/api/data?x=1", h, BODY)
+
+    names = [f.name for f in dataclasses.fields(Verified)]
+    eager = Verified(**{n: (want if n == "claims" else getattr(fresh(), n)) for n in names})
+    readers = [
+        lambda o: o.claims,
+        lambda o: o == eager,
+        lambda o: repr(o) == repr(eager),
+        lambda o: o.as_dict() == eager.as_dict(),
+        lambda o: dataclasses.replace(o, kid="k").claims,
+        lambda o: copy.copy(o).claims,
+        lambda o: vars(copy.copy(o))["claims"],
+        # What pickle and copy read (Verified does not pickle: NativeKey does not).
+        lambda o: o.__reduce_ex__(4)[2] == eager.__reduce_ex__(4)[2],
+    ]
+    for read in readers:  # each first read of a new Verified
+        out = fresh()
+        assert list(vars(out)) == names
+        got = read(out)
+        assert got == want or got is True
+        assert out.claims == want and out.claims is out.claims  # memoised per Verified
+        assert vars(out)["claims"] is out.claims
+    out = fresh()
+    shallow = copy.copy(out)
+    assert shallow.claims is out.claims  # a shallow copy shares the dict, as with a field
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        out.claims = {}  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del out.claims  # type: ignore[misc]
+    # The class-level default is still None, for dataclasses and for readers of the class.
+    assert Verified.claims is None
+    assert next(f for f in dataclasses.fields(Verified) if f.name == "claims").default is None
+    plain = Verified(**{n: getattr(out, n) for n in names if n != "claims"})
+    assert plain.claims is None and vars(plain)["claims"] is None
+    # Signatures without a token have no claims.
+    assert v.verify("POST", "/api/data?x=1", signed(world, "hwk"), BODY).claims is None
+
+
+def test_verifier_request_forms(world, monkeypatch):
+    """Verifier.request passes exact lists, tuples and dict items to NativeRequest as they are
+    and memoises each URL's split: every form must build the request urlsplit would."""
+    from urllib.parse import urlsplit
+
+    from aauth_verify import verifier
+
+    monkeypatch.setattr(verifier, "_TARGETS", {})
+    monkeypatch.setattr(verifier, "_TARGETS_SIZE", 3)
+    h = signed(world, "hwk")
+
+    class Multi:  # Starlette/werkzeug style
+        def __init__(self, pairs):
+            self.pairs = pairs
+
+        def multi_items(self):
+            return list(self.pairs)
+
+    class Raw:
+        def __init__(self, pairs):
+            self.raw = [(k.lower().encode(), v.encode()) for k, v in pairs]
+
+    class Items(dict):
+        pass
+
+    pairs = list(h.items())
+    forms = [lambda: h, lambda: Items(h), lambda: pairs, lambda: tuple(pairs),
+             lambda: [list(p) for p in pairs], lambda: Multi(pairs), lambda: Raw(pairs),
+             lambda: (p for p in pairs)]
+    for form in forms:
+        v = Verifier(authority="resource.example")
+        for _ in range(2):  # the second time from the URL memo
+            for body in (BODY, bytearray(BODY), memoryview(BODY)):
+                assert v.verify("POST", "/api/data?x=1", form(), body).scheme == "hwk"
+                assert v.verify("POST", URI, form(), body).scheme == "hwk"
+    v = Verifier(authority="resource.example")
+    base = v.signature_base("POST", "/api/data?x=1", h, BODY)
+    assert v.signature_base("POST", URI, h, BODY) == base
+    v.authority = None  # read per call: the URL's own authority
+    assert v.signature_base("POST", URI, h, BODY) == base
+    with pytest.raises(ValueError, match="no canonical authority"):
+        v.signature_base("POST", "/api/data?x=1", h, BODY)
+    urls = ["/a", "/a?", "/a?b=1", "", "?q", "https://h.example", "https://h.example/p?q#f",
+            "http://h.example:8080/p;x?y", "//h.example/p", "/p?q?r"]
+    for url in urls * 2:
+        parts = urlsplit(url)
+        want = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+        assert verifier._target(url) == want
+        assert verifier._TARGETS.get(url, want) == want
+        assert len(verifier._TARGETS) <= 3
+
+
 def test_native_request_header_forms(world):
     h = signed(world, "hwk")
     pol = _native.NativePolicy()
@@ -400,6 +506,41 @@ def test_dropin_header_pairs():
         "si", "", "sk")
     assert pairs == [("host", "a"), ("x-one", "1"), ("signature-input", "si"), ("signature-key", "sk")]
     assert _dropin._header_pairs({"A": "1"}, "", "", "") == [("a", "1")]
+
+
+def test_dropin_header_pairs_memo(monkeypatch):
+    """Lowered names are memoised per str name (bounded); other names lower as str(name)."""
+    monkeypatch.setattr(_dropin, "_LOWER", {})
+    monkeypatch.setattr(_dropin, "_LOWER_SIZE", 2)
+    for _ in range(3):
+        pairs = _dropin._header_pairs(
+            [("Host", "a"), (b"X-B", "b"), ("X-Caf\u00c9", "c"), ("host", "d"), ("SIGNATURE", "s")],
+            "si", "sig", "")
+        assert pairs == [("host", "a"), ("b'x-b'", "b"), ("x-caf\u00e9", "c"),
+                         ("signature-input", "si"), ("signature", "sig")]
+        assert len(_dropin._LOWER) <= 2 and all(type(k) is str for k in _dropin._LOWER)
+
+
+def test_dropin_target_memo(monkeypatch):
+    from urllib.parse import urlparse, urlsplit
+
+    monkeypatch.setattr(_dropin, "_TARGETS", {})
+    monkeypatch.setattr(_dropin, "_TARGETS_SIZE", 3)
+    urls = ["https://h.example/p", "https://h.example/p;x=1?q", "http://h.example:8/", "/rel?",
+            "https://h.example", "//h.example/a;b", "https://h.example/p?q#f"]
+    for url in urls * 2:
+        u = urlsplit(url)
+        path = urlparse(url).path if ";" in u.path else u.path
+        want = (u.scheme or "https", u.netloc, path or "/", u.query or None)
+        assert _dropin._target(url) == want
+        assert _dropin._TARGETS.get(url, want) == want
+        assert len(_dropin._TARGETS) <= 3
+
+
+def test_dropin_default_policy():
+    assert _dropin._DEFAULT_POLICY.window == 60 and _dropin._DEFAULT_POLICY.required == \
+        _dropin._policy(None, 60).required
+    assert _dropin._DEFAULT_POLICY.schemes == _dropin._policy(None, 60).schemes
 
 
 @pytest.mark.parametrize("raw", [

@@ -54,6 +54,9 @@ def _policy(required: Optional[Tuple[str, ...]], window: int) -> Any:
     )
 
 
+_DEFAULT_POLICY = _policy(None, 60)
+
+
 def _raw_public_key(public_key: Any) -> Optional[bytes]:
     """32 raw bytes of an Ed25519 key given as bytes or a ``cryptography`` key; else None."""
     if isinstance(public_key, (bytes, bytearray, memoryview)):
@@ -86,13 +89,6 @@ class _Escape(Exception):
     def __init__(self, error: VerificationError) -> None:
         super().__init__(error)
         self.error = error
-
-
-def _fetch(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -> Any:
-    try:
-        return _call_fetcher(fetcher, identifier, dwk, kid)
-    except VerificationError as e:
-        raise _Escape(e) from None
 
 
 def _call_fetcher(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -> Any:
@@ -136,13 +132,6 @@ def _jwks_bytes(jwks: Any) -> bytes:
 #: not part of the memo key.
 _KEY_MEMO: Dict[Tuple[str, str, str], Tuple[Any, Any]] = {}
 _KEY_MEMO_SIZE = 256
-
-
-def _memo_get(memo: Tuple[str, str, str], jwks: Any) -> Any:
-    entry = _KEY_MEMO.get(memo)
-    if entry is not None and _native.same_json(jwks, entry[0]):
-        return entry[1]
-    return None
 
 
 def _memo_put(memo: Tuple[str, str, str], jwks: Any, raw: bytes, key: Any) -> None:
@@ -193,6 +182,30 @@ def _outcome(e: VerificationError, scheme: Optional[str], policy: Any, authoriza
     raise _raise(e, policy, authorization) from None
 
 
+#: ``str(name).lower()`` of header names seen before (``str`` names only), bounded.
+_LOWER: Dict[str, str] = {}
+_LOWER_SIZE = 512
+
+
+#: ``target_uri`` seen before -> ``(scheme or "https", netloc, path or "/", query or None)``
+#: as verify_signature derives them (urlsplit, and urlparse's path when it has ";"); bounded.
+_TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
+_TARGETS_SIZE = 256
+
+
+def _target(target_uri: Any) -> Tuple[Any, Any, Any, Any]:
+    url = urlsplit(target_uri)
+    path = url.path
+    if ";" in path:
+        path = urlparse(target_uri).path  # urlparse's path: without ";params", as upstream
+    target = (url.scheme or "https", url.netloc, path or "/", url.query or None)
+    if type(target_uri) is str:
+        if len(_TARGETS) >= _TARGETS_SIZE:
+            _TARGETS.clear()
+        _TARGETS[target_uri] = target
+    return target
+
+
 def _header_pairs(
     headers: Union[Mapping[str, str], Sequence[Tuple[str, str]]],
     sig_input: str,
@@ -204,7 +217,13 @@ def _header_pairs(
     add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
     for name, value in items:  # type: ignore[misc]
-        lower = str(name).lower()
+        lower = _LOWER.get(name) if type(name) is str else None
+        if lower is None:
+            lower = str(name).lower()
+            if type(name) is str:
+                if len(_LOWER) >= _LOWER_SIZE:
+                    _LOWER.clear()
+                _LOWER[name] = lower
         if lower in _SIG_HEADER_SET or lower in seen:
             continue
         add(lower)
@@ -250,25 +269,20 @@ def verify_signature(
     """
     now_f = time.time()
     now = math.floor(now_f)
-    policy = _policy(
-        tuple(required_components) if required_components else None, int(signature_window)
-    )
+    if not required_components and signature_window == 60 and type(signature_window) is int:
+        policy = _DEFAULT_POLICY  # what _policy(None, 60) returns
+    else:
+        policy = _policy(
+            tuple(required_components) if required_components else None, int(signature_window)
+        )
     if isinstance(body, str):
         body = body.encode("utf-8")
-    url = urlsplit(target_uri)
-    path = url.path
-    if ";" in path:
-        path = urlparse(target_uri).path  # urlparse's path: without ";params", as upstream
+    target = _TARGETS.get(target_uri) if type(target_uri) is str else None
+    if target is None:
+        target = _target(target_uri)
+    scheme, netloc, path, query = target
     pairs = _header_pairs(headers, signature_input_header, signature_header, signature_key_header)
-    request = _native.NativeRequest(
-        method,
-        url.scheme or "https",
-        url.netloc,
-        path or "/",
-        url.query or None,
-        pairs,
-        body,
-    )
+    request = _native.NativeRequest(method, scheme, netloc, path, query, pairs, body)
     # The core parses the request once: phase 1, then `resolve` (aauth-signing's checks on the
     # parsed signature and the key lookup), then phase 2. `state` keeps what the result needs.
     state: list = [None, None, None, None]  # scheme, memo slot, fetched JWKS, its bytes
@@ -292,7 +306,10 @@ def verify_signature(
             if not jwks_fetcher:
                 raise SignatureError("scheme=jwks_uri requires jwks_fetcher")
             signer, kid = need["id"], need["kid"]
-            jwks = _fetch(jwks_fetcher, signer, need["dwk"], kid)
+            try:
+                jwks = _call_fetcher(jwks_fetcher, signer, need["dwk"], kid)
+            except VerificationError as e:
+                raise _Escape(e) from None
             if not jwks:
                 raise _Answer(False)
         elif scheme == "jwt":
@@ -300,16 +317,19 @@ def verify_signature(
                 raise SignatureError("scheme=jwt requires jwks_fetcher")
             token = info["token"]
             signer, kid = token["iss"], token["kid"]
-            jwks = _fetch(jwks_fetcher, signer, token["dwk"], kid)
+            try:
+                jwks = _call_fetcher(jwks_fetcher, signer, token["dwk"], kid)
+            except VerificationError as e:
+                raise _Escape(e) from None
             if not jwks:
                 raise SignatureError("Issuer JWKS unavailable", error_code="unknown_key")
         else:
             return None
         memo = state[1] = _memo_key(scheme, signer, kid)
         if memo is not None:
-            key = _memo_get(memo, jwks)
-            if key is not None:
-                return key
+            entry = _KEY_MEMO.get(memo)
+            if entry is not None and entry[1] is not None and _native.same_json(jwks, entry[0]):
+                return entry[1]
         raw = _jwks_bytes(jwks)
         state[2], state[3] = jwks, raw
         return ("jwks", raw, None)

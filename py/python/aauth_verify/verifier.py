@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
 import time
 from dataclasses import dataclass, field, fields
 from typing import (
@@ -44,6 +45,46 @@ class KeyRules:
     legacy_metadata: bool = False
 
 
+class _PendingClaims(str):
+    """``Verified.claims`` not decoded yet: the agent token (its payload is base64url JSON).
+    A ``str`` subclass only because that is the cheapest object to build per request."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<claims not decoded yet>"
+
+
+_claims_lock = threading.Lock()
+
+
+class _Claims:
+    """The ``claims`` field of :class:`Verified`: a data descriptor that decodes the token's
+    payload on first access (most callers never read it) and keeps the result, so that every
+    access of one ``Verified`` returns the same dict, fresh per ``Verified``. Reading it is
+    otherwise like reading the field (``__dict__["claims"]``); the class default is ``None``.
+    """
+
+    def __get__(self, obj: Any, owner: Any = None) -> Any:
+        if obj is None:
+            return None  # the field's default (dataclasses reads it from the class)
+        value = obj.__dict__["claims"]
+        if type(value) is _PendingClaims:
+            try:
+                decoded = _b64url_json(value.split(".")[1])
+            except Exception:  # pragma: no cover - the core already decoded it
+                decoded = None
+            with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
+                value = obj.__dict__["claims"]
+                if type(value) is _PendingClaims:
+                    value = obj.__dict__["claims"] = decoded
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        # Only __init__ gets here (object.__setattr__); the frozen __setattr__ raises first.
+        obj.__dict__["claims"] = value
+
+
 @dataclass(frozen=True)
 class Verified:
     """A verified request: who signed it and what the signature covered.
@@ -65,7 +106,7 @@ class Verified:
     covered: Tuple[str, ...]
     key: Any
     token_type: Optional[str] = None
-    claims: Optional[Dict[str, Any]] = None
+    claims: Optional[Dict[str, Any]] = _Claims()  # type: ignore[assignment]  # default None
     nonce: Optional[str] = None
     tag: Optional[str] = None
 
@@ -86,20 +127,18 @@ class Verified:
             "claims": self.claims,
         }
 
+    def __getstate__(self) -> Dict[str, Any]:
+        # Pickles and copies hold the decoded claims, as if they had been decoded eagerly.
+        state = dict(self.__dict__)
+        state["claims"] = self.claims
+        return state
+
 
 _VERIFIED_FIELDS = tuple(f.name for f in fields(Verified))
 
 
-def _verified(values: Dict[str, Any]) -> Verified:
-    """``Verified(**values)`` for a dict with every field, without the frozen dataclass's
-    per-field ``object.__setattr__`` (a sixth of the Python overhead of ``Verifier.verify``).
-    The object is the same: a ``Verified`` whose ``__dict__`` holds the fields."""
-    v = _new_object(Verified)
-    v.__dict__.update(values)
-    return v
-
-
 _new_object = object.__new__
+_setattr = object.__setattr__
 
 
 class StaticKeys:
@@ -157,6 +196,22 @@ def _header_pairs(headers: HeadersLike) -> list:
     if hasattr(headers, "items"):
         return list(headers.items())  # type: ignore[union-attr]
     return list(headers)
+
+
+#: Request targets seen before: ``url -> (scheme, netloc, path or "/", query or None)`` as
+#: ``request`` derives them from ``urlsplit``; a pure function of the text, bounded.
+_TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
+_TARGETS_SIZE = 256
+
+
+def _target(url: Any) -> Tuple[Any, Any, Any, Any]:
+    parts = urlsplit(url)
+    target = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+    if type(url) is str:
+        if len(_TARGETS) >= _TARGETS_SIZE:
+            _TARGETS.clear()
+        _TARGETS[url] = target
+    return target
 
 
 def _b64url_json(part: str) -> Any:
@@ -274,16 +329,29 @@ class Verifier:
 
     def request(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Any:
         """The native request for ``url`` (absolute, or a path with optional ``?query``)."""
-        parts = urlsplit(url)
-        authority = self.authority if self.authority is not None else parts.netloc
+        target = _TARGETS.get(url) if type(url) is str else None
+        if target is None:
+            target = _target(url)
+        scheme, netloc, path, query = target
+        authority = self.authority
+        if authority is None:
+            authority = netloc
         if not authority:
             raise ValueError("no canonical authority: configure Verifier(authority=...) or pass an absolute URL")
-        scheme = parts.scheme or self.scheme
-        path = parts.path or "/"
-        query = parts.query if "?" in url else None
-        if isinstance(body, (bytearray, memoryview)):
+        if not scheme:
+            scheme = self.scheme
+        if body is not None and type(body) is not bytes and isinstance(body, (bytearray, memoryview)):
             body = bytes(body)
-        return _native.NativeRequest(method, scheme, authority, path, query, _header_pairs(headers), body)
+        kind = type(headers)
+        # Exact lists and tuples of pairs, and dicts' items, go to NativeRequest as they are
+        # (it copies them); anything else through _header_pairs.
+        if kind is list or kind is tuple:
+            pairs: Any = headers
+        elif kind is dict:
+            pairs = headers.items()  # type: ignore[union-attr]
+        else:
+            pairs = _header_pairs(headers)
+        return _native.NativeRequest(method, scheme, authority, path, query, pairs, body)
 
     def signature_base(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> bytes:
         """The RFC 9421 signature base the signer must have signed (for debugging)."""
@@ -336,27 +404,43 @@ class Verifier:
         return self.resolver.jwks_key(*args, self.rules)
 
     def _key_for(self, info: Dict[str, Any]) -> Any:
-        """The ``resolve`` callback of the native verify: the key for a phase-1 summary."""
+        """The ``resolve`` callback of the native verify: the key for a phase-1 summary.
+        ``_resolve(*_source(info))``, with the common kinds inlined."""
+        need = info["requirement"]
+        kind = need["kind"]
+        if kind == "inline":
+            return None
+        resolver = self.resolver
+        if resolver is not None:
+            if kind == "jwt" or kind == "self-jwt":
+                tok = info["token"]
+                return resolver.key(tok["iss"], tok["dwk"], tok["kid"], self.rules)
+            if kind == "jwks_uri":
+                return resolver.key(need["id"], need["dwk"], need["kid"], self.rules)
         return self._resolve(*self._source(info))
 
     def _finish(self, out: Dict[str, Any]) -> Verified:
         tok = out.get("token")
-        need = out["requirement"]
-        claims = None
-        issuer = subject = token_type = None
-        agent = out.get("signer")
-        kid = out.get("kid")
-        if tok is not None:
+        if tok is None:
+            claims = issuer = subject = token_type = None
+            agent = out.get("signer")
+            kid = out.get("kid")
+        else:
+            need = out["requirement"]
+            kind = need["kind"]
             token_type = tok["typ"]
             issuer = tok["iss"]
             subject = tok["sub"]
-            kid = tok["kid"] if need["kind"] != "jkt-jwt" else kid
-            agent = subject if need["kind"] == "jwt" else issuer if need["kind"] == "self-jwt" else None
-            try:
-                claims = _b64url_json(need["jwt"].split(".")[1])
-            except Exception:  # pragma: no cover - the core already decoded it
-                claims = None
-        return _verified(
+            kid = tok["kid"] if kind != "jkt-jwt" else out.get("kid")
+            agent = subject if kind == "jwt" else issuer if kind == "self-jwt" else None
+            # Decoded on first access of Verified.claims.
+            claims = _PendingClaims(need["jwt"])
+        # Verified(**fields) without the frozen dataclass's per-field object.__setattr__: the
+        # same object, a Verified whose __dict__ holds the fields (in field order).
+        v = _new_object(Verified)
+        _setattr(
+            v,
+            "__dict__",
             {
                 "label": out["label"],
                 "scheme": out["scheme"],
@@ -373,8 +457,9 @@ class Verifier:
                 "claims": claims,
                 "nonce": out["nonce"],
                 "tag": out["tag"],
-            }
+            },
         )
+        return v
 
     def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
         """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`.
