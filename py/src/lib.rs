@@ -475,8 +475,48 @@ fn check_issuer(
 // ---------------------------------------------------------------------------------------------
 
 fn text(t: &Text<'_>) -> String {
+    // Header text is nearly always free of escapes: copy it whole (an agent token is ~700
+    // bytes; the byte-by-byte unescaping iterator is only for escaped strings).
+    if let Some(plain) = t.as_plain() {
+        return String::from_utf8_lossy(plain).into_owned();
+    }
     let bytes: Vec<u8> = t.bytes().collect();
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `key`'s RFC 7638 thumbprint (unpadded base64url), remembered per thread for the last key:
+/// an agent signs request after request with the same key, and each thumbprint is a SHA-256.
+fn thumbprint(key: &PublicKey) -> String {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<([u8; 32], String)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return key.thumbprint_b64().as_str().to_owned();
+        };
+        match &*last {
+            Some((x, t)) if *x == key.x => t.clone(),
+            _ => {
+                let t = key.thumbprint_b64().as_str().to_owned();
+                *last = Some((key.x, t.clone()));
+                t
+            }
+        }
+    })
+}
+
+/// Runs `f` with a token scratch buffer: the thread's reused one (6 KiB that need no zeroing
+/// per call), or a fresh one if this thread is already using it (a resolver that verifies).
+fn with_scratch<R>(f: impl FnOnce(&mut JwtScratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Box<JwtScratch>> =
+            std::cell::RefCell::new(Box::new(JwtScratch::new()));
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut JwtScratch::new()),
+    })
 }
 
 /// Owned copy of a `KeyRequirement`.
@@ -668,7 +708,7 @@ impl Summary {
         }
         if let Some(k) = self.key {
             d.set_item(intern!(py, "key"), NativeKey { key: k })?;
-            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
+            d.set_item(intern!(py, "thumbprint"), thumbprint(&k))?;
         }
         d.set_item(intern!(py, "kid"), &self.kid)?;
         d.set_item(intern!(py, "signer"), &self.signer)?;
@@ -683,7 +723,7 @@ impl Summary {
         let py = d.py();
         if let Some(k) = self.key {
             d.set_item(intern!(py, "key"), NativeKey { key: k })?;
-            d.set_item(intern!(py, "thumbprint"), k.thumbprint_b64().as_str())?;
+            d.set_item(intern!(py, "thumbprint"), thumbprint(&k))?;
         }
         d.set_item(intern!(py, "kid"), &self.kid)?;
         d.set_item(intern!(py, "signer"), &self.signer)?;
@@ -705,6 +745,9 @@ impl Summary {
 }
 
 fn js(s: &JsonStr<'_>) -> String {
+    if !s.raw().contains('\\') {
+        return s.raw().to_owned(); // no escape: the raw text is the value
+    }
     let mut buf = vec![0u8; s.raw().len()];
     s.decode_into(&mut buf)
         .map(str::to_owned)
@@ -954,19 +997,31 @@ fn verify_parsed(
     cache: Option<&NativeTokenCache>,
     resolve: impl FnOnce(&Summary) -> PyResult<Resolved>,
 ) -> Result<(Summary, Option<Py<PyDict>>), Fail> {
+    with_scratch(|scratch| verify_parsed_in(r, p, label, now, cache, resolve, scratch))
+}
+
+/// [`verify_parsed`] with the scratch buffer a token is decoded into.
+fn verify_parsed_in(
+    r: &Request<'_>,
+    p: &Policy<'_>,
+    label: Option<&str>,
+    now: i64,
+    cache: Option<&NativeTokenCache>,
+    resolve: impl FnOnce(&Summary) -> PyResult<Resolved>,
+    scratch: &mut JwtScratch,
+) -> Result<(Summary, Option<Py<PyDict>>), Fail> {
     let core = |e: Error| Fail::Core(failure(e, p, r.has_field(b"authorization")));
     let parsed = aauth_verify::parse(r, p, opt_label(label), now).map_err(core)?;
     let mut s = summarize(&parsed);
     if is_token(parsed.requirement()) {
-        let mut scratch = JwtScratch::new();
         // Through the cache, a token seen before is not parsed again (its offline checks
         // still run); the lock is held only for the lookup.
         let token = match cache {
             Some(c) => {
                 let guard = c.inner.lock().unwrap_or_else(|e| e.into_inner());
-                parsed.token_cached(&mut scratch, p, now, &*guard)
+                parsed.token_cached(scratch, p, now, &*guard)
             }
-            None => parsed.token(&mut scratch, p, now),
+            None => parsed.token(scratch, p, now),
         }
         .map_err(core)?;
         s.token = Some(TokenSummary::of(&token));

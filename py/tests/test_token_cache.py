@@ -96,3 +96,30 @@ def test_static_keys_decode_each_key_once():
         with pytest.raises(VerificationError) as e:
             keys.key("https://agent.example", "aauth-agent.json", "ap-key-2", rules)
         assert e.value.code == "unknown_key"
+
+
+def test_resolver_that_verifies_on_the_same_thread():
+    """A resolver may itself verify a request (nested on the same thread): the native
+    scratch buffer the outer call holds is not shared with the inner one."""
+    case = TOKENS["jwt-a3"]
+    inner = _verifier(case)
+    outer = _verifier(case)
+    seen = []
+
+    class Nesting:
+        def __init__(self, real):
+            self.real = real
+
+        def key(self, *args):
+            seen.append(_verify(inner, case).subject)  # a full token verification inside
+            return self.real.key(*args)
+
+        def jwks_key(self, *args):  # pragma: no cover - not used by jwt
+            return self.real.jwks_key(*args)
+
+    outer.resolver = Nesting(outer.resolver)
+    for _ in range(2):
+        out = _verify(outer, case)
+        assert out.subject == "aauth:assistant@agent.example"
+        assert out.claims["sub"] == "aauth:assistant@agent.example"
+    assert seen == ["aauth:assistant@agent.example"] * 2
