@@ -11,8 +11,9 @@ Method, per request:
   (INTEROP V5 for the 0.1.2 agent token, which 0.1.2's own signer produced for the demo).
 * Three implementations get the same bytes: ``aauth_signing.verify_signature``, our drop-in
   ``aauth_verify.verify_signature`` (identical arguments and in-memory ``jwks_fetcher``), and
-  ``aauth_verify.Verifier.verify`` (a ``StaticKeys`` resolver over the same metadata and JWKS,
-  so it also checks the metadata's ``issuer`` each call, which aauth-signing does not).
+  ``aauth_verify.Verifier.verify`` (a ``StaticKeys`` resolver over the same metadata and JWKS;
+  it checked the metadata's ``issuer``, which aauth-signing does not, when it first decoded
+  the key, and reuses that key afterwards).
 * One frozen clock: ``time.time`` (the function ``aauth_signing.verifier.time.time`` and our
   drop-in both read) returns the vector's ``now``; the ``Verifier`` gets ``clock=`` the same.
 * Each implementation must return ``True`` (``Verified`` for ``Verifier``) before timing.
@@ -65,9 +66,10 @@ WARM = "aauth_verify.Verifier.verify (warm token cache)"
 SHORT = {BASELINE: "aauth-signing", OURS[0]: "drop-in", OURS[1]: "Verifier", WARM: "Verifier, warm cache"}
 
 WARM_CACHE_NOTE = (
-    "Verifier with its verified-token cache (core TokenCache) already holding the agent token: "
-    "the token's JWS verification is skipped, the request signature is verified; the plain "
-    "Verifier figures are measured with token_cache=False"
+    "Verifier with its verified-token cache already holding the agent token: the token's JSON "
+    "and its JWS verification are skipped (its offline checks still run, the issuer key is "
+    "resolved again), the request signature is verified; the plain Verifier figures are "
+    "measured with token_cache=False"
 )
 
 
