@@ -269,9 +269,10 @@ class Verifier:
             ``content-digest``.
         label: the signature label to verify (default: the only one).
         clock: returns the current time in seconds (``time.time``).
-        token_cache: keep a cache of verified agent tokens (256 entries, each ending at the
-            token's ``exp``): a repeated token with the same issuer key skips its JWS
-            verification; the request signature is always verified.
+        token_cache: keep a cache of verified agent tokens (256 tokens keyed by their exact
+            bytes, each ending at the token's ``exp``): a repeated token with the same issuer
+            key skips its JSON parsing and JWS verification (its offline checks still run);
+            the request signature is always verified.
     """
 
     def __init__(
@@ -304,7 +305,7 @@ class Verifier:
         self.scheme = scheme
         self.profile = profile
         self.label = label
-        # Verified agent tokens: a repeated token skips only its JWS check (core TokenCache).
+        # Verified agent tokens: a repeated token skips its JSON and JWS (native exact-bytes store).
         self._token_cache = _native.NativeTokenCache() if token_cache else None
         self.resolver = resolver
         self.keys = keys
