@@ -1077,15 +1077,10 @@ impl<'s> Token<'s> {
 
 #[cfg(test)]
 mod tests {
-    extern crate std;
     use super::*;
-    use std::borrow::ToOwned;
-    use std::string::String;
 
     /// The aauth-signing 0.2.0 agent token of the shared vectors, and its clock.
-    fn agent_token() -> (String, i64) {
-        let doc: serde_json::Value =
-            serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
+    fn agent_token(doc: &serde_json::Value) -> (&str, i64) {
         let case = doc["cases"]
             .as_array()
             .unwrap()
@@ -1093,7 +1088,11 @@ mod tests {
             .find(|c| c["name"] == "jwt-aauth-signing-020-get")
             .unwrap();
         let jwt = case["expect"]["requirement"]["jwt"].as_str().unwrap();
-        (jwt.to_owned(), case["now"].as_i64().unwrap())
+        (jwt, case["now"].as_i64().unwrap())
+    }
+
+    fn tokens_doc() -> serde_json::Value {
+        serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap()
     }
 
     fn key() -> PublicKey {
@@ -1120,7 +1119,8 @@ mod tests {
 
     #[test]
     fn a_hit_takes_members_from_the_entry_and_a_bad_entry_falls_back() {
-        let (jwt, now) = agent_token();
+        let doc = tokens_doc();
+        let (jwt, now) = agent_token(&doc);
         let policy = Policy::STRICT;
         let mut cache = crate::TokenCache::<2>::new();
         let mut scratch = JwtScratch::new();
