@@ -6,9 +6,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use aauth_verify::{
-    b64, jwk, parse, Header, JwtScratch, KeyRequirement, Policy, PublicKey, Request,
-};
+use aauth_verify::{b64, jwk, parse, Header, JwtScratch, KeyRequirement, Policy, PublicKey};
 use serde_json::Value;
 
 struct Counting;
@@ -84,15 +82,7 @@ fn verification_never_allocates() {
     COUNTING.store(true, Ordering::SeqCst);
     for (p, policy) in prepared.iter().zip(&policies) {
         let headers_storage: [Header<'_>; 16] = p.headers_array();
-        let req = Request {
-            method: &p.method,
-            scheme: &p.scheme,
-            authority: &p.authority,
-            path: &p.path,
-            query: p.query.as_deref(),
-            headers: &headers_storage[..p.headers.len().min(16)],
-            body: p.body.as_deref(),
-        };
+        let req = p.request(&headers_storage[..p.headers.len().min(16)]);
         let label = p.label.as_deref();
         let scratch: &mut JwtScratch = &mut scratch;
         let base_buf: &mut [u8] = &mut base_buf;

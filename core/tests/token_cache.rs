@@ -30,15 +30,7 @@ fn cached_token_still_checks_request_key_and_expiry() {
     let p = Prepared::new(&c);
     let policy = policy_of(c.get("policy").unwrap_or(&Value::Null));
     let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
-    let req = Request {
-        method: &p.method,
-        scheme: &p.scheme,
-        authority: &p.authority,
-        path: &p.path,
-        query: p.query.as_deref(),
-        headers: &headers,
-        body: p.body.as_deref(),
-    };
+    let req = p.request(&headers);
     let now = p.now;
     let mut cache = TokenCache::<8>::new();
     let mut scratch = Box::new(JwtScratch::new());
@@ -184,15 +176,7 @@ fn cached_flow_matches_plain_flow_on_every_token_vector() {
         let p = Prepared::new(c);
         let policy = policy_of(c.get("policy").unwrap_or(&Value::Null));
         let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
-        let req = Request {
-            method: &p.method,
-            scheme: &p.scheme,
-            authority: &p.authority,
-            path: &p.path,
-            query: p.query.as_deref(),
-            headers: &headers,
-            body: p.body.as_deref(),
-        };
+        let req = p.request(&headers);
         let Ok(parsed) = parse(&req, &policy, p.label.as_deref(), p.now) else {
             continue;
         };
@@ -249,15 +233,7 @@ fn cache_hit_does_not_cross_policies() {
         ..aauth_verify::Policy::STRICT
     };
     let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
-    let req = Request {
-        method: &p.method,
-        scheme: &p.scheme,
-        authority: &p.authority,
-        path: &p.path,
-        query: p.query.as_deref(),
-        headers: &headers,
-        body: p.body.as_deref(),
-    };
+    let req = p.request(&headers);
     let mut cache = TokenCache::<4>::new();
     let parsed = parse(&req, &compat, p.label.as_deref(), p.now).unwrap();
     let mut scratch = Box::new(JwtScratch::new());

@@ -2,7 +2,7 @@
 // (Included with `include!` so that each test binary compiles its own copy.)
 
 #[allow(unused_imports)]
-use aauth_verify::{policy::AAUTH_REQUIRED, Header, Policy, Scheme, Schemes};
+use aauth_verify::{policy::AAUTH_REQUIRED, Header, Policy, Request, Scheme, Schemes};
 use serde_json::Value;
 
 /// The policy a case asks for.
@@ -114,6 +114,20 @@ impl Prepared {
             jwk: key.get("jwk").map(json).unwrap_or_default(),
             jwks: key.get("jwks").map(json).unwrap_or_default(),
             metadata: key.get("metadata").filter(|m| !m.is_null()).map(json),
+        }
+    }
+
+    /// The request over these bytes and `headers` (views of [`Prepared::headers`]).
+    #[allow(dead_code)]
+    pub fn request<'a>(&'a self, headers: &'a [Header<'a>]) -> Request<'a> {
+        Request {
+            method: &self.method,
+            scheme: &self.scheme,
+            authority: &self.authority,
+            path: &self.path,
+            query: self.query.as_deref(),
+            headers,
+            body: self.body.as_deref(),
         }
     }
 
