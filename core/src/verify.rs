@@ -660,12 +660,11 @@ impl<'a> Parsed<'a> {
         Ok((scheme, compact))
     }
 
-    /// [`Parsed::token`] through a [`TokenStore`] (usually a [`crate::TokenCache`]): a token that
-    /// `cache` already holds
-    /// (the same bytes, scheme and decoding switches, before its `exp`) is not parsed again;
-    /// its members come from the entry. The offline checks still run. Pass the same cache to
-    /// [`Parsed::verify_token_cached`] to also skip the token's JWS verification. See
-    /// [`crate::cache`].
+    /// [`Parsed::token`] through a [`TokenStore`] (usually a [`crate::TokenCache`]): a token
+    /// that `cache` already holds (the same bytes, scheme and decoding switches, before its
+    /// `exp`) is not parsed again; its members come from the record. The offline checks still
+    /// run. Pass the same store to [`Parsed::verify_token_cached`] to also skip the token's JWS
+    /// verification. See [`crate::cache`].
     ///
     /// Spec: as [`Parsed::token`].
     pub fn token_cached<'s, S: TokenStore + ?Sized>(
