@@ -936,6 +936,11 @@ impl TokenStore for ExactStore {
     }
 
     fn record(&mut self, key: &TokenKey<'_>, token: CachedToken, now: i64) {
+        let held = self.by_tag.get_mut(&key.tag());
+        if let Some(slot) = held.and_then(|m| m.get_mut(key.compact())) {
+            *slot = token; // the same token verified again (another issuer key): replaced
+            return;
+        }
         if self.len >= TOKEN_CACHE_ENTRIES {
             for m in self.by_tag.values_mut() {
                 m.retain(|_, t| now < t.exp());
