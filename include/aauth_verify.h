@@ -105,6 +105,16 @@
 #define AAUTH_VERIFIER_SIZE 8192
 
 /**
+ * Size in bytes of `aauth_token_cache`.
+ */
+#define AAUTH_TOKEN_CACHE_SIZE 9216
+
+/**
+ * How many tokens an `aauth_token_cache` holds.
+ */
+#define AAUTH_TOKEN_CACHE_ENTRIES 32
+
+/**
  * The result of every fallible function.
  *
  * The numbers are stable and never change once published:
@@ -440,6 +450,23 @@ typedef struct aauth_verifier {
 } aauth_verifier;
 
 /**
+ * Caller-owned storage for a verified-token cache (the core's `TokenCache`, 32 tokens,
+ * 9 KiB, no allocation): attached to a verifier with `aauth_verifier_set_token_cache`, it
+ * makes a repeated agent token (`jwt`, `jkt-jwt`, `self-jwt`) cost one Ed25519 verification
+ * instead of two, and its JSON is not parsed again. A record ends at the token's `exp` and is
+ * used only when the issuer key the caller supplies is the one the token verified with; the
+ * token's offline checks and the request signature run on every request.
+ *
+ * * Call `aauth_token_cache_init` before first use (zeroed memory is not a cache).
+ * * Not synchronized: one cache per thread (an nginx worker, an event loop), or the caller's
+ *   lock around every call on a verifier it is attached to.
+ * * It holds no secrets and no pointers; it may be moved between calls while detached.
+ */
+typedef struct aauth_token_cache {
+  uint64_t _opaque[1152];
+} aauth_token_cache;
+
+/**
  * One header line as received: a name (any case) and a value (surrounding whitespace is
  * allowed). Repeated names are allowed and kept in order.
  */
@@ -744,6 +771,51 @@ aauth_result aauth_policy_default(uint32_t profile, struct aauth_policy *out);
  * `verifier` is NULL or points to writable memory for one `aauth_verifier`.
  */
 aauth_result aauth_verifier_init(struct aauth_verifier *verifier);
+
+/**
+ * Initialises (or empties) a verified-token cache. Call it before the cache's first use.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` if `cache` is NULL, `AAUTH_RESULT_INVALID_PARAMETER`
+ * if it is misaligned. Thread-safe for distinct caches; never allocates.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to writable memory for one `aauth_token_cache`, not in use by a
+ * call on a verifier it is attached to.
+ */
+aauth_result aauth_token_cache_init(struct aauth_token_cache *cache);
+
+/**
+ * Writes into `*out_len` how many tokens `cache` holds that are still valid at `now`.
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` if the cache was not initialised. Thread-safe for
+ * caches not in use by another thread.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to an `aauth_token_cache`; `out_len` is NULL or writable.
+ */
+aauth_result aauth_token_cache_len(const struct aauth_token_cache *cache,
+                                   int64_t now,
+                                   size_t *out_len);
+
+/**
+ * Attaches `cache` to `verifier` (NULL detaches): its token schemes then read tokens through
+ * the cache and record the ones whose JWS verified. Call it after `aauth_verifier_init` (which
+ * detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
+ * verifications.
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised. Never allocates.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_parse`. `cache` is NULL or an initialised
+ * `aauth_token_cache` that stays valid and is not moved while attached, does not overlap the
+ * verifier, and is used by one thread at a time: no two calls on verifiers it is attached to
+ * may run at once (one cache per thread, or the caller's lock).
+ */
+aauth_result aauth_verifier_set_token_cache(struct aauth_verifier *verifier,
+                                            struct aauth_token_cache *cache);
 
 /**
  * Phase 1: runs every check that needs no key material (signature headers, label, covered

@@ -6,7 +6,7 @@ use core::mem::{align_of, size_of, MaybeUninit};
 use core_verify::sink::CountingSink;
 use core_verify::{
     jwk, parse, render, Error, ErrorCode, JwtScratch, KeyRequirement, Parsed, Policy, PublicKey,
-    Request, Scheme, Token, Verified,
+    Request, Scheme, Token, TokenCache, Verified,
 };
 
 use crate::convert::{self, *};
@@ -137,7 +137,28 @@ struct Inner {
     body: MaybeUninit<Body>,
     /// The decoded token of a token scheme (bytes: always valid once written by init).
     scratch: JwtScratch,
+    /// The attached token cache, or NULL (`aauth_verifier_set_token_cache`).
+    cache: *mut CacheInner,
 }
+
+/// The core cache behind `aauth_token_cache`.
+type Cache = TokenCache<AAUTH_TOKEN_CACHE_ENTRIES>;
+
+/// `aauth_token_cache_init` has run.
+const TAG_CACHE: u64 = 0x6161_7574_6801_0c01;
+
+/// The private layout of [`aauth_token_cache`].
+#[repr(C)]
+struct CacheInner {
+    tag: u64,
+    cache: Cache,
+}
+
+const _: () = {
+    assert!(size_of::<CacheInner>() <= size_of::<aauth_token_cache>());
+    assert!(align_of::<CacheInner>() <= align_of::<aauth_token_cache>());
+    assert!(size_of::<aauth_token_cache>() == AAUTH_TOKEN_CACHE_SIZE);
+};
 
 const _: () = {
     assert!(size_of::<Inner>() <= size_of::<aauth_verifier>());
@@ -180,8 +201,21 @@ unsafe fn reset(v: *mut aauth_verifier) {
     unsafe {
         core::ptr::addr_of_mut!((*inner).detail).write("");
         core::ptr::addr_of_mut!((*inner).scratch).write(JwtScratch::new());
+        core::ptr::addr_of_mut!((*inner).cache).write(core::ptr::null_mut());
         core::ptr::addr_of_mut!((*inner).tag).write(TAG_RESET);
     }
+}
+
+/// The cache a verifier's `cache` field points to, if any.
+///
+/// # Safety
+///
+/// `p` is NULL or was checked (tag) by `aauth_verifier_set_token_cache`, and the caller keeps
+/// that cache valid, distinct from the verifier and unused elsewhere during `'c` (the
+/// contract documented there). One reference is made per call.
+unsafe fn attached<'c>(p: *mut CacheInner) -> Option<&'c mut Cache> {
+    // SAFETY: the function's contract.
+    unsafe { p.as_mut() }.map(|c| &mut c.cache)
 }
 
 impl Inner {
@@ -215,6 +249,103 @@ pub unsafe extern "C" fn aauth_verifier_init(verifier: *mut aauth_verifier) -> a
         let v = tri!(check_out(verifier));
         // SAFETY: non-NULL, aligned (checked), writable per our contract.
         unsafe { reset(v) };
+        aauth_result::Ok
+    })
+}
+
+/// Initialises (or empties) a verified-token cache. Call it before the cache's first use.
+///
+/// Returns `AAUTH_RESULT_NULL_PARAMETER` if `cache` is NULL, `AAUTH_RESULT_INVALID_PARAMETER`
+/// if it is misaligned. Thread-safe for distinct caches; never allocates.
+///
+/// # Safety
+///
+/// `cache` is NULL or points to writable memory for one `aauth_token_cache`, not in use by a
+/// call on a verifier it is attached to.
+#[no_mangle]
+pub unsafe extern "C" fn aauth_token_cache_init(cache: *mut aauth_token_cache) -> aauth_result {
+    ffi_boundary!({
+        let c = tri!(check_out(cache)).cast::<CacheInner>();
+        // SAFETY: non-NULL and aligned (checked; `CacheInner` fits, asserted at compile time),
+        // writable per our contract; fields are written through raw pointers, so no reference
+        // to uninitialised memory is formed.
+        unsafe {
+            core::ptr::addr_of_mut!((*c).cache).write(Cache::new());
+            core::ptr::addr_of_mut!((*c).tag).write(TAG_CACHE);
+        }
+        aauth_result::Ok
+    })
+}
+
+/// The checked cache behind a C pointer.
+///
+/// # Safety
+///
+/// `cache` is NULL or points to readable memory for one `aauth_token_cache`.
+unsafe fn checked_cache(cache: *const aauth_token_cache) -> Result<*mut CacheInner, aauth_result> {
+    let c = check_out(cache.cast_mut())?.cast::<CacheInner>();
+    // SAFETY: non-NULL and aligned (checked); `CacheInner` starts with a `u64` (repr(C)) and
+    // any initialised bytes are a valid `u64`.
+    if unsafe { c.cast::<u64>().read() } != TAG_CACHE {
+        return Err(aauth_result::InvalidState);
+    }
+    Ok(c)
+}
+
+/// Writes into `*out_len` how many tokens `cache` holds that are still valid at `now`.
+///
+/// Returns `AAUTH_RESULT_INVALID_STATE` if the cache was not initialised. Thread-safe for
+/// caches not in use by another thread.
+///
+/// # Safety
+///
+/// `cache` is NULL or points to an `aauth_token_cache`; `out_len` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn aauth_token_cache_len(
+    cache: *const aauth_token_cache,
+    now: i64,
+    out_len: *mut usize,
+) -> aauth_result {
+    ffi_boundary!({
+        let out = tri!(check_out(out_len));
+        // SAFETY: our contract for `cache`.
+        let c = tri!(unsafe { checked_cache(cache) });
+        // SAFETY: checked and initialised (tag); not written concurrently (our contract).
+        let n = unsafe { &(*c).cache }.len(now);
+        // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
+        unsafe { write_out(out, n) };
+        aauth_result::Ok
+    })
+}
+
+/// Attaches `cache` to `verifier` (NULL detaches): its token schemes then read tokens through
+/// the cache and record the ones whose JWS verified. Call it after `aauth_verifier_init` (which
+/// detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
+/// verifications.
+///
+/// Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised. Never allocates.
+///
+/// # Safety
+///
+/// `verifier` as for `aauth_verifier_parse`. `cache` is NULL or an initialised
+/// `aauth_token_cache` that stays valid and is not moved while attached, does not overlap the
+/// verifier, and is used by one thread at a time: no two calls on verifiers it is attached to
+/// may run at once (one cache per thread, or the caller's lock).
+#[no_mangle]
+pub unsafe extern "C" fn aauth_verifier_set_token_cache(
+    verifier: *mut aauth_verifier,
+    cache: *mut aauth_token_cache,
+) -> aauth_result {
+    ffi_boundary!({
+        let c = if cache.is_null() {
+            core::ptr::null_mut()
+        } else {
+            // SAFETY: our contract for `cache`.
+            tri!(unsafe { checked_cache(cache) })
+        };
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        inner.cache = c;
         aauth_result::Ok
     })
 }
@@ -317,7 +448,12 @@ unsafe fn parse_into(
     };
     let parsed = parse(&req, &policy, label, now).map_err(|e| inner.fail(e))?;
     let requirement = if is_token(&parsed) {
-        match parsed.token(&mut inner.scratch, &policy, now) {
+        // SAFETY: `inner.cache` is the attached cache (see `attached`).
+        let token = match unsafe { attached(inner.cache) } {
+            Some(c) => parsed.token_cached(&mut inner.scratch, &policy, now, &*c),
+            None => parsed.token(&mut inner.scratch, &policy, now),
+        };
+        match token {
             Ok(token) => requirement_of(&parsed, Some(&token)),
             Err(e) => {
                 inner.detail = e.detail;
@@ -417,8 +553,12 @@ fn check_metadata_in(inner: &mut Inner, doc: &[u8], buf: &mut [u8]) -> Result<us
             return Err(aauth_result::InvalidState);
         }
         let uri = if is_token(&p) {
-            p.token(&mut inner.scratch, &policy, body.now)
-                .and_then(|t| t.check_metadata(doc, &policy))
+            // SAFETY: `inner.cache` is the attached cache (see `attached`).
+            match unsafe { attached(inner.cache) } {
+                Some(c) => p.token_cached(&mut inner.scratch, &policy, body.now, &*c),
+                None => p.token(&mut inner.scratch, &policy, body.now),
+            }
+            .and_then(|t| t.check_metadata(doc, &policy))
         } else {
             p.check_metadata(doc, &policy)
         };
@@ -511,7 +651,7 @@ fn verify_with<'a, 's>(
     req: &Request<'a>,
     policy: &Policy<'_>,
     now: i64,
-    scratch: &'s mut JwtScratch,
+    (scratch, cache): (&'s mut JwtScratch, Option<&mut Cache>),
     metadata_ok: bool,
     input: KeyInput<'_>,
 ) -> Result<Verified<'s>, Error>
@@ -519,7 +659,10 @@ where
     'a: 's,
 {
     if is_token(p) {
-        let token = p.token(scratch, policy, now)?;
+        let token = match cache.as_deref() {
+            Some(c) => p.token_cached(scratch, policy, now, c)?,
+            None => p.token(scratch, policy, now)?,
+        };
         let issuer_key = match (token.scheme(), input) {
             // The token carries its key.
             (Scheme::JktJwt, _) => None,
@@ -547,7 +690,10 @@ where
                 Some(token.select_issuer_key(jwks, policy)?)
             }
         };
-        return p.verify_token(req, &token, issuer_key.as_ref());
+        return match cache {
+            Some(c) => p.verify_token_cached(req, &token, issuer_key.as_ref(), c, now),
+            None => p.verify_token(req, &token, issuer_key.as_ref()),
+        };
     }
     let key = match input {
         KeyInput::Inline => p.inline_key().ok_or(NOT_INLINE)?,
@@ -581,7 +727,8 @@ fn finish_in(inner: &mut Inner, input: KeyInput<'_>) -> Result<aauth_identity, a
             &req,
             &policy,
             body.now,
-            &mut inner.scratch,
+            // SAFETY: `inner.cache` is the attached cache (see `attached`).
+            (&mut inner.scratch, unsafe { attached(inner.cache) }),
             body.metadata_ok,
             input,
         );

@@ -554,3 +554,25 @@ pub const AAUTH_VERIFIER_SIZE: usize = 8192;
 pub struct aauth_verifier {
     _opaque: [u64; 1024],
 }
+
+/// Size in bytes of `aauth_token_cache`.
+pub const AAUTH_TOKEN_CACHE_SIZE: usize = 9216;
+
+/// How many tokens an `aauth_token_cache` holds.
+pub const AAUTH_TOKEN_CACHE_ENTRIES: usize = 32;
+
+/// Caller-owned storage for a verified-token cache (the core's `TokenCache`, 32 tokens,
+/// 9 KiB, no allocation): attached to a verifier with `aauth_verifier_set_token_cache`, it
+/// makes a repeated agent token (`jwt`, `jkt-jwt`, `self-jwt`) cost one Ed25519 verification
+/// instead of two, and its JSON is not parsed again. A record ends at the token's `exp` and is
+/// used only when the issuer key the caller supplies is the one the token verified with; the
+/// token's offline checks and the request signature run on every request.
+///
+/// * Call `aauth_token_cache_init` before first use (zeroed memory is not a cache).
+/// * Not synchronized: one cache per thread (an nginx worker, an event loop), or the caller's
+///   lock around every call on a verifier it is attached to.
+/// * It holds no secrets and no pointers; it may be moved between calls while detached.
+#[repr(C)]
+pub struct aauth_token_cache {
+    _opaque: [u64; 1152],
+}

@@ -333,6 +333,65 @@ static void test_token_two_phase(void) {
   CHECK(id.scheme == AAUTH_SCHEME_JWT && text_eq(&id.subject, c->t_sub) && text_eq(&id.issuer, c->t_iss));
 }
 
+/* The verified-token cache: initialised before use, one record per token, every answer
+ * unchanged, and a hit never vouches for a request the token's key did not sign. */
+static void test_token_cache(void) {
+  const struct vec_case *c = find("jwt-a3");
+  const struct vec_case *bad = find("jwt-a3-body-mismatch");
+  static aauth_token_cache cache, garbage;
+  aauth_request r;
+  aauth_policy p = policy_of(c, reqd);
+  aauth_verifier v;
+  aauth_key_requirement req;
+  aauth_identity id;
+  uint8_t buf[512];
+  size_t n = 99;
+  int round;
+
+  memset(&garbage, 0x5A, sizeof garbage);
+  memset(&v, 0, sizeof v);
+  CHECK_RESULT(aauth_token_cache_init(NULL), AAUTH_RESULT_NULL_PARAMETER);
+  CHECK_RESULT(aauth_verifier_set_token_cache(&v, &garbage), AAUTH_RESULT_INVALID_STATE);
+  CHECK_RESULT(aauth_token_cache_len(&garbage, c->now, &n), AAUTH_RESULT_INVALID_STATE);
+  CHECK(n == 99);
+  CHECK_RESULT(aauth_token_cache_init(&cache), AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_token_cache_len(&cache, c->now, &n), AAUTH_RESULT_OK);
+  CHECK(n == 0);
+  for (round = 0; round < 3; round++) {
+    r = request_of(c, hdrs);
+    CHECK_RESULT(aauth_verifier_init(&v), AAUTH_RESULT_OK);
+    CHECK_RESULT(aauth_verifier_set_token_cache(&v, &cache), AAUTH_RESULT_OK);
+    CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &req), AAUTH_RESULT_OK);
+    CHECK(req.scheme == AAUTH_SCHEME_JWT && text_eq(&req.iss, c->t_iss));
+    CHECK_RESULT(aauth_verifier_check_metadata(&v, c->metadata.p, c->metadata.n, buf, sizeof buf, &n),
+                 AAUTH_RESULT_OK);
+    CHECK_RESULT(aauth_verifier_finish_jwks(&v, c->jwks.p, c->jwks.n, NULL, 0, &id), AAUTH_RESULT_OK);
+    CHECK(id.scheme == AAUTH_SCHEME_JWT && text_eq(&id.subject, c->t_sub) && text_eq(&id.issuer, c->t_iss));
+    CHECK_RESULT(aauth_token_cache_len(&cache, c->now, &n), AAUTH_RESULT_OK);
+    CHECK(n == 1);
+  }
+  /* The same token on a request whose body does not match: still invalid_signature. */
+  r = request_of(bad, hdrs);
+  CHECK_RESULT(aauth_verifier_init(&v), AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_verifier_set_token_cache(&v, &cache), AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_verify_with_jwks(&v, &r, &p, bad->now, bad->jwks.p, bad->jwks.n, bad->metadata.p,
+                                      bad->metadata.n, &id),
+               AAUTH_RESULT_INVALID_SIGNATURE);
+  /* Records end at the token's exp; init empties the cache; NULL detaches. */
+  CHECK_RESULT(aauth_token_cache_len(&cache, INT64_MAX, &n), AAUTH_RESULT_OK);
+  CHECK(n == 0);
+  CHECK_RESULT(aauth_token_cache_init(&cache), AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_token_cache_len(&cache, c->now, &n), AAUTH_RESULT_OK);
+  CHECK(n == 0);
+  CHECK_RESULT(aauth_verifier_set_token_cache(&v, NULL), AAUTH_RESULT_OK);
+  r = request_of(c, hdrs);
+  CHECK_RESULT(aauth_verify_with_jwks(&v, &r, &p, c->now, c->jwks.p, c->jwks.n, c->metadata.p,
+                                      c->metadata.n, &id),
+               AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_token_cache_len(&cache, c->now, &n), AAUTH_RESULT_OK);
+  CHECK(n == 0);
+}
+
 static void test_alloc_counter_works(void) {
 #ifdef COUNT_ALLOCS
   void *volatile p;
@@ -348,6 +407,7 @@ static void test_alloc_counter_works(void) {
 
 int main(void) {
   test_alloc_counter_works();
+  test_token_cache();
   alloc_counting = 1;
   test_results();
   test_policy_and_render();
