@@ -760,8 +760,8 @@ bool aauth_result_is_verification_error(uint32_t result);
 aauth_result aauth_policy_default(uint32_t profile, struct aauth_policy *out);
 
 /**
- * Initialises (or resets) a verifier to the fresh state. Zeroed memory is also fresh, so
- * `aauth_verifier v = {0};` works too.
+ * Initialises (or resets) a verifier to the fresh state, with no token cache attached. Zeroed
+ * memory is also fresh, so `aauth_verifier v = {0};` works too.
  *
  * Returns `AAUTH_RESULT_NULL_PARAMETER` if `verifier` is NULL. Thread-safe for distinct
  * verifiers.

@@ -234,8 +234,8 @@ impl Inner {
     }
 }
 
-/// Initialises (or resets) a verifier to the fresh state. Zeroed memory is also fresh, so
-/// `aauth_verifier v = {0};` works too.
+/// Initialises (or resets) a verifier to the fresh state, with no token cache attached. Zeroed
+/// memory is also fresh, so `aauth_verifier v = {0};` works too.
 ///
 /// Returns `AAUTH_RESULT_NULL_PARAMETER` if `verifier` is NULL. Thread-safe for distinct
 /// verifiers.
