@@ -805,7 +805,9 @@ aauth_result aauth_token_cache_len(const struct aauth_token_cache *cache,
  * detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
  * verifications.
  *
- * Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised. Never allocates.
+ * Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised (later calls on the
+ * verifier return it too if the cache's memory is zeroed or reused while attached), and
+ * `AAUTH_RESULT_INVALID_PARAMETER` if the two overlap. Never allocates.
  *
  * # Safety
  *

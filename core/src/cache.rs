@@ -111,7 +111,12 @@ impl<'a> TokenKey<'a> {
 ///
 /// A store must return a record only for a key equal to the one it was recorded under (or,
 /// for a digest-keyed store, one whose digest is collision-resistant), and only while
-/// `now < exp`. It must stay bounded: the core records one token per verified JWS.
+/// `now < exp`. This is a security contract, not only a performance one: on a hit the token's
+/// request key (`cnf.jwk`), header key and claims come from the record, so a store that
+/// returns a record for another token lets that token's holder through. It must also stay
+/// bounded: the core records one token per request whose token and signature verified, and
+/// anyone can mint valid `jkt-jwt` tokens, so a full store should evict (the entry that
+/// expires first, as [`TokenCache`] does) rather than grow.
 ///
 /// Spec: RFC 7515 §5.2 (a JWS verifies the same way for the same bytes and key); RFC 7519
 /// §4.1.4 (`exp`).

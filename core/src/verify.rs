@@ -703,7 +703,8 @@ impl<'a> Parsed<'a> {
 
     /// [`Parsed::verify_token`] with a [`TokenStore`] (usually a [`crate::TokenCache`]): when
     /// this token's JWS already verified with the same signer key and the token has not expired
-    /// at `now`, the JWS verification is skipped; otherwise it is verified and recorded. A token
+    /// at `now`, the JWS verification is skipped; otherwise it is verified, and recorded once
+    /// the request signature has verified as well. A token
     /// read with [`Parsed::token_cached`] carries what the store said, so the store is not
     /// consulted twice. The request signature is always verified. See [`crate::cache`] for the
     /// security properties.
@@ -723,6 +724,9 @@ impl<'a> Parsed<'a> {
         let signer = token.signer(issuer_key)?;
         let hit = token.known_verified(&signer, store, now);
         let (request_key, signer) = token.verify_jws_with(signer, !hit)?;
+        let mut v = self.verify(req, &request_key)?;
+        // Recorded only once a request it carried verified too: a token nobody could use in
+        // a signed request does not take a place in the store.
         if !hit {
             if let (Some(exp), Some(layout)) = (token.claims().exp, token.layout()) {
                 if exp > now {
@@ -735,7 +739,6 @@ impl<'a> Parsed<'a> {
                 }
             }
         }
-        let mut v = self.verify(req, &request_key)?;
         v.token = Some(token.info(signer));
         Ok(v)
     }

@@ -206,16 +206,25 @@ unsafe fn reset(v: *mut aauth_verifier) {
     }
 }
 
-/// The cache a verifier's `cache` field points to, if any.
+/// The cache a verifier's `cache` field points to, if any; `AAUTH_RESULT_INVALID_STATE` if
+/// its tag is gone (the memory was zeroed or reused while attached).
 ///
 /// # Safety
 ///
 /// `p` is NULL or was checked (tag) by `aauth_verifier_set_token_cache`, and the caller keeps
-/// that cache valid, distinct from the verifier and unused elsewhere during `'c` (the
+/// that memory valid, distinct from the verifier and unused elsewhere during `'c` (the
 /// contract documented there). One reference is made per call.
-unsafe fn attached<'c>(p: *mut CacheInner) -> Option<&'c mut Cache> {
-    // SAFETY: the function's contract.
-    unsafe { p.as_mut() }.map(|c| &mut c.cache)
+unsafe fn attached<'c>(p: *mut CacheInner) -> Result<Option<&'c mut Cache>, aauth_result> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: non-NULL, aligned and readable (checked when attached; the contract keeps it
+    // so); `CacheInner` starts with a `u64`.
+    if unsafe { p.cast::<u64>().read() } != TAG_CACHE {
+        return Err(aauth_result::InvalidState);
+    }
+    // SAFETY: tagged, so initialised by `aauth_token_cache_init`; exclusive per the contract.
+    Ok(Some(unsafe { &mut (*p).cache }))
 }
 
 impl Inner {
@@ -323,7 +332,9 @@ pub unsafe extern "C" fn aauth_token_cache_len(
 /// detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
 /// verifications.
 ///
-/// Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised. Never allocates.
+/// Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised (later calls on the
+/// verifier return it too if the cache's memory is zeroed or reused while attached), and
+/// `AAUTH_RESULT_INVALID_PARAMETER` if the two overlap. Never allocates.
 ///
 /// # Safety
 ///
@@ -343,6 +354,14 @@ pub unsafe extern "C" fn aauth_verifier_set_token_cache(
             // SAFETY: our contract for `cache`.
             tri!(unsafe { checked_cache(cache) })
         };
+        // The two must not overlap: the verifier's calls hold `&mut` to both at once.
+        let (v0, c0) = (verifier as usize, c as usize);
+        let apart = c.is_null()
+            || v0.saturating_add(size_of::<aauth_verifier>()) <= c0
+            || c0.saturating_add(size_of::<aauth_token_cache>()) <= v0;
+        if !apart {
+            return aauth_result::InvalidParameter;
+        }
         // SAFETY: our contract for `verifier`.
         let inner = tri!(unsafe { self::verifier(verifier) });
         inner.cache = c;
@@ -449,7 +468,7 @@ unsafe fn parse_into(
     let parsed = parse(&req, &policy, label, now).map_err(|e| inner.fail(e))?;
     let requirement = if is_token(&parsed) {
         // SAFETY: `inner.cache` is the attached cache (see `attached`).
-        let token = match unsafe { attached(inner.cache) } {
+        let token = match unsafe { attached(inner.cache) }? {
             Some(c) => parsed.token_cached(&mut inner.scratch, &policy, now, &*c),
             None => parsed.token(&mut inner.scratch, &policy, now),
         };
@@ -554,7 +573,7 @@ fn check_metadata_in(inner: &mut Inner, doc: &[u8], buf: &mut [u8]) -> Result<us
         }
         let uri = if is_token(&p) {
             // SAFETY: `inner.cache` is the attached cache (see `attached`).
-            match unsafe { attached(inner.cache) } {
+            match unsafe { attached(inner.cache) }? {
                 Some(c) => p.token_cached(&mut inner.scratch, &policy, body.now, &*c),
                 None => p.token(&mut inner.scratch, &policy, body.now),
             }
@@ -728,7 +747,7 @@ fn finish_in(inner: &mut Inner, input: KeyInput<'_>) -> Result<aauth_identity, a
             &policy,
             body.now,
             // SAFETY: `inner.cache` is the attached cache (see `attached`).
-            (&mut inner.scratch, unsafe { attached(inner.cache) }),
+            (&mut inner.scratch, unsafe { attached(inner.cache) }?),
             body.metadata_ok,
             input,
         );

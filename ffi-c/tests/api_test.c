@@ -383,6 +383,23 @@ static void test_token_cache(void) {
   CHECK_RESULT(aauth_token_cache_init(&cache), AAUTH_RESULT_OK);
   CHECK_RESULT(aauth_token_cache_len(&cache, c->now, &n), AAUTH_RESULT_OK);
   CHECK(n == 0);
+  /* Memory reused while attached: the verifier notices (the tag is gone). */
+  CHECK_RESULT(aauth_verifier_init(&v), AAUTH_RESULT_OK);
+  CHECK_RESULT(aauth_verifier_set_token_cache(&v, &cache), AAUTH_RESULT_OK);
+  memset(&cache, 0, sizeof cache);
+  r = request_of(c, hdrs);
+  CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &req), AAUTH_RESULT_INVALID_STATE);
+  CHECK_RESULT(aauth_token_cache_init(&cache), AAUTH_RESULT_OK);
+  /* A cache overlapping its verifier is refused. */
+  {
+    static union {
+      aauth_verifier v;
+      aauth_token_cache c;
+    } both;
+    CHECK_RESULT(aauth_token_cache_init(&both.c), AAUTH_RESULT_OK);
+    CHECK_RESULT(aauth_verifier_set_token_cache(&both.v, &both.c), AAUTH_RESULT_INVALID_PARAMETER);
+  }
+  CHECK_RESULT(aauth_verifier_init(&v), AAUTH_RESULT_OK);
   CHECK_RESULT(aauth_verifier_set_token_cache(&v, NULL), AAUTH_RESULT_OK);
   r = request_of(c, hdrs);
   CHECK_RESULT(aauth_verify_with_jwks(&v, &r, &p, c->now, c->jwks.p, c->jwks.n, c->metadata.p,

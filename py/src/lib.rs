@@ -917,8 +917,8 @@ const TOKEN_CACHE_ENTRIES: usize = 256;
 /// A token store keyed by the exact token bytes (the core's [`TokenStore`]): with a heap at
 /// hand, a hash-map lookup and one byte comparison replace the SHA-256 of every token that
 /// the core's fixed-size `TokenCache` needs. At most [`TOKEN_CACHE_ENTRIES`] tokens of at most
-/// `MAX_JWT_LEN` bytes each are kept; when full, expired records are dropped first, then
-/// everything.
+/// `MAX_JWT_LEN` bytes each are kept; when full, expired records are dropped first, then the
+/// record that expires first.
 #[derive(Default)]
 struct ExactStore {
     /// Records by tag (scheme and decoding switches), then by compact token.
@@ -946,9 +946,22 @@ impl TokenStore for ExactStore {
                 m.retain(|_, t| now < t.exp());
             }
             self.len = self.by_tag.values().map(HashMap::len).sum();
-            if self.len >= TOKEN_CACHE_ENTRIES {
-                self.by_tag.clear();
-                self.len = 0;
+        }
+        if self.len >= TOKEN_CACHE_ENTRIES {
+            // Still full: the record that expires first goes (a flood of fresh tokens then
+            // displaces one record at a time, never the whole store).
+            let first = self
+                .by_tag
+                .iter()
+                .flat_map(|(tag, m)| m.iter().map(move |(k, t)| (t.exp(), *tag, k)))
+                .min_by_key(|(exp, _, _)| *exp)
+                .map(|(_, tag, k)| (tag, k.clone()));
+            if let Some((tag, k)) = first {
+                if let Some(m) = self.by_tag.get_mut(&tag) {
+                    if m.remove(&k).is_some() {
+                        self.len -= 1;
+                    }
+                }
             }
         }
         let m = self.by_tag.entry(key.tag()).or_default();
