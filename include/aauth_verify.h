@@ -800,8 +800,9 @@ aauth_result aauth_token_cache_len(const struct aauth_token_cache *cache,
                                    size_t *out_len);
 
 /**
- * Attaches `cache` to `verifier` (NULL detaches): its token schemes then read tokens through
- * the cache and record the ones whose JWS verified. Call it after `aauth_verifier_init` (which
+ * Attaches `cache` to `verifier` (NULL detaches): phase 2 of its token schemes then reads
+ * tokens through the cache (one lookup per verification) and records the ones whose JWS and
+ * request verified. Call it after `aauth_verifier_init` (which
  * detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
  * verifications.
  *

@@ -327,8 +327,9 @@ pub unsafe extern "C" fn aauth_token_cache_len(
     })
 }
 
-/// Attaches `cache` to `verifier` (NULL detaches): its token schemes then read tokens through
-/// the cache and record the ones whose JWS verified. Call it after `aauth_verifier_init` (which
+/// Attaches `cache` to `verifier` (NULL detaches): phase 2 of its token schemes then reads
+/// tokens through the cache (one lookup per verification) and records the ones whose JWS and
+/// request verified. Call it after `aauth_verifier_init` (which
 /// detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
 /// verifications.
 ///
@@ -467,12 +468,9 @@ unsafe fn parse_into(
     };
     let parsed = parse(&req, &policy, label, now).map_err(|e| inner.fail(e))?;
     let requirement = if is_token(&parsed) {
-        // SAFETY: `inner.cache` is the attached cache (see `attached`).
-        let token = match unsafe { attached(inner.cache) }? {
-            Some(c) => parsed.token_cached(&mut inner.scratch, &policy, now, &*c),
-            None => parsed.token(&mut inner.scratch, &policy, now),
-        };
-        match token {
+        // Phase 1 reads the token plainly even with a cache attached: a cache lookup hashes
+        // the whole token, which costs more than decoding it; phase 2 looks it up once.
+        match parsed.token(&mut inner.scratch, &policy, now) {
             Ok(token) => requirement_of(&parsed, Some(&token)),
             Err(e) => {
                 inner.detail = e.detail;
@@ -572,12 +570,9 @@ fn check_metadata_in(inner: &mut Inner, doc: &[u8], buf: &mut [u8]) -> Result<us
             return Err(aauth_result::InvalidState);
         }
         let uri = if is_token(&p) {
-            // SAFETY: `inner.cache` is the attached cache (see `attached`).
-            match unsafe { attached(inner.cache) }? {
-                Some(c) => p.token_cached(&mut inner.scratch, &policy, body.now, &*c),
-                None => p.token(&mut inner.scratch, &policy, body.now),
-            }
-            .and_then(|t| t.check_metadata(doc, &policy))
+            // Plainly, as in phase 1: the cache is looked up once, in phase 2.
+            p.token(&mut inner.scratch, &policy, body.now)
+                .and_then(|t| t.check_metadata(doc, &policy))
         } else {
             p.check_metadata(doc, &policy)
         };

@@ -388,7 +388,9 @@ static void test_token_cache(void) {
   CHECK_RESULT(aauth_verifier_set_token_cache(&v, &cache), AAUTH_RESULT_OK);
   memset(&cache, 0, sizeof cache);
   r = request_of(c, hdrs);
-  CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &req), AAUTH_RESULT_INVALID_STATE);
+  CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &req), AAUTH_RESULT_OK); /* no lookup */
+  CHECK_RESULT(aauth_verifier_finish_jwks(&v, c->jwks.p, c->jwks.n, c->metadata.p, c->metadata.n, &id),
+               AAUTH_RESULT_INVALID_STATE);
   CHECK_RESULT(aauth_token_cache_init(&cache), AAUTH_RESULT_OK);
   /* A cache overlapping its verifier is refused. */
   {
