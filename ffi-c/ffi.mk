@@ -42,7 +42,7 @@ lib:
 	$(CARGO) build --release -p aauth-verify-ffi
 
 cbindgen-pinned:
-	@have=$$($(CBINDGEN) --version 2>/dev/null | awk '{print $$2}'); \
+	@have=$$({ $(CBINDGEN) --version 2>/dev/null || true; } | awk '{print $$2}'); \
 	if [ "$$have" != "$(CBINDGEN_VERSION)" ]; then \
 	  echo "installing cbindgen $(CBINDGEN_VERSION) (found: $${have:-none})"; \
 	  $(CARGO) install cbindgen --version $(CBINDGEN_VERSION) --locked; \

@@ -248,6 +248,22 @@ impl<'a> JsonStr<'a> {
         core::str::from_utf8(buf.get(..n)?).ok()
     }
 
+    /// Whether the decoded value contains a control character: a byte below 0x20 (only
+    /// reachable through an escape such as `\r` or `\u0000`) or DEL (0x7f, raw or escaped).
+    ///
+    /// Identity text handed to a host (a `kid`, `iss`, `sub`, a URL to fetch) must not carry
+    /// one: hosts copy such values into HTTP header fields and log lines, where CR and LF split
+    /// the message (request smuggling, log forgery).
+    ///
+    /// Spec: RFC 8259 §7 (escapes); RFC 9110 §5.5 (field values exclude CR, LF and NUL).
+    pub fn has_control(&self) -> bool {
+        let raw = self.raw.as_bytes();
+        if raw.contains(&0x7f) {
+            return true;
+        }
+        self.has_escapes() && self.decoded().any(|b| b < 0x20 || b == 0x7f)
+    }
+
     /// The value as bytes: the raw text when it has no escapes, else decoded into `buf`.
     /// `None` if it needs decoding and does not fit.
     ///
@@ -676,6 +692,29 @@ mod tests {
         assert!(js("a\\nb").has_escapes());
         assert_eq!(js("ab").as_plain(), Some("ab"));
         assert_eq!(js("a\\nb").as_plain(), None);
+    }
+
+    #[test]
+    fn control_characters_are_seen_after_unescaping() {
+        for bad in [
+            "x\\r\\nX-Admin: 1",
+            "a\\u0000",
+            "\\u001f",
+            "\\t",
+            "del\u{7f}",
+            "\\u007f",
+        ] {
+            assert!(js(bad).has_control(), "{bad:?}");
+        }
+        for good in [
+            "plain",
+            "https:\\/\\/a.example",
+            "\\u00e9",
+            "\\u0020~",
+            "\\u0080",
+        ] {
+            assert!(!js(good).has_control(), "{good:?}");
+        }
     }
 
     #[test]

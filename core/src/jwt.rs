@@ -756,6 +756,11 @@ impl<'s> Token<'s> {
         now: i64,
         recorded: bool,
     ) -> Result<(), Error> {
+        // Identity text reaches hosts' header fields and logs (SK-09 §5.4; RFC 9110 §5.5).
+        if self.has_control_text() {
+            return Err(bad("a JWT string member contains a control character"));
+        }
+
         // Scheme rules.
         match self.scheme {
             Scheme::Jwt => {
@@ -846,6 +851,27 @@ impl<'s> Token<'s> {
         }
 
         Ok(())
+    }
+
+    /// Whether a string member the host can read (`typ`, header `kid`, every string claim,
+    /// each `aud` value) contains a control character after unescaping.
+    fn has_control_text(&self) -> bool {
+        let c = &self.claims;
+        [
+            Some(self.typ),
+            self.kid,
+            c.iss,
+            c.sub,
+            c.dwk,
+            c.jti,
+            c.ps,
+            c.parent_agent,
+            c.scope,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(c.aud.iter())
+        .any(|s| s.has_control())
     }
 
     /// A token rebuilt from a cache entry's layout over the freshly decoded header and

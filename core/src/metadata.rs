@@ -8,7 +8,7 @@
 //! Error mapping: a document that is too large, too deep, not a JSON object, or has a duplicate
 //! `issuer`/`agent`/`jwks_uri` member → `invalid_key` (no key can be obtained from it);
 //! `issuer` absent → `issuer_missing`; `issuer` not a string, or not equal → `issuer_mismatch`;
-//! `jwks_uri` absent or not a string → `invalid_key`.
+//! `jwks_uri` absent, not a string or holding a control character → `invalid_key`.
 
 use crate::error::{err, Error, ErrorCode};
 use crate::json::{self, JsonStr, Member, MembersSeed};
@@ -54,7 +54,8 @@ fn parse_raw(json: &[u8]) -> Result<[Member<'_>; 3], Error> {
 
 /// Parses a metadata document (a JSON object of at most [`MAX_METADATA_LEN`] bytes).
 ///
-/// Unknown members are ignored; a duplicate `issuer`/`agent`/`jwks_uri` → `invalid_key`;
+/// Unknown members are ignored; a duplicate `issuer`/`agent`/`jwks_uri`, or one holding a
+/// control character once unescaped → `invalid_key`;
 /// `issuer` or `agent` present but not a string → `issuer_mismatch`; `jwks_uri` present but not
 /// a string → `invalid_key`.
 ///
@@ -71,6 +72,13 @@ pub fn parse_metadata(json: &[u8]) -> Result<Metadata<'_>, Error> {
     if !string(jwks_uri) {
         return Err(invalid("metadata jwks_uri is not a string"));
     }
+    if [issuer, agent, jwks_uri]
+        .iter()
+        .filter_map(Member::as_str)
+        .any(|s| s.has_control())
+    {
+        return Err(invalid("metadata member contains a control character"));
+    }
     Ok(Metadata {
         issuer: issuer.as_str(),
         agent: agent.as_str(),
@@ -84,7 +92,8 @@ pub fn parse_metadata(json: &[u8]) -> Result<Metadata<'_>, Error> {
 ///   is checked on its legacy `agent` member instead (and is `issuer_missing` if it has neither).
 /// * The (JSON-unescaped) value must equal `expected` byte for byte (no case folding, no
 ///   trailing-slash normalisation) → else `issuer_mismatch`.
-/// * `jwks_uri` absent or not a string → `invalid_key`.
+/// * `jwks_uri` absent, not a string, or holding a control character once unescaped →
+///   `invalid_key` (the host fetches it).
 ///
 /// The returned `jwks_uri` is still JSON-escaped text: use [`JsonStr::decode_into`] before
 /// fetching it (`https:\/\/…` is legal JSON).
@@ -119,7 +128,11 @@ pub fn check_issuer<'a>(
             }
         }
     }
-    jwks_uri
+    let uri = jwks_uri
         .as_str()
-        .ok_or(invalid("metadata jwks_uri missing or not a string"))
+        .ok_or(invalid("metadata jwks_uri missing or not a string"))?;
+    if uri.has_control() {
+        return Err(invalid("metadata jwks_uri contains a control character"));
+    }
+    Ok(uri)
 }

@@ -142,6 +142,7 @@ def why_unusable(case):
         tid = trust_id(case)
         named = md.get("issuer", md.get("agent"))
         if named != tid or "jwks_uri" not in md \
+                or any(ord(ch) < 32 or ord(ch) == 127 for ch in md["jwks_uri"]) \
                 or case["expect"].get("error") in ("issuer_missing", "issuer_mismatch"):
             return "tests the metadata document, which a static trust store does not use"
     if key.get("type") in ("jwks", "jwt_issuer") and trust_id(case) is None \
@@ -552,6 +553,16 @@ def run_module_cases(port, a1, digest, tampered, jwks_uri, jwt):
               f"tampered body chunked={chunked}: {s} {h.get('signature-error')}")
     s, h, _ = send_case(port, digest, "small.test", body_later=True)
     check(s == 413, f"body beyond client_body_buffer_size: {s}")
+
+    # Finding 1 (critical): a self-issued jkt-jwt whose kid carries CRLF and a header line
+    # verified, and `proxy_set_header X-AAuth-Kid $aauth_kid` wrote both lines upstream. The
+    # core now refuses control characters in identity text: 401, nothing reaches the upstream.
+    for name in ("jkt-jwt-kid-crlf", "jkt-jwt-kid-smuggled-request"):
+        crlf = next(c for c in load_cases() if c["name"] == name)
+        s, h, d = send_case(port, crlf, "mixed.test")
+        check(s == 401 and h.get("signature-error") == "error=invalid_jwt"
+              and b"admin.example" not in d and b"DELETE" not in d,
+              f"{name}: {s} {h.get('signature-error')} {d[:200]!r}")
 
     # aauth off in a location.
     s, h, d = request(port, "off.test", "GET", "/public/x", [])

@@ -912,6 +912,27 @@ def signatures(K1, K2, py020, py012):
            "V4 with the legacy {agent, jwks_uri} metadata document, strict: no issuer",
            err("issuer_missing", v4_rq, "sig", "jwks_uri"), jwks_alg,
            {"agent": "http://" + SCA, "jwks_uri": v4meta["jwks_uri"]})
+    v4case("jwks-uri-v4-jwks-uri-crlf",
+           "V4 with a metadata jwks_uri carrying CRLF: refused before the host fetches it",
+           err("invalid_key", v4_rq, "sig", "jwks_uri"), jwks_alg,
+           dict(v4meta, jwks_uri=v4meta["jwks_uri"] + "\r\nHost: internal"), prov="own signer")
+    v4case("jwks-uri-v4-jwks-uri-nul", "V4 with a metadata jwks_uri carrying an escaped NUL",
+           err("invalid_key", v4_rq, "sig", "jwks_uri"), jwks_alg,
+           dict(v4meta, jwks_uri=v4meta["jwks_uri"] + "\u0000"), prov="own signer")
+    # Signature-Key parameters cannot carry control characters: sf-strings are 0x20-0x7E
+    # (RFC 8941 §3.3.3), so the field does not parse. Pinned so that it stays so.
+    for name, desc, value in (
+            ("signature-key-param-tab", "jwks_uri id carrying a TAB inside the sf-string",
+             'sig=jwks_uri;id="http://%s\t";dwk="aauth-agent.json";kid="key-1"' % SCA),
+            ("signature-key-param-del", "jwks_uri kid carrying a DEL inside the sf-string",
+             'sig=jwks_uri;id="http://%s";dwk="aauth-agent.json";kid="key-1\x7f"' % SCA)):
+        m = copy.deepcopy(r)
+        set_header(m, "Signature-Key", value)
+        sign(m, K1, AAUTH, P0)
+        C.add(name, desc, "own signer", "RFC 8941 §3.3.3; SK-09 §5.4.6 (invalid_request)", m,
+              err("invalid_request", None, "sig", None),
+              key={"type": "jwks", "jwks": jwks_alg, "metadata": v4meta},
+              components=AAUTH, params=P0)
     m = copy.deepcopy(r)
     nodwk_v, nodwk_rq = sk_item("sig", "jwks_uri", [("id", "http://" + SCA), ("kid", "key-1")])
     set_header(m, "Signature-Key", nodwk_v)
@@ -1991,6 +2012,44 @@ def tokens(K1, K2, py020, py012):
         res="invalid_jwt")
     jkt("jkt-jwt-alg-eddsa-strict", "jkt-jwt with alg EdDSA, strict", None,
         header={"alg": "EdDSA"}, res="invalid_jwt")
+
+    # Identity text with control characters (CR, LF, NUL, DEL) after JSON unescaping: hosts
+    # copy kid/iss/sub into header fields and log lines, so such a token is refused before
+    # anything reads it (the nginx finding: "kid":"x\r\nX-AAuth-Agent: ..." reached the
+    # upstream as a header of its own).
+    CTL = "SK-09 §5.4.10 (invalid_jwt); RFC 9110 §5.5 (no CR, LF or NUL in field values)"
+    jkt("jkt-jwt-kid-crlf", "jkt-jwt whose header kid carries CRLF and a forged header line",
+        None, header={"kid": "x\r\nX-AAuth-Agent: https://admin.example"}, res="invalid_jwt")
+    jkt("jkt-jwt-kid-smuggled-request", "jkt-jwt whose kid carries a whole second request",
+        None, header={"kid": "x\r\nContent-Length: 0\r\n\r\nDELETE /admin/users/42 "
+                             "HTTP/1.1\r\nHost: internal\r\n\r\n"}, res="invalid_jwt")
+    raw_del = make_jwt(HDR, dict(PAY, sub="aauth:x\x7f@agent.example"), K2)
+    hb2, pb2, _ = raw_del.split(".")
+    raw_pay = cjson(dict(PAY, sub="aauth:x\x7f@agent.example")).replace("\\u007f", "\x7f")
+    check("\x7f" in raw_pay, "raw DEL in the payload")
+    pb2 = b64u(raw_pay.encode())
+    raw_del = hb2 + "." + pb2 + "." + b64u(K2.sign(hb2 + "." + pb2))
+    for name, desc, t in (
+            ("jwt-sub-nul", "Agent token whose sub carries an escaped NUL",
+             make_jwt(HDR, dict(PAY, sub="aauth:x\u0000@agent.example"), K2)),
+            ("jwt-sub-del-raw", "Agent token whose sub carries a raw DEL (valid JSON)", raw_del),
+            ("jwt-iss-lf", "Agent token whose iss carries an escaped LF",
+             make_jwt(HDR, dict(PAY, iss=ISS + "\n"), K2)),
+            ("jwt-kid-cr", "Agent token whose header kid carries an escaped CR",
+             make_jwt(dict(HDR, kid="ap-key-1\r"), PAY, K2)),
+            ("jwt-typ-tab", "Agent token whose typ carries a TAB",
+             make_jwt(dict(HDR, typ="aa-agent+jwt\t"), PAY, K2)),
+            ("jwt-scope-ctl", "Agent token whose scope carries an escaped control character",
+             make_jwt(HDR, dict(PAY, scope="read\u001bwrite"), K2)),
+            ("jwt-aud-crlf", "Agent token whose aud array carries CRLF",
+             make_jwt(HDR, dict(PAY, aud=["https://resource.example", "x\r\ny"]), K2))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, CTL, r2, rq2, c2, p2, "invalid_jwt")
+    r2, rq2, c2, p2, _, _ = jwt_request(tok)
+    bad("jwt-a3-jwks-uri-crlf", "A3 with a metadata jwks_uri that carries CRLF (the host would "
+        "fetch it)", own, "SK-09 §5.4.7 (invalid_key); RFC 9110 §5.5", r2, rq2, c2, p2,
+        "invalid_key", key=dict(JKEY, metadata=dict(META, jwks_uri=META["jwks_uri"] +
+                                                    "\r\nX-Injected: 1")))
 
     # self-jwt (SK-06+ §3.7): the issuer key signs both the token and the request; no cnf.
     SHDR = {"alg": "Ed25519", "kid": "ap-key-1", "typ": "aa-agent+jwt"}
