@@ -2,11 +2,10 @@
 //! same token on every request costs one Ed25519 verification per request (the request
 //! signature) instead of two, and its token's JSON is not parsed again.
 //!
-//! Use it through [`Parsed::token_cached`](crate::Parsed::token_cached) and
-//! [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached). Both take any
-//! [`TokenStore`]: [`TokenCache`] is the one for `no_std` hosts (fixed size, SHA-256 keys); a
-//! host with a heap may key records by the exact token bytes instead (the Python binding
-//! does), under the same rules.
+//! Pass one to [`parse`](crate::parse) and [`Pending::finish`](crate::Pending::finish) through
+//! [`Context::tokens`](crate::Context::tokens). Any [`TokenStore`] will do: [`TokenCache`] is
+//! the one for `no_std` hosts (fixed size, SHA-256 keys); a host with a heap may key records by
+//! the exact token bytes instead (the Python binding does), under the same rules.
 //!
 //! # What is cached, and what a hit skips
 //!
@@ -18,17 +17,17 @@
 //! `exp`, the signer key, and where each decoded member lies in the decoded header and payload
 //! (a few offsets, the two keys and the NumericDates; no token text).
 //!
-//! [`Parsed::token_cached`](crate::Parsed::token_cached) looks the token up: on a hit it
-//! base64url-decodes the header and payload into the scratch as usual but takes the members
-//! from the entry instead of parsing the JSON again. The two phases skip different things:
+//! Phase 1 looks the token up (one lookup per request): on a hit it base64url-decodes the header
+//! and payload into the scratch as usual but takes the members from the entry instead of parsing
+//! the JSON again. The two phases skip different things:
 //!
-//! * a hit in `token_cached` skips the JSON parsing and key decoding (deterministic in the
-//!   bytes and the policy switches in the digest). The offline checks still run on every
-//!   request: the `typ` policy, `exp`, `iat`, `nbf`, `cnf.jwk` presence, the `jkt-jwt`
-//!   thumbprint and the `;cache`/`jti` rule;
-//! * a hit in [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached) skips the
-//!   token's Ed25519 verification, and only when the signer key the caller resolved *now*
-//!   equals the one recorded, so a rotated or revoked issuer key no longer hits;
+//! * in phase 1 a hit skips the JSON parsing and key decoding (deterministic in the bytes and
+//!   the policy switches in the digest). The offline checks still run on every request: the
+//!   `typ` policy, `exp`, `iat`, `nbf`, `cnf.jwk` presence, the `jkt-jwt` thumbprint and the
+//!   `;cache`/`jti` rule;
+//! * in phase 2 a hit skips the token's Ed25519 verification, and only when the signer key the
+//!   host resolved *now* equals the one recorded, so a rotated or revoked issuer key no longer
+//!   hits;
 //! * the request signature is always verified: a hit never vouches for a request.
 //!
 //! # Security properties
@@ -49,9 +48,11 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::jwk::{KeyAlg, PublicKey};
-use crate::jwt::TokenLayout;
-use crate::policy::Scheme;
+use crate::error::Error;
+use crate::key::{KeyAlg, PublicKey};
+use crate::policy::{Policy, Scheme};
+use crate::text::Text;
+use crate::token::{self, rules, Audience, Claims, JwsAlg, JwtScratch, Token};
 
 /// What a token store keeps about one verified token: its `exp`, the key its JWS verified
 /// with, and where its decoded members lie (opaque).
@@ -141,10 +142,7 @@ const EMPTY: Entry = Entry {
     used: false,
     rec: CachedToken {
         exp: i64::MIN,
-        signer: PublicKey {
-            x: [0; 32],
-            alg: KeyAlg::None,
-        },
+        signer: PublicKey::deferred([0; 32], KeyAlg::None),
         layout: TokenLayout::EMPTY,
     },
 };
@@ -184,7 +182,7 @@ impl TokenDigest {
 
 /// The policy switches that change how a token decodes: `EdDSA` accepted, alg-less keys
 /// accepted.
-pub(crate) fn decoding_switches(policy: &crate::Policy<'_>) -> [bool; 2] {
+pub(crate) fn decoding_switches(policy: &Policy<'_>) -> [bool; 2] {
     [policy.compat.eddsa, policy.compat.alg_less_keys]
 }
 
@@ -274,6 +272,243 @@ impl<const N: usize> TokenCache<N> {
     }
 }
 
+// --- what a record keeps of a token -------------------------------------------------------
+
+/// Where a decoded string lies: `start..start + len` in the decoded header or payload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    len: u16,
+}
+
+impl Span {
+    /// The span of `s` inside `base`, if `s` is a sub-slice of it.
+    fn of(base: &[u8], s: Text<'_>) -> Option<Span> {
+        let raw = s.raw();
+        // Addresses only, never dereferenced: `s` borrows from `base` when decoded from it.
+        let start = (raw.as_ptr() as usize).checked_sub(base.as_ptr() as usize)?;
+        let end = start.checked_add(raw.len())?;
+        if end > base.len() {
+            return None;
+        }
+        Some(Span {
+            start: u16::try_from(start).ok()?,
+            len: u16::try_from(raw.len()).ok()?,
+        })
+    }
+
+    fn opt(base: &[u8], s: Option<Text<'_>>) -> Option<Option<Span>> {
+        match s {
+            None => Some(None),
+            Some(s) => Span::of(base, s).map(Some),
+        }
+    }
+
+    /// The string at this span of `base`, or `None` if it does not fit (never for the bytes
+    /// the span was taken from).
+    fn get<'s>(&self, base: &'s [u8]) -> Option<Text<'s>> {
+        let start = usize::from(self.start);
+        let raw = base.get(start..start.checked_add(usize::from(self.len))?)?;
+        // The same bytes as when the span was recorded, unless a host's store broke its
+        // contract: checked again (cheap) so that a bad record can never yield a malformed
+        // string.
+        crate::json::JsonStr::from_raw(core::str::from_utf8(raw).ok()?).map(Text::from)
+    }
+
+    fn get_opt<'s>(span: Option<Span>, base: &'s [u8]) -> Option<Option<Text<'s>>> {
+        match span {
+            None => Some(None),
+            Some(s) => s.get(base).map(Some),
+        }
+    }
+}
+
+/// What a verified-token record keeps of a decoded token: its members as positions in the
+/// decoded header and payload, its keys and NumericDates (no token text). Opaque to hosts.
+///
+/// Spec: RFC 7515 §5.2 (a JWS decodes the same way for the same bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenLayout {
+    alg: JwsAlg,
+    typ: Span,
+    kid: Option<Span>,
+    header_jwk: Option<PublicKey>,
+    /// `iss`, `sub`, `dwk`, `jti`, `ps`, `parent_agent`, `scope`.
+    strs: [Option<Span>; 7],
+    aud: [Option<Span>; 4],
+    times: [Option<i64>; 3],
+    cnf_jwk: Option<PublicKey>,
+    act: bool,
+}
+
+impl TokenLayout {
+    /// An unused entry's layout.
+    pub(crate) const EMPTY: TokenLayout = TokenLayout {
+        alg: JwsAlg::Ed25519,
+        typ: Span { start: 0, len: 0 },
+        kid: None,
+        header_jwk: None,
+        strs: [None; 7],
+        aud: [None; 4],
+        times: [None; 3],
+        cnf_jwk: None,
+        act: false,
+    };
+
+    /// The layout of a decoded token; `None` if a member does not lie in the decoded header
+    /// or payload (never for a decoded token).
+    pub(crate) fn of(t: &Token<'_>) -> Option<TokenLayout> {
+        let c = &t.claims;
+        let p = |s| Span::opt(t.payload, s);
+        let [a0, a1, a2, a3] = c.aud.items;
+        Some(TokenLayout {
+            alg: t.alg,
+            typ: Span::of(t.header, t.typ)?,
+            kid: Span::opt(t.header, t.kid)?,
+            header_jwk: t.header_jwk,
+            strs: [
+                p(c.iss)?,
+                p(c.sub)?,
+                p(c.dwk)?,
+                p(c.jti)?,
+                p(c.ps)?,
+                p(c.parent_agent)?,
+                p(c.scope)?,
+            ],
+            aud: [p(a0)?, p(a1)?, p(a2)?, p(a3)?],
+            times: [c.iat, c.exp, c.nbf],
+            cnf_jwk: c.cnf_jwk,
+            act: c.act,
+        })
+    }
+
+    /// The token this layout describes over freshly split parts; `None` if a span does not
+    /// fit (then the JSON is parsed as usual).
+    pub(crate) fn token<'s>(&self, scheme: Scheme, parts: &token::Parts<'s>) -> Option<Token<'s>> {
+        let [iss, sub, dwk, jti, ps, parent_agent, scope] = self.strs;
+        let [a0, a1, a2, a3] = self.aud;
+        let [iat, exp, nbf] = self.times;
+        let payload = parts.payload;
+        let p = |s| Span::get_opt(s, payload);
+        Some(Token {
+            scheme,
+            alg: self.alg,
+            typ: self.typ.get(parts.header)?,
+            kid: Span::get_opt(self.kid, parts.header)?,
+            header_jwk: self.header_jwk,
+            claims: Claims {
+                iss: p(iss)?,
+                sub: p(sub)?,
+                dwk: p(dwk)?,
+                jti: p(jti)?,
+                ps: p(ps)?,
+                parent_agent: p(parent_agent)?,
+                scope: p(scope)?,
+                aud: Audience {
+                    items: [p(a0)?, p(a1)?, p(a2)?, p(a3)?],
+                },
+                iat,
+                exp,
+                nbf,
+                cnf_jwk: self.cnf_jwk,
+                act: self.act,
+            },
+            signing_input: parts.signing_input,
+            sig64: parts.sig64,
+            header: parts.header,
+            payload: parts.payload,
+            compact: parts.compact,
+        })
+    }
+}
+
+// --- find, decode, record -----------------------------------------------------------------
+
+/// What a token store said when a token was read through one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Read without a store.
+    NotLooked,
+    /// The store had no usable record.
+    Miss,
+    /// The store's record was used; its JWS verified with this key.
+    Hit(PublicKey),
+}
+
+/// Reads a token for `scheme`: through `store` when there is one (a record for exactly these
+/// bytes supplies the members, and the JSON is not parsed), else decoded; then the offline
+/// rules ([`rules::check`]) run either way.
+///
+/// Spec: RFC 7515 §5.2; draft-hardt-httpbis-signature-key-09 §3.5, §3.8, §3.9.
+pub(crate) fn read<'s>(
+    scheme: Scheme,
+    compact: &'s [u8],
+    cache_flag: bool,
+    scratch: &'s mut JwtScratch,
+    policy: &Policy<'_>,
+    now: i64,
+    store: Option<&dyn TokenStore>,
+) -> Result<(Token<'s>, Lookup), Error> {
+    let Some(store) = store else {
+        let t = token::decode(scheme, compact, scratch, policy)?;
+        rules::check(&t, cache_flag, policy, now, false)?;
+        return Ok((t, Lookup::NotLooked));
+    };
+    if compact.len() > token::MAX_JWT_LEN {
+        return Err(token::bad(crate::error::Check::JwtTooLong));
+    }
+    let found = store.find(
+        &TokenKey::new(scheme, decoding_switches(policy), compact),
+        now,
+    );
+    let parts = token::split(compact, scratch)?;
+    let hit = found.and_then(|f| f.layout.token(scheme, &parts).map(|t| (t, f.signer)));
+    let (t, lookup) = match hit {
+        Some((t, signer)) => (t, Lookup::Hit(signer)),
+        None => {
+            token::decode_signature(parts.sig64)?;
+            (token::parse_json(scheme, parts, policy)?, Lookup::Miss)
+        }
+    };
+    rules::check(&t, cache_flag, policy, now, matches!(lookup, Lookup::Hit(_)))?;
+    Ok((t, lookup))
+}
+
+/// Whether the JWS of `t` is known to verify with `signer`: the store's record says so (read
+/// now when the token was not read through the store).
+pub(crate) fn known_verified(
+    t: &Token<'_>,
+    lookup: Lookup,
+    signer: &PublicKey,
+    store: &dyn TokenStore,
+    policy: &Policy<'_>,
+    now: i64,
+) -> bool {
+    match lookup {
+        Lookup::Hit(k) => k == *signer,
+        Lookup::Miss => false,
+        Lookup::NotLooked => store
+            .find(&TokenKey::new(t.scheme, decoding_switches(policy), t.compact), now)
+            .is_some_and(|f| f.signer == *signer),
+    }
+}
+
+/// Records a token whose JWS and request verified (nothing if it has no `exp` after `now`).
+pub(crate) fn record(
+    store: &mut dyn TokenStore,
+    t: &Token<'_>,
+    signer: PublicKey,
+    policy: &Policy<'_>,
+    now: i64,
+) {
+    if let (Some(exp), Some(layout)) = (t.claims.exp, TokenLayout::of(t)) {
+        if exp > now {
+            let key = TokenKey::new(t.scheme, decoding_switches(policy), t.compact);
+            store.record(&key, CachedToken { exp, signer, layout }, now);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -283,10 +518,7 @@ mod tests {
         let mut x = [0x66u8; 32];
         x[0] = 0x58;
         x[31] ^= b;
-        PublicKey {
-            x,
-            alg: crate::jwk::KeyAlg::Ed25519,
-        }
+        PublicKey::deferred(x, KeyAlg::Ed25519)
     }
 
     fn digest(_k: u8, input: &[u8]) -> TokenDigest {

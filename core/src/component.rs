@@ -3,11 +3,17 @@
 //!
 //! Spec: RFC 9421 §2 (component identifiers), §2.1 (HTTP fields), §2.2 (derived components).
 
-use crate::error::{err, Error, ErrorCode::InvalidRequest};
+use crate::error::{err, Check, Error, ErrorCode::InvalidRequest};
 use crate::request::Request;
-use crate::sf::{self, BareItem};
-use crate::sink::Sink;
+use aauth_verify_sf::sf::{self, BareItem};
+use aauth_verify_sf::sink::Sink;
 use crate::text::Text;
+
+/// The most covered components a signature may have (an upper bound on
+/// [`Limits::max_components`](crate::Limits::max_components)).
+///
+/// Spec: RFC 9421 §2 (no limit given; ours).
+pub const MAX_COMPONENTS: usize = 32;
 
 /// A derived component name.
 ///
@@ -43,14 +49,14 @@ impl Derived {
             b"@path" => Derived::Path,
             b"@query" => Derived::Query,
             b"@query-param" => Derived::QueryParam,
-            b"@status" => return Err(err(InvalidRequest, "\"@status\" is covered in a request")),
+            b"@status" => return Err(err(InvalidRequest, Check::StatusInRequest)),
             b"@signature-params" => {
                 return Err(err(
                     InvalidRequest,
-                    "\"@signature-params\" is listed as a component",
+                    Check::SignatureParamsListed,
                 ))
             }
-            _ => return Err(err(InvalidRequest, "unknown derived component")),
+            _ => return Err(err(InvalidRequest, Check::UnknownDerived)),
         })
     }
 }
@@ -75,22 +81,22 @@ impl<'a> Component<'a> {
     /// never used by AAuth and are rejected, as is any unknown parameter).
     pub fn parse(item: &sf::Item<'a>) -> Result<Component<'a>, Error> {
         let BareItem::String(s) = item.value else {
-            return Err(err(InvalidRequest, "component identifier is not a string"));
+            return Err(err(InvalidRequest, Check::ComponentNotString));
         };
         let Some(name) = s.as_plain() else {
             return Err(err(
                 InvalidRequest,
-                "component identifier contains an escape",
+                Check::ComponentEscape,
             ));
         };
         if name.is_empty() {
-            return Err(err(InvalidRequest, "empty component identifier"));
+            return Err(err(InvalidRequest, Check::ComponentEmpty));
         }
         let derived = if name.first() == Some(&b'@') {
             Some(Derived::from_name(name)?)
         } else {
             if !name.iter().all(|&b| is_lower_tchar(b)) {
-                return Err(err(InvalidRequest, "field name is not a lowercase token"));
+                return Err(err(InvalidRequest, Check::FieldNameNotLowercase));
             }
             None
         };
@@ -100,35 +106,41 @@ impl<'a> Component<'a> {
         if item.params.len() > 1 {
             return Err(err(
                 InvalidRequest,
-                "component identifier has repeated parameters",
+                Check::ComponentParamRepeated,
             ));
         }
         for (key, value) in item.params.iter() {
             match key {
                 b"name" if derived == Some(Derived::QueryParam) => match value {
                     BareItem::String(v) => query_name = Some(Text::from(v)),
-                    _ => return Err(err(InvalidRequest, "@query-param name is not a string")),
+                    _ => return Err(err(InvalidRequest, Check::QueryParamNameNotString)),
                 },
-                b"sf" | b"key" | b"bs" | b"tr" => {
-                    return Err(err(InvalidRequest, "unsupported component parameter"))
+                b"sf" | b"key" | b"bs" => {
+                    return Err(err(InvalidRequest, Check::ComponentParamUnsupported))
                 }
+                b"tr" => return Err(err(InvalidRequest, Check::TrailerParam)),
                 b"req" => {
                     return Err(err(
                         InvalidRequest,
-                        "\"req\" component parameter in a request",
+                        Check::ReqParamInRequest,
                     ))
                 }
-                _ => return Err(err(InvalidRequest, "unknown component parameter")),
+                _ => return Err(err(InvalidRequest, Check::ComponentParamUnknown)),
             }
         }
         if derived == Some(Derived::QueryParam) && query_name.is_none() {
-            return Err(err(InvalidRequest, "@query-param without a name parameter"));
+            return Err(err(InvalidRequest, Check::QueryParamNoName));
         }
         Ok(Component {
             name,
             derived,
             query_name,
         })
+    }
+
+    /// Whether this is the component `name` with no parameters.
+    pub fn is_plain(&self, name: &[u8]) -> bool {
+        self.name == name && self.query_name.is_none()
     }
 
     /// Whether two identifiers name the same component (name and parameters).
@@ -157,7 +169,7 @@ impl<'a> Component<'a> {
 
     /// Checks that the request can produce this component (fields present, query params
     /// present once), without writing anything.
-    pub fn check_available(&self, req: &Request<'_>) -> Result<(), Error> {
+    pub fn check_available(&self, req: &Request<'_, '_>) -> Result<(), Error> {
         match self.derived {
             None => {
                 if req.has_field(self.name) {
@@ -165,7 +177,7 @@ impl<'a> Component<'a> {
                 } else {
                     Err(err(
                         InvalidRequest,
-                        "a covered header field is missing from the request",
+                        Check::FieldMissing,
                     ))
                 }
             }
@@ -177,7 +189,7 @@ impl<'a> Component<'a> {
     /// Writes the component value (without identifier or line feed).
     ///
     /// Spec: RFC 9421 §2.1 (field lines trimmed and joined with `", "`), §2.2.
-    pub fn write_value(&self, req: &Request<'_>, out: &mut impl Sink) -> Result<(), Error> {
+    pub fn write_value(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
         let Some(d) = self.derived else {
             let mut first = true;
             for line in req.field_lines(self.name) {
@@ -191,7 +203,7 @@ impl<'a> Component<'a> {
             if first {
                 return Err(err(
                     InvalidRequest,
-                    "a covered header field is missing from the request",
+                    Check::FieldMissing,
                 ));
             }
             return Ok(());
@@ -200,13 +212,13 @@ impl<'a> Component<'a> {
         match d {
             Derived::Method => {
                 if req.method.is_empty() {
-                    return Err(err(InvalidRequest, "empty method"));
+                    return Err(err(InvalidRequest, Check::MethodEmpty));
                 }
                 derived(req.method, out)
             }
             Derived::Authority => {
                 if req.authority.is_empty() {
-                    return Err(err(InvalidRequest, "empty authority"));
+                    return Err(err(InvalidRequest, Check::AuthorityEmpty));
                 }
                 derived(req.authority, out)
             }
@@ -247,9 +259,9 @@ impl<'a> Component<'a> {
     ///
     /// Spec: RFC 9421 §2.2.8 (names compared after decode + re-encode; a repeated name MUST
     /// NOT be covered).
-    fn find_query_param<'r>(&self, req: &Request<'r>) -> Result<&'r [u8], Error> {
+    fn find_query_param<'r>(&self, req: &Request<'_, 'r>) -> Result<&'r [u8], Error> {
         let Some(target) = &self.query_name else {
-            return Err(err(InvalidRequest, "@query-param without a name parameter"));
+            return Err(err(InvalidRequest, Check::QueryParamNoName));
         };
         let mut found = None;
         for (name, value) in query_pairs(req.query.unwrap_or(b"")) {
@@ -259,7 +271,7 @@ impl<'a> Component<'a> {
                 if found.is_some() {
                     return Err(err(
                         InvalidRequest,
-                        "@query-param names a repeated parameter",
+                        Check::QueryParamRepeated,
                     ));
                 }
                 found = Some(value);
@@ -267,7 +279,7 @@ impl<'a> Component<'a> {
         }
         found.ok_or(err(
             InvalidRequest,
-            "@query-param names a parameter absent from the query",
+            Check::QueryParamAbsent,
         ))
     }
 }
@@ -281,12 +293,12 @@ fn is_lower_tchar(b: u8) -> bool {
 fn check_field_value(v: &[u8]) -> Result<(), Error> {
     let bad = |b: u8| b != b'\t' && !(0x20..0x7f).contains(&b);
     // HTAB makes a word test positive; `scan` then checks that word bytewise and goes on.
-    if crate::swar::scan(v, crate::swar::has_non_visible, bad) == v.len() {
+    if aauth_verify_sf::swar::scan(v, aauth_verify_sf::swar::has_non_visible, bad) == v.len() {
         Ok(())
     } else {
         Err(err(
             InvalidRequest,
-            "covered field value has control or non-ASCII bytes",
+            Check::FieldValueBytes,
         ))
     }
 }
@@ -299,7 +311,7 @@ fn derived(v: &[u8], out: &mut impl Sink) -> Result<(), Error> {
     } else {
         Err(err(
             InvalidRequest,
-            "derived component has whitespace, control or non-ASCII bytes",
+            Check::DerivedBytes,
         ))
     }
 }
@@ -387,7 +399,7 @@ impl<I: Iterator<Item = u8>> Sink for CompareSink<I> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sink::SliceSink;
+    use aauth_verify_sf::sink::SliceSink;
 
     fn enc(s: &[u8]) -> ([u8; 128], usize) {
         let mut buf = [0u8; 128];

@@ -3,13 +3,13 @@
 //! Spec: RFC 9530 §2 (Content-Digest is a Dictionary of algorithm → Byte Sequence), §5
 //! (`sha-256`, `sha-512`); RFC 9421 §7.2.8 (covering the digest covers the body).
 
-use crate::b64;
+use aauth_verify_sf::b64;
 use crate::error::{
-    err, Error,
+    err, Check, Error,
     ErrorCode::{InvalidRequest, InvalidSignature},
 };
 use crate::request::Request;
-use crate::sf::{self, BareItem};
+use aauth_verify_sf::sf::{self, BareItem};
 use sha2::{Digest, Sha256, Sha512};
 
 /// Checks every supported digest in `Content-Digest` against `body`.
@@ -18,11 +18,11 @@ use sha2::{Digest, Sha256, Sha512};
 /// other algorithms are ignored. A mismatch, or no supported algorithm, is `invalid_signature`.
 ///
 /// Spec: RFC 9530 §2, §3 (a recipient may ignore unsupported algorithms).
-pub fn check(req: &Request<'_>, body: &[u8]) -> Result<(), Error> {
+pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
     let mut checked = false;
     for line in req.field_lines(b"content-digest") {
         let dict = sf::parse_dictionary(line, sf::Options::default())
-            .map_err(|_| err(InvalidRequest, "Content-Digest is not a valid dictionary"))?;
+            .map_err(|_| err(InvalidRequest, Check::DigestMalformed))?;
         for (alg, member) in dict.iter() {
             let expected_len = match alg {
                 b"sha-256" => 32,
@@ -36,12 +36,12 @@ pub fn check(req: &Request<'_>, body: &[u8]) -> Result<(), Error> {
             else {
                 return Err(err(
                     InvalidRequest,
-                    "Content-Digest value is not a byte sequence",
+                    Check::DigestNotByteSequence,
                 ));
             };
             let mut buf = [0u8; 66];
             let got = b64::decode_sf_binary(raw, &mut buf)
-                .map_err(|_| err(InvalidSignature, "Content-Digest value is not valid base64"))?;
+                .map_err(|_| err(InvalidSignature, Check::DigestBadEncoding))?;
             let ok = if expected_len == 32 {
                 got == Sha256::digest(body).as_slice()
             } else {
@@ -50,7 +50,7 @@ pub fn check(req: &Request<'_>, body: &[u8]) -> Result<(), Error> {
             if !ok {
                 return Err(err(
                     InvalidSignature,
-                    "Content-Digest does not match the body",
+                    Check::DigestMismatch,
                 ));
             }
             checked = true;
@@ -61,7 +61,7 @@ pub fn check(req: &Request<'_>, body: &[u8]) -> Result<(), Error> {
     } else {
         Err(err(
             InvalidSignature,
-            "Content-Digest has no supported algorithm",
+            Check::DigestNoAlgorithm,
         ))
     }
 }

@@ -1,47 +1,91 @@
-//! Errors: one small `Copy` type whose codes are the `Signature-Error` tokens.
+//! Errors: one small `Copy` type, [`Error`], pairing the spec's error code ([`ErrorCode`], the
+//! `Signature-Error` token) with the check that failed ([`Check`], a stable enum with a short
+//! English description).
 //!
-//! Spec: draft-hardt-httpbis-signature-key-09 §5.4 (error codes); AAuth §Verification.
+//! Bindings branch on [`Error::code`] (what the client is told) and, where they need to know
+//! *which* check failed, on [`Error::check`]; never on the English text.
+//!
+//! Spec: draft-hardt-httpbis-signature-key-09 §5.4 (error codes), §9.4.1 (the registry of 14);
+//! AAuth §Verification.
 
 use core::fmt;
 
-/// The `Signature-Error` `error` token that a verification failure maps to.
+/// The `Signature-Error` `error` token that a verification failure maps to: the 14 codes of the
+/// draft-09 registry.
 ///
-/// The numeric values are stable: they are part of the C ABI and never change once released.
+/// The numeric values are stable: they are part of the C ABI and never change once released;
+/// new codes are added at the end.
 ///
-/// Spec: draft-hardt-httpbis-signature-key-09 §5.4; AAuth §HTTP Message Signatures Profile.
+/// Spec: draft-hardt-httpbis-signature-key-09 §5.4, §9.4.1; AAuth §HTTP Message Signatures
+/// Profile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum ErrorCode {
-    /// A signature header is missing or does not parse (`Signature-Input`, `Signature`,
-    /// `Signature-Key`), or a covered component cannot be produced.
+    /// The request is malformed in a way unrelated to the signature (a covered component that
+    /// cannot be produced, a malformed `Signature-Input` or `Signature-Key` field).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.6.
     InvalidRequest = 1,
     /// The covered components miss one the verifier requires (`required_input` lists them).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.5.
     InvalidInput = 2,
-    /// The signature does not verify, is too old, or has expired.
+    /// The signature is missing (any of the three headers), malformed, stale, expired,
+    /// replayed, or does not verify.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.4.
     InvalidSignature = 3,
-    /// `created` lies further in the future than the window allows (SK-09).
+    /// `created`, or a JWT `iat`, lies further in the future than the window allows.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.14.
     ClockSkew = 4,
-    /// The `Signature-Key` scheme is unknown or not allowed here.
+    /// The `Signature-Key` scheme is unknown or not accepted here.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.2.
     UnsupportedScheme = 5,
     /// The key's algorithm is well formed but not supported (only Ed25519 is).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.1.
     UnsupportedAlgorithm = 6,
-    /// The key material is malformed or forbidden.
+    /// The key material is malformed, forbidden, or does not meet the trust requirements.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.7.
     InvalidKey = 7,
-    /// No key with the named `kid` is known for the signer.
+    /// No key with the named `kid` is known for the signer (after one refetch).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.8.
     UnknownKey = 8,
     /// A key-carrying JWT is malformed or its signature does not verify.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.11.
     InvalidJwt = 9,
     /// A key-carrying JWT is well formed but expired.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.12.
     ExpiredJwt = 10,
     /// The signer's metadata document has no `issuer`.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.9.
     IssuerMissing = 11,
     /// The signer's metadata `issuer` differs from the identifier it was fetched for.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.10.
     IssuerMismatch = 12,
+    /// A JWT verifies and has not expired, but its issuer withdrew it.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.13.
+    RevokedJwt = 13,
+    /// A `cached` scheme's cache identifier could not be resolved (unknown or evicted).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.3.
+    CacheMiss = 14,
 }
 
 impl ErrorCode {
     /// Every code, in numeric order.
-    pub const ALL: [ErrorCode; 12] = [
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §9.4.1.
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::InvalidRequest,
         ErrorCode::InvalidInput,
         ErrorCode::InvalidSignature,
@@ -54,9 +98,13 @@ impl ErrorCode {
         ErrorCode::ExpiredJwt,
         ErrorCode::IssuerMissing,
         ErrorCode::IssuerMismatch,
+        ErrorCode::RevokedJwt,
+        ErrorCode::CacheMiss,
     ];
 
     /// The token as it appears in `Signature-Error: error=<token>`.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.1, §5.4.
     pub const fn token(self) -> &'static str {
         match self {
             ErrorCode::InvalidRequest => "invalid_request",
@@ -71,10 +119,66 @@ impl ErrorCode {
             ErrorCode::ExpiredJwt => "expired_jwt",
             ErrorCode::IssuerMissing => "issuer_missing",
             ErrorCode::IssuerMismatch => "issuer_mismatch",
+            ErrorCode::RevokedJwt => "revoked_jwt",
+            ErrorCode::CacheMiss => "cache_miss",
+        }
+    }
+
+    /// The Problem Details `title` for this code (a short English sentence).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.2; RFC 9457 §3.1.3.
+    pub const fn title(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidRequest => "Invalid request",
+            ErrorCode::InvalidInput => "Required components not covered",
+            ErrorCode::InvalidSignature => "Invalid signature",
+            ErrorCode::ClockSkew => "Clock skew",
+            ErrorCode::UnsupportedScheme => "Unsupported Signature-Key scheme",
+            ErrorCode::UnsupportedAlgorithm => "Unsupported signature algorithm",
+            ErrorCode::InvalidKey => "Invalid key",
+            ErrorCode::UnknownKey => "Unknown key",
+            ErrorCode::InvalidJwt => "Invalid JWT",
+            ErrorCode::ExpiredJwt => "Expired JWT",
+            ErrorCode::IssuerMissing => "Issuer missing from metadata",
+            ErrorCode::IssuerMismatch => "Issuer mismatch",
+            ErrorCode::RevokedJwt => "Revoked JWT",
+            ErrorCode::CacheMiss => "Cache miss",
+        }
+    }
+
+    /// Whether the client can recover by sending the request again differently (another
+    /// scheme, algorithm, covered components, a full assertion, or the same one later): these
+    /// are the codes SK-09 allows to answer with 401 where it otherwise uses 400.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5 (401 for recoverable errors), §5.4.2,
+    /// §5.4.3, §5.4.14.
+    pub const fn is_recoverable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UnsupportedAlgorithm
+                | ErrorCode::UnsupportedScheme
+                | ErrorCode::InvalidInput
+                | ErrorCode::CacheMiss
+                | ErrorCode::ClockSkew
+        )
+    }
+
+    /// The HTTP status to answer with: 401 always under AAuth (`aauth_status = true`), else
+    /// 401 for the recoverable codes and 400 for the others.
+    ///
+    /// Spec: AAuth §Verification (every failure is a 401); draft-hardt-httpbis-signature-key-09
+    /// §5.
+    pub const fn status(self, aauth_status: bool) -> u16 {
+        if aauth_status || self.is_recoverable() {
+            401
+        } else {
+            400
         }
     }
 
     /// Parses a token back into a code (`None` for an unknown token).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §9.4.1.
     pub fn from_token(token: &str) -> Option<ErrorCode> {
         ErrorCode::ALL.iter().copied().find(|c| c.token() == token)
     }
@@ -86,32 +190,321 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// A verification failure: the spec's error code plus a static description of the check that
-/// failed. `Copy`, allocation-free, and safe to log (it never contains request bytes).
+macro_rules! checks {
+    ($( $(#[$meta:meta])* $name:ident = $n:literal => $detail:literal, )*) => {
+        /// Which check failed: a stable, non-text reason for every refusal.
+        ///
+        /// The numbers are stable (the C API reports them); new checks are added with new
+        /// numbers. [`Check::detail`] is the English description (stable enough to log, not to
+        /// match on: match on the variant).
+        ///
+        /// Spec: RFC 9421 §3.2 (verification steps); draft-hardt-httpbis-signature-key-09
+        /// §3, §5.4, §7; AAuth §Verification.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[repr(u16)]
+        #[non_exhaustive]
+        pub enum Check {
+            $( $(#[$meta])* #[doc = $detail] $name = $n, )*
+        }
+
+        impl Check {
+            /// Every check, in numeric order.
+            ///
+            /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+            pub const ALL: &'static [Check] = &[$(Check::$name,)*];
+
+            /// A short English description of the check (never request bytes; safe to log).
+            ///
+            /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+            pub const fn detail(self) -> &'static str {
+                match self {
+                    $( Check::$name => $detail, )*
+                }
+            }
+
+            /// The check numbered `n`, if there is one.
+            ///
+            /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+            pub fn from_u16(n: u16) -> Option<Check> {
+                Check::ALL.iter().copied().find(|c| *c as u16 == n)
+            }
+        }
+    };
+}
+
+checks! {
+    // --- the three headers ------------------------------------------------------------------
+    SignatureInputMissing = 1 => "Signature-Input header is missing",
+    SignatureMissing = 2 => "Signature header is missing",
+    SignatureKeyMissing = 3 => "Signature-Key header is missing",
+    HeaderTooLarge = 4 => "a signature header exceeds the size limit",
+    SignatureInputMalformed = 5 => "Signature-Input is not a valid dictionary",
+    SignatureInputNotInnerList = 6 => "Signature-Input member is not an inner list",
+    TooManyLabels = 7 => "too many signatures in Signature-Input",
+    LabelNotFound = 8 => "Signature-Input has no member for the label",
+    NoSignature = 9 => "Signature-Input has no signature",
+    ChooseLabel = 10 => "several signatures: choose a label",
+    SignatureMalformed = 11 => "Signature is not a valid dictionary",
+    SignatureLabelMissing = 12 => "Signature has no member for the label",
+    SignatureNotByteSequence = 13 => "Signature member is not a byte sequence",
+    SignatureBadEncoding = 14 => "Signature is not valid base64 of 64 bytes",
+    // --- signature parameters -------------------------------------------------------------
+    ParamNotInteger = 20 => "signature parameter is not an integer",
+    ParamNotString = 21 => "signature parameter is not a string",
+    TooManyParams = 22 => "too many signature parameters",
+    CreatedMissing = 23 => "created is missing",
+    CreatedInFuture = 24 => "created is in the future beyond the window",
+    CreatedTooOld = 25 => "created is older than the window",
+    Expired = 26 => "the signature has expired",
+    ExpiresBeforeCreated = 27 => "expires is before created",
+    ValidityTooLong = 28 => "expires is further after created than the policy allows",
+    AlgNotEd25519 = 29 => "only ed25519 signatures are supported",
+    KeyidMismatch = 30 => "keyid does not name the Signature-Key key",
+    // --- covered components ---------------------------------------------------------------
+    TooManyComponents = 40 => "too many covered components",
+    ComponentTwice = 41 => "a component is covered twice",
+    RequiredNotCovered = 42 => "a required component is not covered",
+    AuthorizationNotCovered = 43 => "authorization is present but not covered",
+    BodyNotCovered = 44 => "the body is not covered by content-digest",
+    QueryNotCovered = 45 => "the query is not covered by @query or @query-param",
+    StatusInRequest = 46 => "\"@status\" is covered in a request",
+    SignatureParamsListed = 47 => "\"@signature-params\" is listed as a component",
+    UnknownDerived = 48 => "unknown derived component",
+    ComponentNotString = 49 => "component identifier is not a string",
+    ComponentEscape = 50 => "component identifier contains an escape",
+    ComponentEmpty = 51 => "empty component identifier",
+    FieldNameNotLowercase = 52 => "field name is not a lowercase token",
+    ComponentParamRepeated = 53 => "component identifier has repeated parameters",
+    QueryParamNameNotString = 54 => "@query-param name is not a string",
+    ComponentParamUnsupported = 55 => "unsupported component parameter",
+    ReqParamInRequest = 56 => "\"req\" component parameter in a request",
+    TrailerParam = 57 => "\"tr\" component parameter: request trailers are not available",
+    ComponentParamUnknown = 58 => "unknown component parameter",
+    QueryParamNoName = 59 => "@query-param without a name parameter",
+    FieldMissing = 60 => "a covered header field is missing from the request",
+    MethodEmpty = 61 => "empty method",
+    AuthorityEmpty = 62 => "empty authority",
+    QueryParamRepeated = 63 => "@query-param names a repeated parameter",
+    QueryParamAbsent = 64 => "@query-param names a parameter absent from the query",
+    FieldValueBytes = 65 => "covered field value has control or non-ASCII bytes",
+    DerivedBytes = 66 => "derived component has whitespace, control or non-ASCII bytes",
+    SfAndBs = 67 => "\"sf\" and \"bs\" are both set on a component",
+    FieldNotStructured = 68 => "a component with \"sf\" or \"key\" is not a valid structured field",
+    KeyMemberMissing = 69 => "the \"key\" member is not in the dictionary field",
+    BaseTooLarge = 70 => "signature base does not fit the buffer",
+    // --- Content-Digest -------------------------------------------------------------------
+    DigestMalformed = 80 => "Content-Digest is not a valid dictionary",
+    DigestNotByteSequence = 81 => "Content-Digest value is not a byte sequence",
+    DigestBadEncoding = 82 => "Content-Digest value is not valid base64",
+    DigestMismatch = 83 => "Content-Digest does not match the body",
+    DigestNoAlgorithm = 84 => "Content-Digest has no supported algorithm",
+    BodyMissing = 85 => "content-digest is covered but the host did not supply the body",
+    // --- Signature-Key --------------------------------------------------------------------
+    SignatureKeyMalformed = 100 => "Signature-Key is not a valid dictionary",
+    SignatureKeyNotItem = 101 => "Signature-Key member is not an item",
+    SignatureKeyNotToken = 102 => "Signature-Key member is not a scheme token",
+    LegacyMalformed = 103 => "legacy Signature-Key does not parse",
+    LegacyNoScheme = 104 => "legacy Signature-Key without scheme",
+    SignatureKeyLabelMissing = 105 => "Signature-Key has no member for the signature's label",
+    SchemeUnknown = 106 => "Signature-Key scheme is not supported",
+    SchemeNotAllowed = 107 => "Signature-Key scheme is not allowed by policy",
+    ParamWrongType = 108 => "Signature-Key parameter has the wrong type",
+    HwkEscape = 109 => "hwk parameter contains an escape",
+    HwkKid = 110 => "hwk key carries a kid",
+    ParamMissing = 111 => "a required Signature-Key parameter is missing",
+    LegacyJwksStrict = 112 => "jwks without url (legacy jwks needs compatibility mode)",
+    LegacyJwksBoth = 113 => "legacy jwks needs exactly one of jwks and id",
+    IdentifierForm = 114 => "the signer identifier is not an http(s) origin",
+    UrlForm = 115 => "the key URL is not an http(s) URL without userinfo or fragment",
+    DwkForm = 116 => "dwk is not a well-known document name",
+    TextTooLong = 117 => "a Signature-Key or JWT identifier is too long",
+    NoTokenScratch = 118 => "the host gave no token buffer, so token schemes are not available",
+    CidForm = 119 => "cid is not a cache identifier this verifier issues",
+    // --- keys -----------------------------------------------------------------------------
+    KeySmallOrder = 130 => "Ed25519 key is a small-order point",
+    KeyNotPoint = 131 => "Ed25519 key is not a valid point encoding",
+    JwkAlgInconsistent = 132 => "JWK alg is inconsistent with kty/crv",
+    JwkX = 133 => "JWK x is not 32 bytes of unpadded base64url",
+    JwkPrivate = 134 => "JWK contains the private member d",
+    JwkKtyMissing = 135 => "JWK kty missing",
+    JwkSymmetric = 136 => "symmetric (oct) keys are forbidden",
+    JwkAlgNone = 137 => "JWK alg none is forbidden",
+    JwkHmac = 138 => "HMAC algorithms are forbidden",
+    JwkEdDsa = 139 => "JWK alg EdDSA is not allowed (use Ed25519)",
+    JwkCrvMissing = 140 => "JWK crv missing",
+    JwkAlgMissing = 141 => "JWK alg missing",
+    JwkXMissing = 142 => "JWK x missing",
+    Ed448 = 143 => "Ed448 keys are not supported",
+    KeyAgreement = 144 => "key-agreement (X25519/X448) keys cannot sign",
+    JwkCrvUnknown = 145 => "JWK crv unknown",
+    EcIncomplete = 146 => "EC JWK lacks x or y",
+    Ecdsa = 147 => "ECDSA keys are not supported",
+    RsaIncomplete = 148 => "RSA JWK lacks n or e",
+    Rsa = 149 => "RSA keys are not supported",
+    MlDsa = 150 => "ML-DSA (AKP) keys are not supported",
+    JwkKtyUnknown = 151 => "JWK kty unknown",
+    JwkDuplicate = 152 => "JWK has a duplicate member",
+    JwkNotString = 153 => "JWK member is not a string",
+    JsonTooLarge = 154 => "JSON document too large",
+    JsonTooDeep = 155 => "JSON document nested too deeply",
+    JsonMalformed = 156 => "malformed JSON document",
+    KidNotInJwks = 157 => "no JWKS key has the requested kid",
+    JwksKidDuplicate = 158 => "the JWKS has two usable keys with the requested kid",
+    NoKeySupplied = 159 => "the signature's key is not inline and none was supplied",
+    MetadataNotSupplied = 160 => "the scheme needs the signer's metadata document",
+    NoKidToSelect = 161 => "no kid or keyid to select a key by",
+    WrongSource = 162 => "this key source does not fit the signature's scheme",
+    // --- metadata -------------------------------------------------------------------------
+    MetadataTooLarge = 170 => "metadata document too large",
+    MetadataTooDeep = 171 => "metadata document nested too deeply",
+    MetadataMalformed = 172 => "malformed metadata document",
+    MetadataDuplicate = 173 => "metadata document has a duplicate member",
+    IssuerNotString = 174 => "metadata issuer is not a string",
+    JwksUriNotString = 175 => "metadata jwks_uri missing or not a string",
+    MetadataControl = 176 => "metadata member contains a control character",
+    IssuerAbsent = 177 => "metadata has no issuer",
+    IssuerDiffers = 178 => "metadata issuer differs from the identifier",
+    JwksUriCrossOrigin = 179 => "metadata jwks_uri is on another origin",
+    // --- tokens ---------------------------------------------------------------------------
+    JwtMemberType = 190 => "a JWT string member has another type",
+    JwtKeyInvalid = 191 => "a key inside the JWT is invalid",
+    JwtTooLong = 192 => "JWT is too long",
+    JwtNotThreeParts = 193 => "JWT is not three dot-separated parts",
+    JwtHeaderBase64 = 194 => "JWT header is not base64url",
+    JwtPayloadBase64 = 195 => "JWT payload is not base64url",
+    JwtHeaderJson = 196 => "JWT header is not a JSON object",
+    JwtHeaderDuplicate = 197 => "JWT header has a duplicate member",
+    JwtCrit = 198 => "JWT header has crit",
+    JwtAlgMissing = 199 => "JWT header has no alg",
+    JwtEdDsa = 200 => "JWT alg EdDSA is accepted only in compatibility mode",
+    JwtAlgForbidden = 201 => "JWT alg is forbidden",
+    JwtAlgUnsupported = 202 => "JWT alg is not supported",
+    JwtTypMissing = 203 => "JWT header has no typ",
+    JwtClaimsJson = 204 => "JWT claims are not a JSON object",
+    JwtClaimsDuplicate = 205 => "JWT claims have a duplicate member",
+    JwtCnfNoJwk = 206 => "JWT cnf has no jwk",
+    JwtSignatureEncoding = 207 => "JWT signature is not 64 bytes of base64url",
+    JwtControl = 208 => "a JWT string member contains a control character",
+    JwtTypNotAccepted = 209 => "JWT typ is not accepted by policy",
+    JwtTypNotAgent = 210 => "JWT typ names another AAuth token (auth or person token)",
+    JwtNoCnf = 211 => "JWT has no cnf.jwk",
+    JwtNoIssuerRef = 212 => "JWT lacks iss, dwk or header kid to find its issuer key",
+    JktTyp = 213 => "jkt-jwt typ must be jkt-s256+jwt or jkt-s512+jwt",
+    JktNoJwk = 214 => "jkt-jwt header has no jwk",
+    JktNoIss = 215 => "jkt-jwt has no iss",
+    JktThumbprint = 216 => "jkt-jwt iss is not the thumbprint URN of its header key",
+    JktSub = 217 => "jkt-jwt must not carry sub",
+    JtiWithoutCache = 218 => "jkt-jwt carries jti without ;cache",
+    CacheWithoutJti = 219 => "a token presented with ;cache has no jti",
+    SelfJwtCnf = 220 => "self-jwt must not carry cnf",
+    JwtNoExp = 221 => "JWT has no exp",
+    JwtNoIat = 222 => "JWT has no iat",
+    JwtExpired = 223 => "JWT has expired",
+    JwtIatFuture = 224 => "JWT iat is further in the future than the window",
+    JwtNbf = 225 => "JWT is not valid yet (nbf)",
+    JwtAlgKeyMismatch = 226 => "JWT alg disagrees with the alg of the key that verifies it",
+    JwtEscape = 227 => "the JWT contains an escape",
+    JwtIssuerKeyMissing = 228 => "the JWT issuer key was not supplied",
+    JwtSignature = 229 => "the JWT signature does not verify",
+    Revoked = 230 => "the JWT was withdrawn by its issuer",
+    // --- verification ---------------------------------------------------------------------
+    SignatureInvalid = 240 => "the Ed25519 signature does not verify",
+    Replayed = 241 => "the signature was replayed (seen before within its validity)",
+    ReplayStoreUnavailable = 242 => "the replay store could not be consulted",
+    CacheMissed = 243 => "the cache identifier is unknown or was evicted",
+    NoAssertion = 244 => "the cached scheme needs the resolved assertion",
+}
+
+/// A verification failure: the spec's error code and the check that failed. `Copy`,
+/// allocation-free, and safe to log (it never contains request bytes).
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Error {
     /// The `Signature-Error` token.
     pub code: ErrorCode,
-    /// Which check failed, in a short English phrase (stable enough to log, not to match on).
-    pub detail: &'static str,
+    /// Which check failed.
+    pub check: Check,
+    /// The key came from the host (a fetched or cached JWKS, a resolved key) and either did not
+    /// hold the requested `kid` or did not verify: refetching the signer's keys once may help
+    /// (key rotation, silent re-keying). Never set for keys the request carries.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.8, §7.2.
+    pub refetch: bool,
 }
 
 impl Error {
-    /// Builds an error from a code and the description of the failed check.
-    pub const fn new(code: ErrorCode, detail: &'static str) -> Error {
-        Error { code, detail }
+    /// An error from a code and the check that failed.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+    pub const fn new(code: ErrorCode, check: Check) -> Error {
+        Error {
+            code,
+            check,
+            refetch: false,
+        }
+    }
+
+    /// `cache_miss`: what a host answers when it cannot resolve a `cached` scheme's identifier.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.3, §6.1 (resolution stage).
+    pub const fn cache_miss() -> Error {
+        Error::new(ErrorCode::CacheMiss, Check::CacheMissed)
+    }
+
+    /// The short English description of the failed check.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+    pub const fn detail(&self) -> &'static str {
+        self.check.detail()
+    }
+
+    /// This error, marked as one that a refetch of the signer's keys may cure.
+    pub(crate) const fn refetchable(self) -> Error {
+        Error {
+            refetch: true,
+            ..self
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code.token(), self.detail)
+        write!(f, "{}: {}", self.code.token(), self.check.detail())
     }
 }
 
 impl core::error::Error for Error {}
 
 /// Shorthand used across the crate.
-pub(crate) const fn err(code: ErrorCode, detail: &'static str) -> Error {
-    Error::new(code, detail)
+pub(crate) const fn err(code: ErrorCode, check: Check) -> Error {
+    Error::new(code, check)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_distinct_and_round_trip() {
+        for (i, a) in Check::ALL.iter().enumerate() {
+            assert_eq!(Check::from_u16(*a as u16), Some(*a));
+            assert!(!a.detail().is_empty());
+            for b in &Check::ALL[i + 1..] {
+                assert_ne!(*a as u16, *b as u16, "{a:?} and {b:?} share a number");
+            }
+        }
+        for c in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_token(c.token()), Some(c));
+        }
+        assert_eq!(ErrorCode::ALL.len(), 14, "the draft-09 registry has 14 codes");
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(ErrorCode::InvalidSignature.status(true), 401);
+        assert_eq!(ErrorCode::InvalidSignature.status(false), 400);
+        assert_eq!(ErrorCode::UnsupportedScheme.status(false), 401);
+        assert_eq!(ErrorCode::CacheMiss.status(false), 401);
+    }
 }

@@ -104,6 +104,7 @@ pub fn check_bounds(json: &[u8], max_len: usize) -> Result<(), JsonError> {
 /// unescape buffer (so [`JsonStr`] sees raw text). Trailing non-whitespace is an error.
 ///
 /// Spec: RFC 8259 §2.
+#[cfg(test)]
 pub fn from_slice<'a, T: de::Deserialize<'a>>(
     json: &'a [u8],
     max_len: usize,
@@ -193,13 +194,7 @@ impl<'a> JsonStr<'a> {
     ///
     /// Spec: RFC 8259 §7.
     pub fn decoded(&self) -> Decoded<'a> {
-        Decoded {
-            rest: self.raw.as_bytes(),
-            pending: [0; 4],
-            plen: 0,
-            ppos: 0,
-            bad: false,
-        }
+        Decoded::over(self.raw.as_bytes())
     }
 
     /// Length in bytes of the decoded (UTF-8) value.
@@ -311,6 +306,19 @@ pub struct Decoded<'a> {
     plen: u8,
     ppos: u8,
     bad: bool,
+}
+
+impl<'a> Decoded<'a> {
+    /// The decoded bytes of the raw text of a JSON string (validated when it was read).
+    pub(crate) fn over(raw: &'a [u8]) -> Decoded<'a> {
+        Decoded {
+            rest: raw,
+            pending: [0; 4],
+            plen: 0,
+            ppos: 0,
+            bad: false,
+        }
+    }
 }
 
 impl Iterator for Decoded<'_> {
@@ -481,68 +489,6 @@ impl<'de> Visitor<'de> for ValueVisitor {
 impl<'de: 'a, 'a> de::Deserialize<'de> for Value<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_ignored_any(ValueVisitor)
-    }
-}
-
-/// A string or an array of strings (JWT `aud`), at most `N` strings, kept borrowed.
-///
-/// A single string becomes a one-element list. Any other value, a non-string element, or more
-/// than `N` elements is a deserialization error.
-///
-/// Spec: RFC 7519 §4.1.3 (`aud` is a string or an array of strings).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StrList<'a, const N: usize> {
-    /// The strings, in document order.
-    pub items: heapless::Vec<JsonStr<'a>, N>,
-    /// Whether the value was a single string rather than an array.
-    pub single: bool,
-}
-
-impl<'a, const N: usize> StrList<'a, N> {
-    /// Whether any string equals `bytes` after unescaping.
-    ///
-    /// Spec: RFC 7519 §4.1.3.
-    pub fn contains_bytes(&self, bytes: &[u8]) -> bool {
-        self.items.iter().any(|s| s.eq_bytes(bytes))
-    }
-}
-
-struct StrListVisitor<const N: usize>;
-
-impl<'de, const N: usize> Visitor<'de> for StrListVisitor<N> {
-    type Value = StrList<'de, N>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string or an array of strings")
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        let s = JsonStrVisitor.visit_borrowed_str(v)?;
-        let mut items = heapless::Vec::new();
-        items.push(s).map_err(|_| E::custom("too many strings"))?;
-        Ok(StrList {
-            items,
-            single: true,
-        })
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = heapless::Vec::new();
-        while let Some(s) = seq.next_element::<JsonStr<'de>>()? {
-            items
-                .push(s)
-                .map_err(|_| de::Error::custom("too many strings"))?;
-        }
-        Ok(StrList {
-            items,
-            single: false,
-        })
-    }
-}
-
-impl<'de: 'a, 'a, const N: usize> de::Deserialize<'de> for StrList<'a, N> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_ignored_any(StrListVisitor::<N>)
     }
 }
 
@@ -771,21 +717,6 @@ mod tests {
             MembersSeed { names: &NAMES },
         );
         assert!(m.unwrap().duplicate);
-    }
-
-    #[test]
-    fn str_list() {
-        let one: StrList<'_, 2> = from_slice(br#""a\/b""#, 100).unwrap();
-        assert!(one.single && one.contains_bytes(b"a/b"));
-        let two: StrList<'_, 2> = from_slice(br#"["a", "b"]"#, 100).unwrap();
-        assert!(!two.single && two.contains_bytes(b"b") && !two.contains_bytes(b"c"));
-        let empty: StrList<'_, 2> = from_slice(b"[]", 100).unwrap();
-        assert!(empty.items.is_empty());
-        assert!(from_slice::<StrList<'_, 2>>(br#"["a","b","c"]"#, 100).is_err());
-        assert!(from_slice::<StrList<'_, 2>>(br#"["a",1]"#, 100).is_err());
-        assert!(from_slice::<StrList<'_, 2>>(b"1", 100).is_err());
-        assert!(from_slice::<StrList<'_, 2>>(b"{}", 100).is_err());
-        assert!(from_slice::<StrList<'_, 2>>(b"null", 100).is_err());
     }
 
     #[test]

@@ -1,13 +1,6 @@
-//! Public keys: Ed25519 JWKs (from JSON or `hwk` parameters), JWKS selection by `kid`, and
-//! RFC 7638 thumbprints.
+//! JWKs: Ed25519 keys from JSON or `hwk` parameters, and JWKS selection by `kid`.
 //!
-//! Only Ed25519 keys are usable. Every key is checked as a curve point when it is built
-//! ([`PublicKey::from_raw`]): the all-zero key, the identity, every small-order point and every
-//! non-canonical encoding are [`ErrorCode::InvalidKey`]. (ed25519-compact's
-//! `PublicKey::from_slice` checks only the length; we call `PublicKey::validate`.)
-//!
-//! Algorithm rules (draft-hardt-httpbis-signature-key-08+ §3.3, §7.4; PROTOCOL.md §7.4), in this
-//! order, by [`key_from_members`]:
+//! Only Ed25519 keys are usable. Algorithm rules, in this order, by [`key_from_members`]:
 //!
 //! 1. a private member `d` → `invalid_key`;
 //! 2. `kty` missing, or `oct` → `invalid_key`;
@@ -18,17 +11,20 @@
 //!    `invalid_key`; a well-formed key of another algorithm (EC `P-256`/`P-384`/`P-521`/
 //!    `secp256k1`, RSA, OKP `Ed448`, `X25519`, `X448`, AKP `ML-DSA-*`) → `unsupported_algorithm`;
 //! 6. OKP `Ed25519`: `x` must be 43 characters of strict unpadded base64url (canonical trailing
-//!    bits) decoding to 32 bytes that are a valid, non-small-order point; else `invalid_key`.
+//!    bits) decoding to 32 bytes; keys a host keeps (trust stores, JWKS members) must also be a
+//!    valid, non-small-order point; else `invalid_key`.
 //!
-//! Members not listed in [`JwkMembers`] are ignored. `kid` is allowed here; the `hwk` caller
-//! rejects it (draft-hardt-httpbis-signature-key-08 §3.4).
+//! Members not listed in [`JwkMembers`] are ignored (including `use` and `key_ops`, which no
+//! signature-key scheme defines). `kid` is allowed here; the `hwk` caller rejects it.
+//!
+//! Spec: draft-hardt-httpbis-signature-key-09 §3.3, §3.4, §7.4; RFC 7517 §4, §5; RFC 8037 §2.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use sha2::{Digest, Sha256, Sha512};
 
-use crate::error::{err, Error, ErrorCode};
+use crate::error::{err, Check, Error, ErrorCode};
 use crate::json::{self, JsonStr, Member, Members, MembersSeed};
+use crate::key::{KeyAlg, PublicKey};
+use crate::policy::KeyRules;
 
 /// Largest single JWK document accepted by [`parse_jwk`], in bytes (checked before parsing).
 ///
@@ -39,214 +35,6 @@ pub const MAX_JWK_LEN: usize = 4096;
 ///
 /// Spec: RFC 7517 §5 (no limit given; ours).
 pub const MAX_JWKS_LEN: usize = 16 * 1024;
-
-/// The algorithm a usable key is bound to.
-///
-/// Spec: draft-hardt-httpbis-signature-key-09 §3.3; RFC 9864 §2 (`Ed25519`); RFC 8037 §3.1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum KeyAlg {
-    /// JOSE `Ed25519` (RFC 9864): the only value accepted in strict mode.
-    Ed25519,
-    /// Legacy JOSE `EdDSA` (RFC 8037); only with [`KeyRules::allow_eddsa`].
-    EdDsa,
-    /// No `alg` member (pre -08 keys, raw trust-store keys); only without
-    /// [`KeyRules::require_alg`], or from [`PublicKey::from_raw`].
-    None,
-}
-
-impl KeyAlg {
-    /// The JOSE `alg` value, or `None` for [`KeyAlg::None`].
-    ///
-    /// Spec: RFC 9864 §2; RFC 8037 §3.1.
-    pub const fn as_str(self) -> Option<&'static str> {
-        match self {
-            KeyAlg::Ed25519 => Some("Ed25519"),
-            KeyAlg::EdDsa => Some("EdDSA"),
-            KeyAlg::None => None,
-        }
-    }
-}
-
-/// Which `alg` values a JWK may carry.
-///
-/// Spec: draft-hardt-httpbis-signature-key-08 §3.3 (every JWK carries a fully-specified `alg`;
-/// no `EdDSA`); earlier drafts derived the algorithm from `kty`+`crv`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct KeyRules {
-    /// Reject a JWK without `alg` (strict -08: `true`).
-    pub require_alg: bool,
-    /// Accept `alg` `EdDSA` for Ed25519 keys (compatibility: `true`).
-    pub allow_eddsa: bool,
-}
-
-impl KeyRules {
-    /// draft-hardt-httpbis-signature-key-08+: `alg` required, `EdDSA` refused.
-    ///
-    /// Spec: draft-hardt-httpbis-signature-key-08 §3.3.
-    pub const STRICT: KeyRules = KeyRules {
-        require_alg: true,
-        allow_eddsa: false,
-    };
-    /// Compatibility with pre -08 peers: `alg` optional, `EdDSA` accepted.
-    ///
-    /// Spec: draft-hardt-httpbis-signature-key-07 §3.4 (algorithm from `kty`/`crv`).
-    pub const COMPAT: KeyRules = KeyRules {
-        require_alg: false,
-        allow_eddsa: true,
-    };
-}
-
-impl Default for KeyRules {
-    fn default() -> Self {
-        KeyRules::STRICT
-    }
-}
-
-/// An Ed25519 public key with the `alg` it was declared with.
-///
-/// Keys from [`PublicKey::from_raw`], [`parse_jwk`] and [`select_jwk`] are validated as curve
-/// points. Keys that serve one verification (`hwk`, `cnf.jwk`, the `jkt-jwt` header key) are
-/// only length-checked when parsed: the verification decodes the point anyway and refuses a bad
-/// or small-order one as `invalid_key`, so the point is never decoded twice.
-///
-/// Spec: RFC 8032 §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 9864 §2.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PublicKey {
-    /// The 32-byte encoded point `A`.
-    pub x: [u8; 32],
-    /// The declared JOSE algorithm.
-    pub alg: KeyAlg,
-}
-
-/// An unpadded base64url thumbprint of `N` characters (43 for SHA-256, 86 for SHA-512).
-///
-/// Spec: RFC 7638 §3; RFC 4648 §5.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct B64Thumbprint<const N: usize> {
-    buf: [u8; N],
-}
-
-/// A SHA-256 JWK thumbprint in unpadded base64url (43 characters).
-///
-/// Spec: RFC 7638 §3.
-pub type Thumbprint = B64Thumbprint<43>;
-
-/// A SHA-512 JWK thumbprint in unpadded base64url (86 characters), for `jkt-s512`.
-///
-/// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
-pub type Thumbprint512 = B64Thumbprint<86>;
-
-impl<const N: usize> B64Thumbprint<N> {
-    fn encode(digest: &[u8]) -> Self {
-        let mut buf = [0u8; N];
-        // N is exactly the unpadded length of the digest, so encoding cannot fail.
-        let _ = Base64UrlUnpadded::encode(digest, &mut buf);
-        B64Thumbprint { buf }
-    }
-
-    /// The thumbprint text.
-    ///
-    /// Spec: RFC 7638 §3.
-    pub fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.buf).unwrap_or("")
-    }
-
-    /// The thumbprint text as bytes.
-    ///
-    /// Spec: RFC 7638 §3.
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
-    }
-}
-
-impl<const N: usize> core::fmt::Debug for B64Thumbprint<N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Thumbprint({})", self.as_str())
-    }
-}
-
-impl<const N: usize> core::fmt::Display for B64Thumbprint<N> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl PublicKey {
-    /// A key from 32 raw bytes (a caller's trust store), with [`KeyAlg::None`]. Fails with
-    /// `invalid_key` unless the bytes canonically encode a point that is not of small order
-    /// (this excludes the all-zero key and the identity).
-    ///
-    /// Spec: RFC 8032 §5.1.3 (decoding); draft-hardt-httpbis-signature-key-09 §7.4.
-    pub fn from_raw(x: [u8; 32]) -> Result<PublicKey, Error> {
-        match ed25519_compact::PublicKey::new(x).validate() {
-            Ok(()) => Ok(PublicKey {
-                x,
-                alg: KeyAlg::None,
-            }),
-            Err(ed25519_compact::Error::WeakPublicKey) => Err(err(
-                ErrorCode::InvalidKey,
-                "Ed25519 key is a small-order point",
-            )),
-            Err(_) => Err(err(
-                ErrorCode::InvalidKey,
-                "Ed25519 key is not a valid point encoding",
-            )),
-        }
-    }
-
-    /// `x` in unpadded base64url (43 characters).
-    ///
-    /// Spec: RFC 8037 §2.
-    pub fn x_b64(&self) -> [u8; 43] {
-        let mut buf = [0u8; 43];
-        // 32 bytes encode to exactly 43 characters, so this cannot fail.
-        let _ = Base64UrlUnpadded::encode(&self.x, &mut buf);
-        buf
-    }
-
-    fn thumbprint_input<D: Digest>(&self) -> D {
-        let mut h = D::new();
-        h.update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
-        h.update(self.x_b64());
-        h.update(br#""}"#);
-        h
-    }
-
-    /// The RFC 7638 SHA-256 thumbprint over `{"crv":"Ed25519","kty":"OKP","x":"…"}`.
-    ///
-    /// Spec: RFC 7638 §3; RFC 8037 §2 (required OKP members).
-    pub fn thumbprint_sha256(&self) -> [u8; 32] {
-        self.thumbprint_input::<Sha256>().finalize().into()
-    }
-
-    /// The RFC 7638 thumbprint with SHA-512 (for `jkt-s512+jwt`).
-    ///
-    /// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
-    pub fn thumbprint_sha512(&self) -> [u8; 64] {
-        self.thumbprint_input::<Sha512>().finalize().into()
-    }
-
-    /// The SHA-256 thumbprint in unpadded base64url (as in `urn:jkt:sha-256:<thumbprint>`).
-    ///
-    /// Spec: RFC 7638 §3; RFC 9278 §3.
-    pub fn thumbprint_b64(&self) -> Thumbprint {
-        Thumbprint::encode(&self.thumbprint_sha256())
-    }
-
-    /// The SHA-512 thumbprint in unpadded base64url.
-    ///
-    /// Spec: RFC 7638 §3; RFC 9278 §3.
-    pub fn thumbprint_sha512_b64(&self) -> Thumbprint512 {
-        Thumbprint512::encode(&self.thumbprint_sha512())
-    }
-
-    /// The key for `ed25519-compact` verification.
-    ///
-    /// Spec: RFC 8032 §5.1.7.
-    pub fn ed25519(&self) -> ed25519_compact::PublicKey {
-        ed25519_compact::PublicKey::new(self.x)
-    }
-}
 
 /// The members of a JWK as text, decoded (no JSON or SF escapes left), from JSON or from `hwk`
 /// `Signature-Key` parameters; `None` = absent.
@@ -278,12 +66,12 @@ pub struct JwkMembers<'a> {
     pub kid: Option<&'a [u8]>,
 }
 
-fn invalid(detail: &'static str) -> Error {
-    err(ErrorCode::InvalidKey, detail)
+fn invalid(check: Check) -> Error {
+    err(ErrorCode::InvalidKey, check)
 }
 
-fn unsupported(detail: &'static str) -> Error {
-    err(ErrorCode::UnsupportedAlgorithm, detail)
+fn unsupported(check: Check) -> Error {
+    err(ErrorCode::UnsupportedAlgorithm, check)
 }
 
 /// Checks `alg` against the only values consistent with a `kty`/`crv` (`None` = absent, which
@@ -292,7 +80,7 @@ fn alg_in(alg: Option<&[u8]>, allowed: &[&[u8]]) -> Result<(), Error> {
     match alg {
         None => Ok(()),
         Some(a) if allowed.contains(&a) => Ok(()),
-        Some(_) => Err(invalid("JWK alg is inconsistent with kty/crv")),
+        Some(_) => Err(invalid(Check::JwkAlgInconsistent)),
     }
 }
 
@@ -300,12 +88,12 @@ fn alg_in(alg: Option<&[u8]>, allowed: &[&[u8]]) -> Result<(), Error> {
 fn decode_x(x: &[u8]) -> Result<[u8; 32], Error> {
     let mut out = [0u8; 32];
     if x.len() != 43 {
-        return Err(invalid("JWK x is not 32 bytes of unpadded base64url"));
+        return Err(invalid(Check::JwkX));
     }
     // Public key material: the table-driven decoder (same accept set as base64ct's).
-    match crate::b64::decode_base64url(x, &mut out) {
+    match aauth_verify_sf::b64::decode_base64url(x, &mut out) {
         Ok(d) if d.len() == 32 => Ok(out),
-        _ => Err(invalid("JWK x is not 32 bytes of unpadded base64url")),
+        _ => Err(invalid(Check::JwkX)),
     }
 }
 
@@ -330,70 +118,71 @@ pub(crate) fn key_from_members_deferred(
 
 fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<PublicKey, Error> {
     if m.d.is_some() {
-        return Err(invalid("JWK contains the private member d"));
+        return Err(invalid(Check::JwkPrivate));
     }
-    let kty = m.kty.ok_or(invalid("JWK kty missing"))?;
+    let kty = m.kty.ok_or(invalid(Check::JwkKtyMissing))?;
     if kty == b"oct" {
-        return Err(invalid("symmetric (oct) keys are forbidden"));
+        return Err(invalid(Check::JwkSymmetric));
     }
     match m.alg {
-        Some(b"none") => return Err(invalid("JWK alg none is forbidden")),
+        Some(b"none") => return Err(invalid(Check::JwkAlgNone)),
         Some(b"HS256" | b"HS384" | b"HS512") => {
-            return Err(invalid("HMAC algorithms are forbidden"))
+            return Err(invalid(Check::JwkHmac))
         }
         Some(b"EdDSA") if !rules.allow_eddsa => {
-            return Err(invalid("JWK alg EdDSA is not allowed (use Ed25519)"))
+            return Err(invalid(Check::JwkEdDsa))
         }
         _ => {}
     }
     match kty {
         b"OKP" => {
-            let crv = m.crv.ok_or(invalid("JWK crv missing"))?;
+            let crv = m.crv.ok_or(invalid(Check::JwkCrvMissing))?;
             match crv {
                 b"Ed25519" => {
                     let alg = match m.alg {
                         // Checked here, not up front: an unsupported key type without `alg`
                         // is reported as unsupported, which tells the signer more.
-                        None if rules.require_alg => return Err(invalid("JWK alg missing")),
+                        None if rules.require_alg => return Err(invalid(Check::JwkAlgMissing)),
                         None => KeyAlg::None,
                         Some(b"Ed25519") => KeyAlg::Ed25519,
                         Some(b"EdDSA") => KeyAlg::EdDsa,
-                        Some(_) => return Err(invalid("JWK alg is inconsistent with kty/crv")),
+                        Some(_) => return Err(invalid(Check::JwkAlgInconsistent)),
                     };
-                    let x = decode_x(m.x.ok_or(invalid("JWK x missing"))?)?;
+                    let x = decode_x(m.x.ok_or(invalid(Check::JwkXMissing))?)?;
                     if validate {
-                        PublicKey::from_raw(x)?;
+                        PublicKey::validated(x, alg)
+                    } else {
+                        Ok(PublicKey::deferred(x, alg))
                     }
-                    Ok(PublicKey { x, alg })
                 }
                 b"Ed448" => {
                     alg_in(m.alg, &[b"Ed448", b"EdDSA"])?;
-                    Err(unsupported("Ed448 keys are not supported"))
+                    Err(unsupported(Check::Ed448))
                 }
                 b"X25519" | b"X448" => match m.alg {
-                    None => Err(unsupported("key-agreement (X25519/X448) keys cannot sign")),
+                    None => Err(unsupported(Check::KeyAgreement)),
                     Some(a) if a.starts_with(b"ECDH-ES") => {
-                        Err(unsupported("key-agreement (X25519/X448) keys cannot sign"))
+                        Err(unsupported(Check::KeyAgreement))
                     }
-                    Some(_) => Err(invalid("JWK alg is inconsistent with kty/crv")),
+                    Some(_) => Err(invalid(Check::JwkAlgInconsistent)),
                 },
-                _ => Err(invalid("JWK crv unknown for OKP")),
+                _ => Err(invalid(Check::JwkCrvUnknown)),
             }
         }
         b"EC" => {
-            let crv = m.crv.ok_or(invalid("JWK crv missing"))?;
+            let crv = m.crv.ok_or(invalid(Check::JwkCrvMissing))?;
             let expected: &[u8] = match crv {
                 b"P-256" => b"ES256",
                 b"P-384" => b"ES384",
                 b"P-521" => b"ES512",
                 b"secp256k1" => b"ES256K",
-                _ => return Err(invalid("JWK crv unknown for EC")),
+                _ => return Err(invalid(Check::JwkCrvUnknown)),
             };
             alg_in(m.alg, &[expected])?;
             if m.x.is_none() || m.y.is_none() {
-                return Err(invalid("EC JWK lacks x or y"));
+                return Err(invalid(Check::EcIncomplete));
             }
-            Err(unsupported("ECDSA keys are not supported"))
+            Err(unsupported(Check::Ecdsa))
         }
         b"RSA" => {
             alg_in(
@@ -401,15 +190,15 @@ fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<Pu
                 &[b"RS256", b"RS384", b"RS512", b"PS256", b"PS384", b"PS512"],
             )?;
             if m.n.is_none() || m.e.is_none() {
-                return Err(invalid("RSA JWK lacks n or e"));
+                return Err(invalid(Check::RsaIncomplete));
             }
-            Err(unsupported("RSA keys are not supported"))
+            Err(unsupported(Check::Rsa))
         }
         b"AKP" => {
             alg_in(m.alg, &[b"ML-DSA-44", b"ML-DSA-65", b"ML-DSA-87"])?;
-            Err(unsupported("ML-DSA (AKP) keys are not supported"))
+            Err(unsupported(Check::MlDsa))
         }
-        _ => Err(invalid("JWK kty unknown")),
+        _ => Err(invalid(Check::JwkKtyUnknown)),
     }
 }
 
@@ -440,10 +229,10 @@ pub(crate) fn key_from_json_members(
     validate: bool,
 ) -> Result<PublicKey, Error> {
     if m.duplicate {
-        return Err(invalid("JWK has a duplicate member"));
+        return Err(invalid(Check::JwkDuplicate));
     }
     if m.values.contains(&Member::NotStr) {
-        return Err(invalid("JWK member is not a string"));
+        return Err(invalid(Check::JwkNotString));
     }
     let [kty, crv, x, y, n, e, d, alg, kid] = m.values;
     let (mut b_kty, mut b_crv, mut b_x, mut b_alg) = (
@@ -469,9 +258,9 @@ pub(crate) fn key_from_json_members(
 
 fn json_error(e: json::JsonError) -> Error {
     match e {
-        json::JsonError::TooLarge => invalid("JSON document too large"),
-        json::JsonError::TooDeep => invalid("JSON document nested too deeply"),
-        json::JsonError::Syntax => invalid("malformed JSON document"),
+        json::JsonError::TooLarge => invalid(Check::JsonTooLarge),
+        json::JsonError::TooDeep => invalid(Check::JsonTooDeep),
+        json::JsonError::Syntax => invalid(Check::JsonMalformed),
     }
 }
 
@@ -495,9 +284,10 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 /// * Array elements whose `kid` (decoded) differs from `kid`, elements without `kid`, elements
 ///   that are not objects, and elements of other key types are skipped and never make
 ///   selection fail.
-/// * Among elements with a matching `kid`, the **first** one that yields a usable Ed25519 key
-///   wins. If some match but none is usable, the error of the first matching element is
-///   returned (`invalid_key` or `unsupported_algorithm`).
+/// * Among elements with a matching `kid`, the one usable Ed25519 key is selected. Two
+///   *different* usable keys under the requested `kid` → `invalid_key` (the signer's intent is
+///   undefined; the same key twice is fine). If some match but none is usable, the error of
+///   the first matching element is returned (`invalid_key` or `unsupported_algorithm`).
 /// * No element matches → `unknown_key`.
 ///
 /// Work is linear in the input: one pass, and at most one point decoding per element whose
@@ -507,10 +297,7 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let found = json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed { kid, rules })
         .map_err(json_error)?;
-    found.unwrap_or(Err(err(
-        ErrorCode::UnknownKey,
-        "no JWKS key has the requested kid",
-    )))
+    found.unwrap_or(Err(err(ErrorCode::UnknownKey, Check::KidNotInJwks)))
 }
 
 type Found = Option<Result<PublicKey, Error>>;
@@ -563,9 +350,10 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Found, A::Error> {
         let mut found: Found = None;
+        let mut conflict = false;
         while let Some(members) = seq.next_element_seed(ElementSeed)? {
             let Some(m) = members else { continue };
-            if matches!(found, Some(Ok(_))) {
+            if conflict {
                 continue;
             }
             let matches = m.values[8].as_str().is_some_and(|k| k.eq_bytes(self.0.kid));
@@ -573,9 +361,17 @@ impl<'de> Visitor<'de> for KeysSeed<'_> {
                 continue;
             }
             let r = key_from_json_members(&m, self.0.rules, true);
-            if r.is_ok() || found.is_none() {
-                found = Some(r);
-            }
+            found = match (found, r) {
+                (None, r) => Some(r),
+                (Some(Err(_)), Ok(k)) => Some(Ok(k)),
+                // Two different usable keys under one kid: which one the signer meant is
+                // undefined, so neither is used.
+                (Some(Ok(a)), Ok(b)) if a != b => {
+                    conflict = true;
+                    Some(Err(invalid(Check::JwksKidDuplicate)))
+                }
+                (f, _) => f,
+            };
         }
         Ok(found)
     }

@@ -2,12 +2,53 @@
 //!
 //! A `no_std`, allocation-free verifier for AAuth request signatures: HTTP Message Signatures
 //! (RFC 9421) with Ed25519, keys named by the `Signature-Key` header
-//! (draft-hardt-httpbis-signature-key).
+//! (draft-hardt-httpbis-signature-key-09).
 //!
-//! The crate has no clock (the caller passes `now`), performs no I/O and never allocates.
-//! Verification runs in two phases so that an event-driven caller can fetch keys itself:
-//! [`parse`] does every offline check and reports the [`KeyRequirement`]; the caller obtains
-//! the key and calls [`Parsed::verify`]. [`verify_request`] does both when no I/O is needed.
+//! The crate has no clock (the host passes `now`), performs no I/O and never allocates. It is
+//! the one place where verification is decided: the C library, the Python package and the
+//! nginx module only convert their inputs and render its results.
+//!
+//! # Two phases
+//!
+//! 1. [`parse`] runs every check that needs no key material and, for the token schemes,
+//!    decodes the token into a caller-owned [`JwtScratch`]. [`Parsed::fetch`] then says what
+//!    the host must obtain: nothing (the key is inline), a key it holds, a metadata document
+//!    then a JWKS, a JWKS, or the assertion behind a cache identifier.
+//! 2. The host fetches what the plan names (under its own egress rules) and calls
+//!    [`Parsed::finish`] with a [`KeySource`]. The result is a [`Verified`] request with its
+//!    [`Identity`], or an [`Error`] with the `Signature-Error` code and the [`Check`] that
+//!    failed.
+//!
+//! ```
+//! use aauth_verify::{parse, Context, Fetch, Header, KeySource, Policy, Request};
+//!
+//! // RFC 9421 B.1.4 test-key-ed25519, signing an hwk request (the key is in the header).
+//! let sk = r#"sig=hwk;kty="OKP";crv="Ed25519";x="JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs";alg="Ed25519""#;
+//! let headers = [
+//!     Header::new(b"Signature-Key", sk.as_bytes()),
+//!     Header::new(b"Signature-Input", br#"sig=("@method" "@authority" "@path" "signature-key");created=1730217600"#),
+//!     Header::new(b"Signature", b"sig=:puQwGqlektSkNVskiaY9MZJcXFRWrc2T8sO9WBJ7tL9i9u9cWwbtDPRe9FzOnViBwwFq1FUQ/a0WZnuiWwHkCw==:"),
+//! ];
+//! let req = Request {
+//!     method: b"GET",
+//!     scheme: b"https",
+//!     authority: b"resource.example",
+//!     path: b"/api/data",
+//!     query: None,
+//!     headers: &headers,
+//!     body: None,
+//! };
+//! let policy = Policy::STRICT;
+//! let mut ctx = Context::at(1730217600);
+//! let parsed = parse(&req, &policy, &ctx, None)?;
+//! assert_eq!(parsed.fetch(), Fetch::Nothing);
+//! let verified = parsed.finish(&req, &policy, KeySource::Inline, &mut ctx)?;
+//! assert_eq!(verified.thumbprint().as_str(), "poqkLGiymh_W0uP6PZFw-dvez3QJT5SolqXBCW38r0U");
+//! # Ok::<(), aauth_verify::Error>(())
+//! ```
+//!
+//! Spec: RFC 9421; draft-hardt-httpbis-signature-key-09; AAuth (draft-hardt-oauth-aauth-protocol)
+//! §HTTP Message Signatures Profile.
 #![no_std]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -22,35 +63,43 @@
     )
 )]
 
-pub mod b64;
+mod backend;
 pub mod cache;
-pub mod component;
-pub mod digest;
-pub mod error;
-pub mod json;
-pub mod jwk;
-pub mod jwt;
-pub mod metadata;
-pub mod policy;
+mod component;
+mod digest;
+mod error;
+mod finish;
+mod json;
+mod jwk;
+mod key;
+mod metadata;
+mod parse;
+mod policy;
 pub mod render;
-pub mod request;
-pub mod sf;
-pub mod sigkey;
-pub mod sink;
-mod swar;
-pub mod text;
-pub mod verify;
+mod request;
+mod sigkey;
+mod text;
+mod token;
 
-pub use cache::{CachedToken, TokenCache, TokenKey, TokenStore};
-pub use error::{Error, ErrorCode};
-pub use jwk::PublicKey;
-pub use jwt::{JwtScratch, Token, TokenInfo};
-pub use policy::{Compat, Limits, Policy, Scheme, Schemes};
-pub use request::{Header, Request};
+pub use aauth_verify_sf::sink::{CountingSink, Sink, SliceSink};
+pub use cache::{CachedToken, TokenCache, TokenKey, TokenLayout, TokenStore};
+pub use component::MAX_COMPONENTS;
+pub use error::{Check, Error, ErrorCode};
+pub use finish::{Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK};
+pub use jwk::{key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_LEN, MAX_JWK_LEN};
+pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
+pub use metadata::MAX_METADATA_LEN;
+pub use parse::{parse, Context, Parsed, SignatureParams};
+pub use policy::{
+    Compat, KeyRules, Limits, Policy, Scheme, Schemes, AAUTH_REQUIRED, AGENT_TYPES,
+    AGENT_TYPES_COMPAT,
+};
+pub use request::{trim_ows, Header, Request};
 pub use sigkey::KeyRequirement;
-pub use text::Text;
-pub use verify::{
-    parse, verify_request, verify_request_with_token, KeySource, Parsed, SignatureParams, Verified,
+pub use text::{Escapes, Text, TextBytes};
+pub use token::{
+    Audience, Claims, JwsAlg, JwtScratch, TokenInfo, MAX_HEADER_LEN, MAX_JWT_LEN,
+    MAX_PAYLOAD_LEN,
 };
 
 /// The README's examples, compiled and run as doctests.

@@ -4,12 +4,10 @@
 //! Spec: AAuth §HTTP Message Signatures Profile (required components, window);
 //! draft-hardt-httpbis-signature-key-09 §7 (scheme allowlists, `alg` rules).
 
-use crate::jwk::KeyRules;
-
 /// A `Signature-Key` scheme.
 ///
-/// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.8; legacy `jwks` from the January 2026
-/// AAuth text §10.7.
+/// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §3.11; legacy `jwks` from the January
+/// 2026 AAuth text §10.7.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u32)]
 pub enum Scheme {
@@ -27,11 +25,13 @@ pub enum Scheme {
     JktJwt = 6,
     /// `self-jwt`: a JWT whose issuer key signs both the token and the request.
     SelfJwt = 7,
+    /// `cached`: a reference (`cid`) to a `jwt`/`jkt-jwt` assertion this verifier cached.
+    Cached = 8,
 }
 
 impl Scheme {
     /// Every scheme, in numeric order.
-    pub const ALL: [Scheme; 7] = [
+    pub const ALL: [Scheme; 8] = [
         Scheme::Hwk,
         Scheme::JwksUri,
         Scheme::Jwks,
@@ -39,6 +39,7 @@ impl Scheme {
         Scheme::Jwt,
         Scheme::JktJwt,
         Scheme::SelfJwt,
+        Scheme::Cached,
     ];
 
     /// The scheme's token as it appears on the wire (legacy `jwks` shares `jwks`).
@@ -50,7 +51,33 @@ impl Scheme {
             Scheme::Jwt => "jwt",
             Scheme::JktJwt => "jkt-jwt",
             Scheme::SelfJwt => "self-jwt",
+            Scheme::Cached => "cached",
         }
+    }
+
+    /// Whether the scheme carries a JWT (`jwt`, `jkt-jwt`, `self-jwt`; `cached` refers to one).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.5, §3.8, §3.9, §3.11.
+    pub const fn is_token(self) -> bool {
+        matches!(
+            self,
+            Scheme::Jwt | Scheme::JktJwt | Scheme::SelfJwt | Scheme::Cached
+        )
+    }
+
+    /// Whether the request carries its own key with no third party vouching for it (`hwk`,
+    /// `jkt-jwt`): pseudonymous, and never a key from a trust store.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §7.3, §8.1 (pseudonymity).
+    pub const fn is_self_asserted(self) -> bool {
+        matches!(self, Scheme::Hwk | Scheme::JktJwt)
+    }
+
+    /// The scheme named by a stable name or wire token (`legacy-jwks` for legacy `jwks`).
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §9.2.2.
+    pub fn from_name(name: &str) -> Option<Scheme> {
+        Scheme::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// A stable name that distinguishes legacy `jwks` (`legacy-jwks`).
@@ -67,13 +94,16 @@ impl Scheme {
 }
 
 /// A set of schemes (a small bit set).
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §4.1 (the accepted set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Schemes(u32);
 
 impl Schemes {
     /// No scheme.
     pub const NONE: Schemes = Schemes(0);
-    /// Every scheme this crate verifies.
+    /// Every scheme this crate verifies without host state: all but `cached`, which needs an
+    /// assertion store (add it with [`Schemes::with`] when the host has one).
     pub const ALL: Schemes = Schemes::NONE
         .with(Scheme::Hwk)
         .with(Scheme::JwksUri)
@@ -82,6 +112,13 @@ impl Schemes {
         .with(Scheme::Jwt)
         .with(Scheme::JktJwt)
         .with(Scheme::SelfJwt);
+    /// The schemes whose key a third party vouches for (everything but `hwk`, `jkt-jwt` and
+    /// `cached`): what a verifier with a trust store accepts by default.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+    pub const VOUCHED: Schemes = Schemes::ALL
+        .without(Scheme::Hwk)
+        .without(Scheme::JktJwt);
     /// What AAuth resources accept from agents (draft -06+): `jwt` only.
     pub const AAUTH_AGENT: Schemes = Schemes::NONE.with(Scheme::Jwt);
 
@@ -107,7 +144,7 @@ impl Schemes {
 
     /// A set from raw bits (unknown bits ignored).
     pub const fn from_bits(bits: u32) -> Schemes {
-        Schemes(bits & Schemes::ALL.0)
+        Schemes(bits & Schemes::ALL.with(Scheme::Cached).0)
     }
 
     /// The schemes in the set, in numeric order.
@@ -154,6 +191,8 @@ impl Compat {
 }
 
 /// Bounds on hostile input; exceeding one fails with `invalid_request`.
+///
+/// Spec: RFC 9421 §7.2.5 (signature header size); ours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Maximum total bytes of all lines of each signature header (default 16 KiB).
@@ -175,12 +214,60 @@ impl Limits {
     };
 }
 
+/// Which `alg` values a JWK may carry.
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §3.3 (every JWK carries a fully-specified `alg`;
+/// no `EdDSA`); earlier drafts derived the algorithm from `kty`+`crv`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyRules {
+    /// Reject a JWK without `alg` (strict -08: `true`).
+    pub require_alg: bool,
+    /// Accept `alg` `EdDSA` for Ed25519 keys (compatibility: `true`).
+    pub allow_eddsa: bool,
+}
+
+impl KeyRules {
+    /// draft-hardt-httpbis-signature-key-08+: `alg` required, `EdDSA` refused.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.3.
+    pub const STRICT: KeyRules = KeyRules {
+        require_alg: true,
+        allow_eddsa: false,
+    };
+    /// Compatibility with pre -08 peers: `alg` optional, `EdDSA` accepted.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-07 §3.4 (algorithm from `kty`/`crv`).
+    pub const COMPAT: KeyRules = KeyRules {
+        require_alg: false,
+        allow_eddsa: true,
+    };
+}
+
+impl Default for KeyRules {
+    fn default() -> Self {
+        KeyRules::STRICT
+    }
+}
+
+/// Default `typ` values accepted for `jwt` in the strict profile: AAuth agent tokens.
+///
+/// Spec: AAuth §Agent Tokens (`aa-agent+jwt`).
+pub const AGENT_TYPES: &[&str] = &["aa-agent+jwt"];
+
+/// `typ` values accepted for `jwt` in the compatibility profile (adds the January 2026 name).
+///
+/// Spec: AAuth January 2026 text §5.2 (`agent+jwt`).
+pub const AGENT_TYPES_COMPAT: &[&str] = &["aa-agent+jwt", "agent+jwt"];
+
 /// The AAuth default set of required components.
 ///
 /// Spec: AAuth §HTTP Message Signatures Profile (covered components).
 pub const AAUTH_REQUIRED: &[&str] = &["@method", "@authority", "@path", "signature-key"];
 
 /// How a request must be signed to be accepted.
+///
+/// Spec: AAuth §HTTP Message Signatures Profile; RFC 9421 §3.2 step 6 (application
+/// requirements); draft-hardt-httpbis-signature-key-09 §3.3, §7.
 #[derive(Clone, Copy, Debug)]
 pub struct Policy<'p> {
     /// Freshness window in seconds: `now - window <= created <= now + window`.
@@ -195,7 +282,9 @@ pub struct Policy<'p> {
     pub require_signature_key: bool,
     /// Accepted `Signature-Key` schemes.
     pub schemes: Schemes,
-    /// Accepted `typ` values of `jwt` tokens (empty means [`crate::jwt::AGENT_TYPES`]).
+    /// Accepted `typ` values of `jwt` tokens (empty means [`AGENT_TYPES`]). Only listed
+    /// types pass: an auth or person token (`aa-auth+jwt`, `aa-person+jwt`) is refused where
+    /// an agent token is required.
     pub jwt_types: &'p [&'p str],
     /// Accept the Python signer's unpadded base64url in `Signature` values.
     pub base64url_signatures: bool,
@@ -203,6 +292,11 @@ pub struct Policy<'p> {
     pub compat: Compat,
     /// Input bounds.
     pub limits: Limits,
+    /// The longest `expires − created` accepted, in seconds (`None`: no cap).
+    pub max_validity: Option<u64>,
+    /// A request target with a query must cover `@query`, or `@query-param` for each of its
+    /// parameter names (off by default: current signers cover only the AAuth minimum).
+    pub require_query: bool,
 }
 
 impl Policy<'static> {
@@ -215,15 +309,17 @@ impl Policy<'static> {
         require_content_digest_with_body: false,
         require_signature_key: true,
         schemes: Schemes::ALL,
-        jwt_types: crate::jwt::AGENT_TYPES,
+        jwt_types: AGENT_TYPES,
         base64url_signatures: true,
         compat: Compat::STRICT,
         limits: Limits::DEFAULT,
+        max_validity: None,
+        require_query: false,
     };
     /// [`Policy::STRICT`] plus every compatibility switch.
     pub const COMPAT: Policy<'static> = Policy {
         compat: Compat::ALL,
-        jwt_types: crate::jwt::AGENT_TYPES_COMPAT,
+        jwt_types: AGENT_TYPES_COMPAT,
         ..Policy::STRICT
     };
 }
@@ -236,6 +332,8 @@ impl Default for Policy<'static> {
 
 impl Policy<'_> {
     /// The key rules that follow from the compatibility switches.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.3.
     pub fn key_rules(&self) -> KeyRules {
         KeyRules {
             require_alg: !self.compat.alg_less_keys,

@@ -3,10 +3,11 @@
 //! Spec: draft-hardt-httpbis-signature-key-09 §4 (`Accept-Signature-Scheme`,
 //! `Accept-Signature-Alg`), §5 (`Signature-Error`); RFC 8941 §4.1 (serialization).
 
+use aauth_verify_sf::sf;
+use aauth_verify_sf::sink::{Sink, SliceSink};
+
 use crate::error::{Error, ErrorCode};
 use crate::policy::{Policy, Scheme, Schemes};
-use crate::sf;
-use crate::sink::{Sink, SliceSink};
 
 fn finish(sink: SliceSink<'_>) -> Option<&str> {
     sink.finish().and_then(|b| core::str::from_utf8(b).ok())

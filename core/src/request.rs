@@ -7,6 +7,8 @@
 //! Spec: RFC 9421 §2.1 (HTTP fields), §2.2 (derived components); AAuth §Canonical Authority.
 
 /// One header line as received: name (any case) and value (surrounding whitespace allowed).
+///
+/// Spec: RFC 9110 §5.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Header<'a> {
     /// Field name, compared case-insensitively.
@@ -17,6 +19,8 @@ pub struct Header<'a> {
 
 impl<'a> Header<'a> {
     /// A header line from name and value.
+    ///
+    /// Spec: RFC 9110 §5.
     pub const fn new(name: &'a [u8], value: &'a [u8]) -> Header<'a> {
         Header { name, value }
     }
@@ -24,10 +28,14 @@ impl<'a> Header<'a> {
 
 /// A borrowed view of an HTTP request.
 ///
+/// Two lifetimes: `'a` for the request's bytes (method, path, header names and values, body),
+/// `'h` for the array of [`Header`] views over them. What verification returns borrows only
+/// `'a`, so a host may build the header array on its stack for each call.
+///
 /// Spec: RFC 9421 §2.2: `@method`, `@scheme`, `@authority`, `@path`, `@query` come from these
 /// members verbatim (the verifier does not normalise them; pass the canonical authority).
 #[derive(Clone, Copy, Debug)]
-pub struct Request<'a> {
+pub struct Request<'h, 'a> {
     /// Method as sent, e.g. `b"GET"` (case-sensitive, not normalised).
     pub method: &'a [u8],
     /// Scheme, e.g. `b"https"`.
@@ -39,15 +47,18 @@ pub struct Request<'a> {
     /// The query without its leading `?`, or `None` when the target has no `?`.
     pub query: Option<&'a [u8]>,
     /// Every header line, in the order received.
-    pub headers: &'a [Header<'a>],
+    pub headers: &'h [Header<'a>],
     /// The body, when the caller has it (needed to check a covered `Content-Digest`).
     pub body: Option<&'a [u8]>,
 }
 
-impl<'a> Request<'a> {
+impl<'h, 'a> Request<'h, 'a> {
     /// Every line of the field `name` (case-insensitive), each trimmed of SP/HTAB.
+    ///
+    /// Spec: RFC 9421 §2.1 (all lines of a field, in order).
     pub fn field_lines<'n>(&self, name: &'n [u8]) -> impl Iterator<Item = &'a [u8]> + 'n
     where
+        'h: 'n,
         'a: 'n,
     {
         self.headers
@@ -57,6 +68,8 @@ impl<'a> Request<'a> {
     }
 
     /// Whether the field `name` is present at least once.
+    ///
+    /// Spec: RFC 9110 §5.3.
     pub fn has_field(&self, name: &[u8]) -> bool {
         self.headers
             .iter()

@@ -9,18 +9,19 @@
 //! [`Compat::legacy_signature_key`]: crate::policy::Compat::legacy_signature_key
 
 use crate::error::{
-    err, Error,
-    ErrorCode::{InvalidKey, InvalidRequest, UnsupportedScheme},
+    err, Check, Error,
+    ErrorCode::{InvalidKey, InvalidRequest, InvalidSignature, UnsupportedScheme},
 };
-use crate::jwk::{key_from_members_deferred, JwkMembers, PublicKey};
+use crate::jwk::{key_from_members_deferred, JwkMembers};
+use crate::key::PublicKey;
 use crate::policy::{Policy, Scheme};
 use crate::request::Request;
-use crate::sf::{self, BareItem};
+use aauth_verify_sf::sf::{self, BareItem};
 use crate::text::Text;
 
 /// What the caller must supply (or has supplied inline) to finish verification.
 ///
-/// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.8.
+/// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §3.11.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyRequirement<'a> {
     /// No `Signature-Key` header: the caller supplies the key (plain RFC 9421, trust store).
@@ -73,10 +74,15 @@ pub enum KeyRequirement<'a> {
         /// The compact JWT text.
         jwt: Text<'a>,
     },
+    /// `cached`: the host resolves `cid` to the `jwt`/`jkt-jwt` assertion it cached earlier.
+    Cached {
+        /// The cache identifier this verifier issued.
+        cid: Text<'a>,
+    },
 }
 
 /// The parameter names this verifier reads, in slot order.
-const NAMES: [&[u8]; 17] = [
+const NAMES: [&[u8]; 18] = [
     b"kty",
     b"crv",
     b"x",
@@ -94,6 +100,7 @@ const NAMES: [&[u8]; 17] = [
     b"jwt",
     b"scheme",
     b"cache",
+    b"cid",
 ];
 
 /// One parameter value as far as this verifier cares.
@@ -158,10 +165,7 @@ impl<'a> Params<'a> {
         match self.value(name) {
             None => Ok(None),
             Some(Value::Text(t)) => Ok(Some(t)),
-            Some(_) => Err(err(
-                InvalidKey,
-                "Signature-Key parameter has the wrong type",
-            )),
+            Some(_) => Err(err(InvalidKey, Check::ParamWrongType)),
         }
     }
 
@@ -170,8 +174,8 @@ impl<'a> Params<'a> {
         matches!(self.value(name), Some(Value::True))
     }
 
-    fn required(&self, name: &[u8], what: &'static str) -> Result<Text<'a>, Error> {
-        self.text(name)?.ok_or(err(InvalidKey, what))
+    fn required(&self, name: &[u8]) -> Result<Text<'a>, Error> {
+        self.text(name)?.ok_or(err(InvalidKey, Check::ParamMissing))
     }
 
     /// A JWK member for hwk: must be plain text.
@@ -181,7 +185,7 @@ impl<'a> Params<'a> {
             Some(t) => t
                 .as_plain()
                 .map(Some)
-                .ok_or(err(InvalidKey, "hwk parameter contains an escape")),
+                .ok_or(err(InvalidKey, Check::HwkEscape)),
         }
     }
 }
@@ -204,7 +208,7 @@ pub struct SignatureKey<'a> {
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.1 (the member named like the label is used;
 /// other members, even with unknown schemes, are ignored), §3.4–§3.8, §7.4.
 pub fn parse<'a>(
-    req: &Request<'a>,
+    req: &Request<'_, 'a>,
     label: &[u8],
     policy: &Policy<'_>,
 ) -> Result<Option<SignatureKey<'a>>, Error> {
@@ -215,42 +219,36 @@ pub fn parse<'a>(
         any_line = true;
         total = total.saturating_add(line.len());
         if total > policy.limits.max_header_bytes {
-            return Err(err(InvalidRequest, "Signature-Key exceeds the size limit"));
+            return Err(err(InvalidRequest, Check::HeaderTooLarge));
         }
         match sf::parse_dictionary(line, sf::Options::default()) {
             Ok(dict) => {
                 if let Some(member) = dict.get(label) {
                     let sf::Member::Item(item) = member else {
-                        return Err(err(InvalidRequest, "Signature-Key member is not an item"));
+                        return Err(err(InvalidRequest, Check::SignatureKeyNotItem));
                     };
                     let BareItem::Token(scheme) = item.value else {
-                        return Err(err(
-                            InvalidRequest,
-                            "Signature-Key member is not a scheme token",
-                        ));
+                        return Err(err(InvalidRequest, Check::SignatureKeyNotToken));
                     };
                     found = Some((Text::plain(scheme), Params::from_sf(item.params)));
                 }
             }
             Err(_) if policy.compat.legacy_signature_key => {
                 let Some(members) = legacy_members(line) else {
-                    return Err(err(InvalidRequest, "Signature-Key does not parse"));
+                    return Err(err(InvalidRequest, Check::LegacyMalformed));
                 };
                 for (key, body) in members {
                     if key == label {
                         let params = Params::from_legacy(body);
                         let scheme = params
                             .text(b"scheme")?
-                            .ok_or(err(InvalidRequest, "legacy Signature-Key without scheme"))?;
+                            .ok_or(err(InvalidRequest, Check::LegacyNoScheme))?;
                         found = Some((scheme, params));
                     }
                 }
             }
             Err(_) => {
-                return Err(err(
-                    InvalidRequest,
-                    "Signature-Key is not a valid dictionary",
-                ))
+                return Err(err(InvalidRequest, Check::SignatureKeyMalformed))
             }
         }
     }
@@ -258,10 +256,7 @@ pub fn parse<'a>(
         return Ok(None);
     }
     let Some((scheme_name, params)) = found else {
-        return Err(err(
-            InvalidRequest,
-            "Signature-Key has no member for the signature's label",
-        ));
+        return Err(err(InvalidSignature, Check::SignatureKeyLabelMissing));
     };
     let scheme = match scheme_name.as_plain().unwrap_or(b"") {
         b"hwk" => Scheme::Hwk,
@@ -276,23 +271,18 @@ pub fn parse<'a>(
         b"jwt" => Scheme::Jwt,
         b"jkt-jwt" => Scheme::JktJwt,
         b"self-jwt" => Scheme::SelfJwt,
+        b"cached" => Scheme::Cached,
         _ => {
-            return Err(err(
-                UnsupportedScheme,
-                "Signature-Key scheme is not supported",
-            ))
+            return Err(err(UnsupportedScheme, Check::SchemeUnknown))
         }
     };
     if !policy.schemes.contains(scheme) {
-        return Err(err(
-            UnsupportedScheme,
-            "Signature-Key scheme is not allowed by policy",
-        ));
+        return Err(err(UnsupportedScheme, Check::SchemeNotAllowed));
     }
     let requirement = match scheme {
         Scheme::Hwk => {
             if params.text(b"kid")?.is_some() {
-                return Err(err(InvalidKey, "hwk key carries a kid"));
+                return Err(err(InvalidKey, Check::HwkKid));
             }
             let members = JwkMembers {
                 kty: params.member(b"kty")?,
@@ -311,50 +301,47 @@ pub fn parse<'a>(
             let dwk = match params.text(b"dwk")? {
                 Some(d) => d,
                 None if policy.compat.legacy_signature_key => {
-                    params.required(b"well-known", "jwks_uri without dwk")?
+                    params.required(b"well-known")?
                 }
-                None => return Err(err(InvalidKey, "jwks_uri without dwk")),
+                None => return Err(err(InvalidKey, Check::ParamMissing)),
             };
             KeyRequirement::JwksUri {
-                id: params.required(b"id", "jwks_uri without id")?,
+                id: params.required(b"id")?,
                 dwk,
-                kid: params.required(b"kid", "jwks_uri without kid")?,
+                kid: params.required(b"kid")?,
             }
         }
         Scheme::Jwks => KeyRequirement::Jwks {
-            url: params.required(b"url", "jwks without url")?,
-            kid: params.required(b"kid", "jwks without kid")?,
+            url: params.required(b"url")?,
+            kid: params.required(b"kid")?,
         },
         Scheme::LegacyJwks => {
             if !policy.compat.legacy_signature_key {
-                return Err(err(
-                    InvalidKey,
-                    "jwks without url (legacy jwks needs compatibility mode)",
-                ));
+                return Err(err(InvalidKey, Check::LegacyJwksStrict));
             }
             let jwks = params.text(b"jwks")?;
             let id = params.text(b"id")?;
             if jwks.is_some() == id.is_some() {
-                return Err(err(
-                    InvalidKey,
-                    "legacy jwks needs exactly one of jwks and id",
-                ));
+                return Err(err(InvalidKey, Check::LegacyJwksBoth));
             }
             KeyRequirement::LegacyJwks {
                 jwks,
                 id,
                 well_known: params.text(b"well-known")?,
-                kid: params.required(b"kid", "legacy jwks without kid")?,
+                kid: params.required(b"kid")?,
             }
         }
         Scheme::Jwt => KeyRequirement::Jwt {
-            jwt: params.required(b"jwt", "jwt without jwt")?,
+            jwt: params.required(b"jwt")?,
         },
         Scheme::JktJwt => KeyRequirement::JktJwt {
-            jwt: params.required(b"jwt", "jkt-jwt without jwt")?,
+            jwt: params.required(b"jwt")?,
         },
         Scheme::SelfJwt => KeyRequirement::SelfJwt {
-            jwt: params.required(b"jwt", "self-jwt without jwt")?,
+            jwt: params.required(b"jwt")?,
+        },
+        Scheme::Cached => KeyRequirement::Cached {
+            cid: params.required(b"cid")?,
         },
     };
     let cache = params.is_true(b"cache");
@@ -368,7 +355,7 @@ pub fn parse<'a>(
 /// Whether `Signature-Key` has a member named `label` (used to pick among several signatures).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.1.
-pub fn has_member(req: &Request<'_>, label: &[u8], policy: &Policy<'_>) -> bool {
+pub fn has_member(req: &Request<'_, '_>, label: &[u8], policy: &Policy<'_>) -> bool {
     req.field_lines(b"signature-key").any(|line| {
         match sf::parse_dictionary(line, sf::Options::default()) {
             Ok(dict) => dict.get(label).is_some(),
@@ -502,7 +489,7 @@ fn legacy_pairs(body: &[u8]) -> impl Iterator<Item = (&[u8], Text<'_>)> {
         i += k + 1 + n;
         let v = value.get(..n)?;
         let text = if v.first() == Some(&b'"') {
-            Text::escaped(v.get(1..n - 1)?)
+            Text::sf_escaped(v.get(1..n - 1)?)
         } else {
             Text::plain(v)
         };

@@ -434,13 +434,48 @@ class Cases:
             check(digest_ok(req, base), name + ": covered Content-Digest does not match the body")
         else:
             check("error" in exp, name + ": error case without token")
+        if exp["result"] == "ok":
+            exp["identity"] = identity_of(exp, req)
         order = ["result", "error", "requirement", "label", "scheme", "base", "base_sha256",
-                 "thumbprint", "kid", "created", "expires", "token"]
+                 "thumbprint", "kid", "created", "expires", "token", "identity"]
         exp = {k: exp[k] for k in order if k in exp}
         self.cases.append({
             "name": name, "description": description, "provenance": provenance, "spec": spec,
             "request": copy.deepcopy(req), "policy": policy, "now": now,
             "key": key or {"type": "inline"}, "expect": exp})
+
+
+def identity_of(exp, req):
+    """The verified identity every binding must report, by the table of the core's `finish`
+    module: agent, issuer, subject and kid per scheme, the scheme's stable name and the request
+    key's thumbprint."""
+    rq = exp.get("requirement") or {}
+    scheme = exp.get("scheme")
+    if scheme == "jwks" and "url" not in rq:
+        scheme = "legacy-jwks"
+    ident = {"scheme": scheme, "agent": None, "issuer": None, "subject": None, "kid": None,
+             "thumbprint": exp["thumbprint"]}
+    if scheme in ("jwt", "jkt-jwt", "self-jwt"):
+        hb, pb, _ = rq["jwt"].split(".")
+        header, claims = json.loads(_b64u_dec(hb)), json.loads(_b64u_dec(pb))
+        ident["issuer"] = claims.get("iss")
+        ident["subject"] = claims.get("sub")
+        ident["agent"] = claims.get("sub") if scheme == "jwt" else claims.get("iss")
+        ident["kid"] = header.get("kid")
+    elif scheme == "jwks_uri":
+        ident["agent"] = ident["issuer"] = rq["id"]
+        ident["kid"] = rq["kid"]
+    elif scheme in ("jwks", "legacy-jwks"):
+        ident["agent"] = ident["issuer"] = rq.get("url") or rq.get("id") or rq.get("jwks")
+        ident["kid"] = rq["kid"]
+    else:  # hwk, or a key the host holds: the keyid parameter, if sent
+        label = exp["label"]
+        for line in header_lines(req, "signature-input"):
+            m = re.search(r'(?:^|,\s*)' + re.escape(label) + r'=\([^)]*\)([^,]*)', line)
+            if m:
+                k = re.search(r';keyid="([^"]*)"', m.group(1))
+                ident["kid"] = k.group(1) if k else None
+    return ident
 
 
 def body_bytes(req):
@@ -683,10 +718,10 @@ def signatures(K1, K2, py020, py012):
     m = copy.deepcopy(r)
     set_header(m, "Signature", "sig-b27=:" + b64std(sig) + ":")
     b26("rfc9421-b26-label-differs", "B.2.6 with the Signature member labelled sig-b27",
-        m, err("invalid_request"), spec="RFC 9421 §3.2 step 1")
+        m, err("invalid_signature"), spec="RFC 9421 §3.2 step 1; SK-09 §5.4.4 (missing signature)")
     b26("rfc9421-b26-aauth-default-policy",
         "B.2.6 under the AAuth default policy: no Signature-Key header",
-        r, err("invalid_request"), spec="PROTOCOL.md §8.4 step 1",
+        r, err("invalid_signature"), spec="SK-09 §5.4.4; AAuth §Verification step 1",
         policy={"label": "sig-b26"})
     m = copy.deepcopy(r)
     m["body"] = '{"hello": "World"}'
@@ -856,9 +891,12 @@ def signatures(K1, K2, py020, py012):
           policy=COMPAT, components=v3c, params=P0)
     m = copy.deepcopy(r)
     m["body"] = None
-    C.add("hwk-v3-no-body", "V3 with no body supplied: digest not checked, signature verifies",
-          "INTEROP V3", "RFC 9530; PROTOCOL.md §11", m, ok("sig", "hwk", T1, v1_rq),
-          policy=COMPAT, components=v3c, params=P0, verify_pub=K1.pub)
+    C.add("hwk-v3-no-body",
+          "V3 with no body supplied: a covered content-digest cannot be checked, so the "
+          "signature is refused (fail closed)",
+          "INTEROP V3", "RFC 9530 §2; RFC 9421 §7.2.8", m,
+          err("invalid_signature", v1_rq, "sig", "hwk"),
+          policy=COMPAT, components=v3c, params=P0)
 
     # V4 jwks_uri
     v4_v, v4_rq = sk_item("sig", "jwks_uri", [("id", "http://" + SCA), ("dwk", "aauth-agent.json"),
@@ -1342,7 +1380,8 @@ def signatures_syntax(C, K1, K2, ctx):
     bad("multi-signature-no-label", "Two signatures and no label chosen", "PROTOCOL.md §2",
         r, "invalid_request", parsed=False)
     bad("multi-signature-label-absent", "Policy label sig3 is in none of the headers",
-        "RFC 9421 §3.2 step 1", r, "invalid_request", policy={"label": "sig3"}, parsed=False)
+        "RFC 9421 §3.2 step 1; SK-09 §5.4.4", r, "invalid_signature", policy={"label": "sig3"},
+        parsed=False)
     r = base_req(sk=[sk1, sk2])
     b = build_base(r, AAUTH, P0)
     check('"signature-key": ' + sk1 + ", " + sk2 in b, "multi-line signature-key join")
@@ -1364,13 +1403,13 @@ def signatures_syntax(C, K1, K2, ctx):
     r = base_req(sk=sk2)
     sign(r, K1, AAUTH, P0)
     bad("signature-key-label-differs", "Signature-Key member labelled sig2, signature labelled sig",
-        "SK-09 §3.1", r, "invalid_request", parsed=False)
+        "SK-09 §3 step 4, §3.1, §5.4.4", r, "invalid_signature", parsed=False)
     r = base_req()
     b = build_base(r, AAUTH, P0)
     r["headers"] += [["Signature-Input", "sig=" + sig_params_line(AAUTH, P0)],
                      ["Signature", "sig2=:%s:" % b64std(K1.sign(b))]]
     bad("signature-label-differs", "Signature member labelled sig2, Signature-Input labelled sig",
-        "RFC 9421 §3.2 step 1", r, "invalid_request", parsed=False)
+        "RFC 9421 §3.2 step 1; SK-09 §5.4.4", r, "invalid_signature", parsed=False)
     r = base_req(headers=[["SIGNATURE-KEY", SK]], sk=None)
     b, s = sign(r, K1, AAUTH, P0)
     r["headers"] = [[n.lower() if n == "Signature" else n.upper(), v] for n, v in r["headers"]]
@@ -1511,8 +1550,8 @@ def signatures_syntax(C, K1, K2, ctx):
         return m
 
     for h in ("signature-input", "signature", "signature-key"):
-        bad("missing-" + h, "No %s header" % h, "PROTOCOL.md §8.4 step 1", drop(a1, h),
-            "invalid_request", parsed=False)
+        bad("missing-" + h, "No %s header" % h, "SK-09 §5.4.4; AAuth §Verification step 1",
+            drop(a1, h), "invalid_signature", parsed=False)
 
     def replace(r, name, value):
         m = copy.deepcopy(r)
@@ -1885,8 +1924,8 @@ def tokens(K1, K2, py020, py012):
         bad(name, desc, own, SP, r2, rq2, c2, p2, token)
     # Not yet valid: iat / nbf beyond the signature window (SK-09 bounds iat with the window).
     for name, desc, t, token in (
-            ("jwt-iat-future", "iat 120 s ahead of now (window 60 s)",
-             make_jwt(HDR, dict(PAY, iat=CREATED + 120), K2), "invalid_jwt"),
+            ("jwt-iat-future", "iat 120 s ahead of now (window 60 s): clock skew",
+             make_jwt(HDR, dict(PAY, iat=CREATED + 120), K2), "clock_skew"),
             ("jwt-nbf-future", "nbf 120 s ahead of now (window 60 s)",
              make_jwt(HDR, dict(PAY, nbf=CREATED + 120), K2), "invalid_jwt")):
         r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)

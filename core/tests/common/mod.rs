@@ -2,7 +2,7 @@
 // (Included with `include!` so that each test binary compiles its own copy.)
 
 #[allow(unused_imports)]
-use aauth_verify::{policy::AAUTH_REQUIRED, Header, Policy, Request, Scheme, Schemes};
+use aauth_verify::{Header, Policy, Request, Scheme, Schemes, AAUTH_REQUIRED};
 use serde_json::Value;
 
 /// The policy a case asks for.
@@ -35,9 +35,8 @@ pub fn policy_of(p: &Value) -> Policy<'static> {
         let mut set = Schemes::NONE;
         for n in list {
             let n = n.as_str().unwrap();
-            let sch = Scheme::ALL
-                .into_iter()
-                .find(|s| s.name() == n || s.token() == n)
+            let sch = Scheme::from_name(n)
+                .or_else(|| Scheme::ALL.into_iter().find(|s| s.token() == n))
                 .unwrap_or_else(|| panic!("unknown scheme {n}"));
             set = set.with(sch);
             if sch == Scheme::Jwks {
@@ -82,7 +81,7 @@ impl Prepared {
             Value::Object(o) => {
                 let raw = o["base64"].as_str().unwrap().as_bytes();
                 let mut buf = vec![0u8; raw.len()];
-                let n = aauth_verify::b64::decode_sf_binary(raw, &mut buf).unwrap().len();
+                let n = aauth_verify_sf::b64::decode_sf_binary(raw, &mut buf).unwrap().len();
                 buf.truncate(n);
                 Some(buf)
             }
@@ -119,7 +118,7 @@ impl Prepared {
 
     /// The request over these bytes and `headers` (views of [`Prepared::headers`]).
     #[allow(dead_code)]
-    pub fn request<'a>(&'a self, headers: &'a [Header<'a>]) -> Request<'a> {
+    pub fn request<'h, 'a>(&'a self, headers: &'h [Header<'a>]) -> Request<'h, 'a> {
         Request {
             method: &self.method,
             scheme: &self.scheme,
@@ -138,5 +137,59 @@ impl Prepared {
             *slot = Header::new(n, v);
         }
         out
+    }
+}
+
+/// A case's key material, owned, as the host of phase 2 would hold it.
+#[allow(dead_code)]
+pub enum OwnedSource {
+    Inline,
+    Key(aauth_verify::PublicKey),
+    Documents {
+        metadata: Option<Vec<u8>>,
+        jwks: Vec<u8>,
+    },
+    Trusted(Vec<u8>),
+}
+
+#[allow(dead_code)]
+impl OwnedSource {
+    /// The source to pass to `Parsed::finish`.
+    pub fn get(&self) -> aauth_verify::KeySource<'_> {
+        use aauth_verify::KeySource;
+        match self {
+            OwnedSource::Inline => KeySource::Inline,
+            OwnedSource::Key(k) => KeySource::Key(k),
+            OwnedSource::Documents { metadata, jwks } => KeySource::Documents {
+                metadata: metadata.as_deref(),
+                jwks,
+            },
+            OwnedSource::Trusted(j) => KeySource::TrustedJwks(j),
+        }
+    }
+}
+
+#[allow(dead_code)]
+impl Prepared {
+    /// The key source the case describes: the request's own key, a raw key or JWK the host
+    /// holds, or the documents it fetched (a JWKS without metadata is a trusted JWKS).
+    pub fn source(&self, policy: &Policy<'_>) -> Result<OwnedSource, aauth_verify::Error> {
+        Ok(match self.key_type.as_str() {
+            "inline" => OwnedSource::Inline,
+            "raw_ed25519" => {
+                let mut x = [0u8; 32];
+                aauth_verify_sf::b64::decode_base64url(&self.raw_x, &mut x).unwrap();
+                OwnedSource::Key(aauth_verify::PublicKey::from_raw(x)?)
+            }
+            "jwk" => OwnedSource::Key(aauth_verify::parse_jwk(&self.jwk, policy.key_rules())?),
+            "jwks" | "jwt_issuer" => match &self.metadata {
+                Some(m) => OwnedSource::Documents {
+                    metadata: Some(m.clone()),
+                    jwks: self.jwks.clone(),
+                },
+                None => OwnedSource::Trusted(self.jwks.clone()),
+            },
+            other => panic!("unknown key type {other}"),
+        })
     }
 }

@@ -3,7 +3,7 @@
 //! non-zero trailing bits refused). The lenient decoders (`Signature` values, sf-binary) match
 //! a plain bit-by-bit model of their documented rules.
 
-use aauth_verify::b64::{
+use aauth_verify_sf::b64::{
     decode_base64url, decode_sf_binary, decode_signature, encode_base64url, B64Error,
 };
 use base64ct::{Base64UrlUnpadded, Encoding};
@@ -84,7 +84,7 @@ proptest! {
     #[test]
     fn lenient_decoders_read_long_values(bytes in prop::collection::vec(any::<u8>(), 0..100)) {
         let mut enc = [0u8; 200];
-        let text = aauth_verify::b64::encode_base64(&bytes, &mut enc).unwrap();
+        let text = aauth_verify_sf::b64::encode_base64(&bytes, &mut enc).unwrap();
         prop_assert_eq!(signature(text.as_bytes(), false), Some(bytes.clone()));
         prop_assert_eq!(sf_binary(text.as_bytes()), Some(bytes.clone()));
         let url = encode_base64url(&bytes, &mut enc).unwrap().to_owned();

@@ -6,24 +6,24 @@
 //! one. Property tests pin both uses to a bytewise scan.
 
 /// Eight copies of a byte.
-pub(crate) const fn splat(b: u8) -> u64 {
+pub const fn splat(b: u8) -> u64 {
     0x0101_0101_0101_0101u64.wrapping_mul(b as u64)
 }
 
 const HI: u64 = splat(0x80);
 
 /// Non-zero if some byte of `v` is zero (exact as a yes/no answer).
-pub(crate) const fn has_zero(v: u64) -> u64 {
+pub const fn has_zero(v: u64) -> u64 {
     v.wrapping_sub(splat(1)) & !v & HI
 }
 
 /// Non-zero if some byte of `v` equals `b`.
-pub(crate) const fn has_byte(v: u64, b: u8) -> u64 {
+pub const fn has_byte(v: u64, b: u8) -> u64 {
     has_zero(v ^ splat(b))
 }
 
 /// Non-zero if some byte of `v` is below 0x20 or at least 0x7F (control, DEL or non-ASCII).
-pub(crate) const fn has_non_visible(v: u64) -> u64 {
+pub const fn has_non_visible(v: u64) -> u64 {
     (v.wrapping_sub(splat(0x20)) & !v & HI) | ((v.wrapping_add(splat(1)) | v) & HI)
 }
 
@@ -31,7 +31,7 @@ pub(crate) const fn has_non_visible(v: u64) -> u64 {
 /// bytes at a time with `word_may_stop` (which must be non-zero for every word holding a stop
 /// byte).
 #[inline(always)]
-pub(crate) fn scan(
+pub fn scan(
     s: &[u8],
     word_may_stop: impl Fn(u64) -> u64,
     stop: impl Fn(u8) -> bool,

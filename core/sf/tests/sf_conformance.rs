@@ -1,8 +1,8 @@
 //! Runs the HTTP WG structured-field-tests suite (https://github.com/httpwg/structured-field-tests)
-//! against `aauth_verify::sf`.
+//! against `aauth_verify_sf::sf`.
 //!
 //! The suite is read from `$AAUTH_SF_TESTS_DIR`, else from
-//! `<CARGO_MANIFEST_DIR>/../../shared/vectors/structured-field-tests`. If neither exists the
+//! `<CARGO_MANIFEST_DIR>/../../../shared/vectors/structured-field-tests`. If neither exists the
 //! test prints a "skipped" line and passes.
 //!
 //! For every parsing case: parsing must succeed or fail as the case says (`can_fail` cases may
@@ -10,9 +10,9 @@
 //! `canonical` (or the joined `raw`), and `expected` itself, serialized through the scalar
 //! serializers, must give the same text. `serialisation-tests/` cases only do the last step.
 
-use aauth_verify::b64::decode_sf_binary;
-use aauth_verify::sf::{self, BareItem, Decimal, Dictionary, Item, List, Member, Options, Params};
-use aauth_verify::sink::Sink;
+use aauth_verify_sf::b64::decode_sf_binary;
+use aauth_verify_sf::sf::{self, BareItem, Decimal, Dictionary, Item, List, Member, Options, Params};
+use aauth_verify_sf::sink::Sink;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -28,7 +28,7 @@ fn suite_dir() -> PathBuf {
     match std::env::var_os("AAUTH_SF_TESTS_DIR") {
         Some(d) => PathBuf::from(d),
         None => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/vectors/structured-field-tests"),
+            .join("../../../shared/vectors/structured-field-tests"),
     }
 }
 

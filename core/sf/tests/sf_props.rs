@@ -1,4 +1,4 @@
-//! Property tests for `aauth_verify::sf` and `aauth_verify::b64`.
+//! Property tests for `aauth_verify_sf::sf` and `aauth_verify_sf::b64`.
 //!
 //! * arbitrary bytes never make a parser, iterator or serializer panic, and whatever parses
 //!   serializes to text that parses again and serializes identically;
@@ -7,12 +7,12 @@
 //!   canonical text, which is a fixed point;
 //! * the base64 decoders invert the encoders.
 
-use aauth_verify::b64::{
+use aauth_verify_sf::b64::{
     decode_base64url, decode_sf_binary, decode_signature, encode_base64, encode_base64url,
     SigEncoding,
 };
-use aauth_verify::sf::{self, BareItem, InnerList, Item, Member, Options, Params};
-use aauth_verify::sink::Sink;
+use aauth_verify_sf::sf::{self, BareItem, InnerList, Item, Member, Options, Params};
+use aauth_verify_sf::sink::Sink;
 use proptest::prelude::*;
 
 struct VecSink(Vec<u8>);

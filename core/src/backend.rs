@@ -1,0 +1,83 @@
+//! The Ed25519 backend: the one place that names an Ed25519 implementation.
+//!
+//! Everything else verifies through [`verify_stream`] (the request signature, whose base is
+//! streamed, never buffered) and [`verify`] (JWS signatures), and validates keys through
+//! [`prepare`]. The public API names no backend type.
+//!
+//! Backend: `ed25519-compact` (no dependencies, small code; the embedded default).
+//!
+//! Spec: RFC 8032 §5.1.7 (verification); RFC 9421 §3.3.6 (`ed25519`).
+
+use aauth_verify_sf::sink::Sink;
+
+/// Why a key or signature was refused by the backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// The key is not a canonical point encoding.
+    NotPoint,
+    /// The key is a small-order point (including the identity and the all-zero key).
+    SmallOrder,
+    /// The signature does not verify (or is malformed: `S ≥ L`, non-canonical `R`).
+    Signature,
+}
+
+fn refusal(e: ed25519_compact::Error) -> Refusal {
+    match e {
+        ed25519_compact::Error::WeakPublicKey => Refusal::SmallOrder,
+        ed25519_compact::Error::InvalidPublicKey => Refusal::NotPoint,
+        _ => Refusal::Signature,
+    }
+}
+
+/// What a key keeps once prepared for this backend. `ed25519-compact` decodes the point on
+/// every verification and offers no prepared form, so there is nothing to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Prepared;
+
+/// Checks that `x` canonically encodes a point that is not of small order.
+pub(crate) fn prepare(x: &[u8; 32]) -> Result<Prepared, Refusal> {
+    ed25519_compact::PublicKey::new(*x)
+        .validate()
+        .map(|()| Prepared)
+        .map_err(refusal)
+}
+
+/// The sink a streamed verification absorbs the message through.
+pub(crate) struct Stream<'s>(&'s mut ed25519_compact::VerifyingState);
+
+impl Sink for Stream<'_> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.absorb(bytes);
+    }
+}
+
+/// Verifies `signature` over the message `write` produces, streamed into the verifier. An
+/// error from `write` is returned as is (`Ok(Err(e))`).
+pub(crate) fn verify_stream<E>(
+    x: &[u8; 32],
+    _prepared: Option<&Prepared>,
+    signature: &[u8; 64],
+    write: impl FnOnce(&mut Stream<'_>) -> Result<(), E>,
+) -> Result<Result<(), E>, Refusal> {
+    let sig = ed25519_compact::Signature::new(*signature);
+    let mut state = ed25519_compact::PublicKey::new(*x)
+        .verify_incremental(&sig)
+        .map_err(refusal)?;
+    if let Err(e) = write(&mut Stream(&mut state)) {
+        return Ok(Err(e));
+    }
+    state.verify().map_err(refusal)?;
+    Ok(Ok(()))
+}
+
+/// Verifies `signature` over `message`.
+pub(crate) fn verify(
+    x: &[u8; 32],
+    _prepared: Option<&Prepared>,
+    message: &[u8],
+    signature: &[u8; 64],
+) -> Result<(), Refusal> {
+    ed25519_compact::PublicKey::new(*x)
+        .verify(message, &ed25519_compact::Signature::new(*signature))
+        .map_err(refusal)
+}

@@ -1,0 +1,239 @@
+//! Public keys: [`PublicKey`] (an Ed25519 key with the JOSE `alg` it was declared with) and
+//! RFC 7638 thumbprints.
+//!
+//! A key's fields are private: keys come from [`PublicKey::from_raw`] (a trust store), from JWK
+//! text ([`crate::parse_jwk`], [`crate::select_jwk`]), or from the request (`hwk`, `cnf.jwk`).
+//! Keys that a host keeps and reuses are validated as curve points when they are built: the
+//! all-zero key, the identity, every small-order point and every non-canonical encoding are
+//! `invalid_key`.
+//!
+//! Spec: RFC 8032 §5.1.3, §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 7638 (thumbprints);
+//! draft-hardt-httpbis-signature-key-09 §3.3.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::backend::{self, Refusal};
+use crate::error::{err, Check, Error, ErrorCode};
+
+/// The algorithm a usable key is bound to.
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §3.3; RFC 9864 §2 (`Ed25519`); RFC 8037 §3.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KeyAlg {
+    /// JOSE `Ed25519` (RFC 9864): the only value accepted in strict mode.
+    Ed25519,
+    /// Legacy JOSE `EdDSA` (RFC 8037); only with [`crate::KeyRules::allow_eddsa`].
+    EdDsa,
+    /// No `alg` member (pre -08 keys, raw trust-store keys); only without
+    /// [`crate::KeyRules::require_alg`], or from [`PublicKey::from_raw`].
+    None,
+}
+
+impl KeyAlg {
+    /// The JOSE `alg` value, or `None` for [`KeyAlg::None`].
+    ///
+    /// Spec: RFC 9864 §2; RFC 8037 §3.1.
+    pub const fn as_str(self) -> Option<&'static str> {
+        match self {
+            KeyAlg::Ed25519 => Some("Ed25519"),
+            KeyAlg::EdDsa => Some("EdDSA"),
+            KeyAlg::None => None,
+        }
+    }
+}
+
+/// An Ed25519 public key with the `alg` it was declared with.
+///
+/// Two keys are equal when they are the same point with the same `alg`.
+///
+/// Spec: RFC 8032 §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 9864 §2.
+#[derive(Clone, Copy, Debug)]
+pub struct PublicKey {
+    x: [u8; 32],
+    alg: KeyAlg,
+    /// What the backend keeps of a validated key (`None`: not validated yet; the verification
+    /// that uses it decodes and checks the point).
+    prepared: Option<backend::Prepared>,
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &PublicKey) -> bool {
+        self.x == other.x && self.alg == other.alg
+    }
+}
+
+impl Eq for PublicKey {}
+
+impl core::hash::Hash for PublicKey {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.x.hash(h);
+        self.alg.hash(h);
+    }
+}
+
+/// An unpadded base64url thumbprint of `N` characters (43 for SHA-256, 86 for SHA-512).
+///
+/// Spec: RFC 7638 §3; RFC 4648 §5.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct B64Thumbprint<const N: usize> {
+    buf: [u8; N],
+}
+
+/// A SHA-256 JWK thumbprint in unpadded base64url (43 characters).
+///
+/// Spec: RFC 7638 §3.
+pub type Thumbprint = B64Thumbprint<43>;
+
+/// A SHA-512 JWK thumbprint in unpadded base64url (86 characters), for `jkt-s512`.
+///
+/// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
+pub type Thumbprint512 = B64Thumbprint<86>;
+
+impl<const N: usize> B64Thumbprint<N> {
+    fn encode(digest: &[u8]) -> Self {
+        let mut buf = [0u8; N];
+        // N is exactly the unpadded length of the digest, so encoding cannot fail.
+        let _ = Base64UrlUnpadded::encode(digest, &mut buf);
+        B64Thumbprint { buf }
+    }
+
+    /// The thumbprint text.
+    ///
+    /// Spec: RFC 7638 §3.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf).unwrap_or("")
+    }
+
+    /// The thumbprint text as bytes.
+    ///
+    /// Spec: RFC 7638 §3.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+impl<const N: usize> core::fmt::Debug for B64Thumbprint<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Thumbprint({})", self.as_str())
+    }
+}
+
+impl<const N: usize> core::fmt::Display for B64Thumbprint<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+pub(crate) fn key_refusal(r: Refusal) -> Error {
+    match r {
+        Refusal::SmallOrder => err(ErrorCode::InvalidKey, Check::KeySmallOrder),
+        Refusal::NotPoint | Refusal::Signature => err(ErrorCode::InvalidKey, Check::KeyNotPoint),
+    }
+}
+
+impl PublicKey {
+    /// A key from 32 raw bytes (a caller's trust store), with [`KeyAlg::None`]. Fails with
+    /// `invalid_key` unless the bytes canonically encode a point that is not of small order
+    /// (this excludes the all-zero key and the identity).
+    ///
+    /// Spec: RFC 8032 §5.1.3 (decoding); draft-hardt-httpbis-signature-key-09 §7.1.
+    pub fn from_raw(x: [u8; 32]) -> Result<PublicKey, Error> {
+        PublicKey::validated(x, KeyAlg::None)
+    }
+
+    /// A validated key with `alg`.
+    pub(crate) fn validated(x: [u8; 32], alg: KeyAlg) -> Result<PublicKey, Error> {
+        let prepared = backend::prepare(&x).map_err(key_refusal)?;
+        Ok(PublicKey {
+            x,
+            alg,
+            prepared: Some(prepared),
+        })
+    }
+
+    /// A key that serves one verification (`hwk`, `cnf.jwk`, a `jkt-jwt` header key): only its
+    /// length is checked here; the verification decodes the point anyway and refuses a bad or
+    /// small-order one as `invalid_key`, so the point is never decoded twice.
+    pub(crate) const fn deferred(x: [u8; 32], alg: KeyAlg) -> PublicKey {
+        PublicKey {
+            x,
+            alg,
+            prepared: None,
+        }
+    }
+
+    /// The 32-byte encoded point `A`.
+    ///
+    /// Spec: RFC 8032 §5.1.5.
+    pub const fn x(&self) -> &[u8; 32] {
+        &self.x
+    }
+
+    /// The declared JOSE algorithm.
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §3.3.
+    pub const fn alg(&self) -> KeyAlg {
+        self.alg
+    }
+
+    /// `x` in unpadded base64url (43 characters).
+    ///
+    /// Spec: RFC 8037 §2.
+    pub fn x_b64(&self) -> [u8; 43] {
+        let mut buf = [0u8; 43];
+        // 32 bytes encode to exactly 43 characters, so this cannot fail.
+        let _ = Base64UrlUnpadded::encode(&self.x, &mut buf);
+        buf
+    }
+
+    fn thumbprint_input<D: Digest>(&self) -> D {
+        let mut h = D::new();
+        h.update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
+        h.update(self.x_b64());
+        h.update(br#""}"#);
+        h
+    }
+
+    /// The RFC 7638 SHA-256 thumbprint over `{"crv":"Ed25519","kty":"OKP","x":"…"}`.
+    ///
+    /// Spec: RFC 7638 §3; RFC 8037 §2 (required OKP members).
+    pub fn thumbprint_sha256(&self) -> [u8; 32] {
+        self.thumbprint_input::<Sha256>().finalize().into()
+    }
+
+    /// The RFC 7638 thumbprint with SHA-512 (for `jkt-s512+jwt`).
+    ///
+    /// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
+    pub fn thumbprint_sha512(&self) -> [u8; 64] {
+        self.thumbprint_input::<Sha512>().finalize().into()
+    }
+
+    /// The SHA-256 thumbprint in unpadded base64url (as in `urn:jkt:sha-256:<thumbprint>`).
+    ///
+    /// Spec: RFC 7638 §3; RFC 9278 §3.
+    pub fn thumbprint(&self) -> Thumbprint {
+        Thumbprint::encode(&self.thumbprint_sha256())
+    }
+
+    /// The SHA-512 thumbprint in unpadded base64url.
+    ///
+    /// Spec: RFC 7638 §3; RFC 9278 §3.
+    pub fn thumbprint_sha512_b64(&self) -> Thumbprint512 {
+        Thumbprint512::encode(&self.thumbprint_sha512())
+    }
+
+    /// Verifies `signature` over what `write` streams. `Err` is the backend's refusal.
+    pub(crate) fn verify_stream<E>(
+        &self,
+        signature: &[u8; 64],
+        write: impl FnOnce(&mut backend::Stream<'_>) -> Result<(), E>,
+    ) -> Result<Result<(), E>, Refusal> {
+        backend::verify_stream(&self.x, self.prepared.as_ref(), signature, write)
+    }
+
+    /// Verifies `signature` over `message`.
+    pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), Refusal> {
+        backend::verify(&self.x, self.prepared.as_ref(), message, signature)
+    }
+}
