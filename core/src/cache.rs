@@ -470,7 +470,13 @@ pub(crate) fn read<'s>(
             (token::parse_json(scheme, parts, policy)?, Lookup::Miss)
         }
     };
-    rules::check(&t, cache_flag, policy, now, matches!(lookup, Lookup::Hit(_)))?;
+    rules::check(
+        &t,
+        cache_flag,
+        policy,
+        now,
+        matches!(lookup, Lookup::Hit(_)),
+    )?;
     Ok((t, lookup))
 }
 
@@ -488,7 +494,10 @@ pub(crate) fn known_verified(
         Lookup::Hit(k) => k == *signer,
         Lookup::Miss => false,
         Lookup::NotLooked => store
-            .find(&TokenKey::new(t.scheme, decoding_switches(policy), t.compact), now)
+            .find(
+                &TokenKey::new(t.scheme, decoding_switches(policy), t.compact),
+                now,
+            )
             .is_some_and(|f| f.signer == *signer),
     }
 }
@@ -504,7 +513,15 @@ pub(crate) fn record(
     if let (Some(exp), Some(layout)) = (t.claims.exp, TokenLayout::of(t)) {
         if exp > now {
             let key = TokenKey::new(t.scheme, decoding_switches(policy), t.compact);
-            store.record(&key, CachedToken { exp, signer, layout }, now);
+            store.record(
+                &key,
+                CachedToken {
+                    exp,
+                    signer,
+                    layout,
+                },
+                now,
+            );
         }
     }
 }
@@ -608,6 +625,86 @@ mod tests {
         assert!(c.contains(&b, 450));
         c.clear();
         assert!(c.is_empty(450));
+    }
+
+    /// The aauth-signing 0.2.0 agent token of the shared vectors, and its clock.
+    fn agent_token(doc: &serde_json::Value) -> (&str, i64) {
+        let case = doc["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "jwt-aauth-signing-020-get")
+            .unwrap();
+        let jwt = case["expect"]["requirement"]["jwt"].as_str().unwrap();
+        (jwt, case["now"].as_i64().unwrap())
+    }
+
+    #[test]
+    fn a_hit_takes_members_from_the_record_and_a_bad_record_falls_back() {
+        let doc: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
+        let (jwt, now) = agent_token(&doc);
+        let policy = Policy::STRICT;
+        let mut cache = TokenCache::<2>::new();
+        let mut scratch = JwtScratch::new();
+        let (t, lookup) = read(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            Some(&cache),
+        )
+        .unwrap();
+        assert_eq!(lookup, Lookup::Miss);
+        let claims = t.claims;
+        let mut layout = TokenLayout::of(&t).unwrap();
+        let key = TokenKey::new(Scheme::Jwt, decoding_switches(&policy), jwt.as_bytes());
+
+        // A record whose nbf differs from the token's: the hit must report the record's.
+        layout.times[2] = Some(now - 5);
+        let rec = |layout| CachedToken {
+            exp: claims.exp.unwrap(),
+            signer: super::tests::key(1),
+            layout,
+        };
+        cache.record(&key, rec(layout), now);
+        let mut scratch = JwtScratch::new();
+        let (hit, lookup) = read(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            Some(&cache),
+        )
+        .unwrap();
+        assert_eq!(hit.claims.nbf, Some(now - 5));
+        assert_eq!(hit.claims.sub, claims.sub);
+        assert_eq!(lookup, Lookup::Hit(super::tests::key(1)));
+
+        // A span outside the decoded payload: the JSON is parsed instead.
+        layout.strs[0] = Some(Span {
+            start: 60_000,
+            len: 3,
+        });
+        cache.clear();
+        cache.record(&key, rec(layout), now);
+        let mut scratch = JwtScratch::new();
+        let (fallback, lookup) = read(
+            Scheme::Jwt,
+            jwt.as_bytes(),
+            false,
+            &mut scratch,
+            &policy,
+            now,
+            Some(&cache),
+        )
+        .unwrap();
+        assert_eq!(lookup, Lookup::Miss);
+        assert_eq!(fallback.claims, claims);
     }
 
     #[test]

@@ -5,9 +5,9 @@
 
 use crate::error::{err, Check, Error, ErrorCode::InvalidRequest};
 use crate::request::Request;
+use crate::text::Text;
 use aauth_verify_sf::sf::{self, BareItem};
 use aauth_verify_sf::sink::Sink;
-use crate::text::Text;
 
 /// The most covered components a signature may have (an upper bound on
 /// [`Limits::max_components`](crate::Limits::max_components)).
@@ -50,12 +50,7 @@ impl Derived {
             b"@query" => Derived::Query,
             b"@query-param" => Derived::QueryParam,
             b"@status" => return Err(err(InvalidRequest, Check::StatusInRequest)),
-            b"@signature-params" => {
-                return Err(err(
-                    InvalidRequest,
-                    Check::SignatureParamsListed,
-                ))
-            }
+            b"@signature-params" => return Err(err(InvalidRequest, Check::SignatureParamsListed)),
             _ => return Err(err(InvalidRequest, Check::UnknownDerived)),
         })
     }
@@ -84,10 +79,7 @@ impl<'a> Component<'a> {
             return Err(err(InvalidRequest, Check::ComponentNotString));
         };
         let Some(name) = s.as_plain() else {
-            return Err(err(
-                InvalidRequest,
-                Check::ComponentEscape,
-            ));
+            return Err(err(InvalidRequest, Check::ComponentEscape));
         };
         if name.is_empty() {
             return Err(err(InvalidRequest, Check::ComponentEmpty));
@@ -104,10 +96,7 @@ impl<'a> Component<'a> {
         // The only parameter AAuth can use is `name`, once. Refusing repeats also keeps the
         // canonical re-serialization (whose duplicate handling is quadratic) bounded.
         if item.params.len() > 1 {
-            return Err(err(
-                InvalidRequest,
-                Check::ComponentParamRepeated,
-            ));
+            return Err(err(InvalidRequest, Check::ComponentParamRepeated));
         }
         for (key, value) in item.params.iter() {
             match key {
@@ -119,12 +108,7 @@ impl<'a> Component<'a> {
                     return Err(err(InvalidRequest, Check::ComponentParamUnsupported))
                 }
                 b"tr" => return Err(err(InvalidRequest, Check::TrailerParam)),
-                b"req" => {
-                    return Err(err(
-                        InvalidRequest,
-                        Check::ReqParamInRequest,
-                    ))
-                }
+                b"req" => return Err(err(InvalidRequest, Check::ReqParamInRequest)),
                 _ => return Err(err(InvalidRequest, Check::ComponentParamUnknown)),
             }
         }
@@ -175,10 +159,7 @@ impl<'a> Component<'a> {
                 if req.has_field(self.name) {
                     Ok(())
                 } else {
-                    Err(err(
-                        InvalidRequest,
-                        Check::FieldMissing,
-                    ))
+                    Err(err(InvalidRequest, Check::FieldMissing))
                 }
             }
             Some(Derived::QueryParam) => self.find_query_param(req).map(|_| ()),
@@ -201,10 +182,7 @@ impl<'a> Component<'a> {
                 first = false;
             }
             if first {
-                return Err(err(
-                    InvalidRequest,
-                    Check::FieldMissing,
-                ));
+                return Err(err(InvalidRequest, Check::FieldMissing));
             }
             return Ok(());
         };
@@ -269,18 +247,12 @@ impl<'a> Component<'a> {
             reencode(name, &mut cmp);
             if cmp.matched() {
                 if found.is_some() {
-                    return Err(err(
-                        InvalidRequest,
-                        Check::QueryParamRepeated,
-                    ));
+                    return Err(err(InvalidRequest, Check::QueryParamRepeated));
                 }
                 found = Some(value);
             }
         }
-        found.ok_or(err(
-            InvalidRequest,
-            Check::QueryParamAbsent,
-        ))
+        found.ok_or(err(InvalidRequest, Check::QueryParamAbsent))
     }
 }
 
@@ -296,10 +268,7 @@ fn check_field_value(v: &[u8]) -> Result<(), Error> {
     if aauth_verify_sf::swar::scan(v, aauth_verify_sf::swar::has_non_visible, bad) == v.len() {
         Ok(())
     } else {
-        Err(err(
-            InvalidRequest,
-            Check::FieldValueBytes,
-        ))
+        Err(err(InvalidRequest, Check::FieldValueBytes))
     }
 }
 
@@ -309,10 +278,7 @@ fn derived(v: &[u8], out: &mut impl Sink) -> Result<(), Error> {
         out.write(v);
         Ok(())
     } else {
-        Err(err(
-            InvalidRequest,
-            Check::DerivedBytes,
-        ))
+        Err(err(InvalidRequest, Check::DerivedBytes))
     }
 }
 

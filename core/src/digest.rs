@@ -3,12 +3,12 @@
 //! Spec: RFC 9530 §2 (Content-Digest is a Dictionary of algorithm → Byte Sequence), §5
 //! (`sha-256`, `sha-512`); RFC 9421 §7.2.8 (covering the digest covers the body).
 
-use aauth_verify_sf::b64;
 use crate::error::{
     err, Check, Error,
     ErrorCode::{InvalidRequest, InvalidSignature},
 };
 use crate::request::Request;
+use aauth_verify_sf::b64;
 use aauth_verify_sf::sf::{self, BareItem};
 use sha2::{Digest, Sha256, Sha512};
 
@@ -34,10 +34,7 @@ pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
                 ..
             }) = member
             else {
-                return Err(err(
-                    InvalidRequest,
-                    Check::DigestNotByteSequence,
-                ));
+                return Err(err(InvalidRequest, Check::DigestNotByteSequence));
             };
             let mut buf = [0u8; 66];
             let got = b64::decode_sf_binary(raw, &mut buf)
@@ -48,10 +45,7 @@ pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
                 got == Sha512::digest(body).as_slice()
             };
             if !ok {
-                return Err(err(
-                    InvalidSignature,
-                    Check::DigestMismatch,
-                ));
+                return Err(err(InvalidSignature, Check::DigestMismatch));
             }
             checked = true;
         }
@@ -59,9 +53,6 @@ pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
     if checked {
         Ok(())
     } else {
-        Err(err(
-            InvalidSignature,
-            Check::DigestNoAlgorithm,
-        ))
+        Err(err(InvalidSignature, Check::DigestNoAlgorithm))
     }
 }

@@ -497,7 +497,11 @@ mod tests {
         for c in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_token(c.token()), Some(c));
         }
-        assert_eq!(ErrorCode::ALL.len(), 14, "the draft-09 registry has 14 codes");
+        assert_eq!(
+            ErrorCode::ALL.len(),
+            14,
+            "the draft-09 registry has 14 codes"
+        );
     }
 
     #[test]

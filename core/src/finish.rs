@@ -297,7 +297,7 @@ fn check_metadata_for<'m>(
     let id = origin
         .decode_into(&mut buf)
         .ok_or(err(crate::error::ErrorCode::InvalidKey, Check::TextTooLong))?;
-    metadata::check_issuer(doc, id, policy.compat.legacy_metadata).map(Text::from)
+    metadata::check_issuer(doc, id, policy.compat.legacy_metadata)
 }
 
 impl<'s> Parsed<'s> {
@@ -381,14 +381,21 @@ impl<'s> Parsed<'s> {
                 check_metadata_for(doc, origin, policy)?;
                 select(jwks, kid, policy)
             }
-            (Fetch::Metadata { kid, .. } | Fetch::Jwks { kid, .. }, KeySource::TrustedJwks(jwks))
+            (
+                Fetch::Metadata { kid, .. } | Fetch::Jwks { kid, .. },
+                KeySource::TrustedJwks(jwks),
+            )
             | (Fetch::Jwks { kid, .. }, KeySource::Documents { jwks, .. }) => {
                 select(jwks, kid, policy)
             }
             (
                 Fetch::CallerKey { keyid },
                 KeySource::TrustedJwks(jwks) | KeySource::Documents { jwks, .. },
-            ) => select(jwks, keyid.ok_or(err(UnknownKey, Check::NoKidToSelect))?, policy),
+            ) => select(
+                jwks,
+                keyid.ok_or(err(UnknownKey, Check::NoKidToSelect))?,
+                policy,
+            ),
         }
     }
 
@@ -553,6 +560,24 @@ impl<'s> Parsed<'s> {
         sink.finish()
             .ok_or(err(InvalidRequest, Check::BaseTooLarge))
     }
+}
+
+/// Both phases in one call, when the host already holds the key material the plan will name
+/// (the request's own key, a trust store, documents fetched earlier): [`parse`] then
+/// [`Parsed::finish`].
+///
+/// [`parse`]: crate::parse
+///
+/// Spec: RFC 9421 §3.2.
+pub fn verify_request<'s>(
+    req: &Request<'_, 's>,
+    policy: &Policy<'_>,
+    ctx: &mut Context<'_>,
+    scratch: Option<&'s mut crate::JwtScratch>,
+    source: KeySource<'_>,
+) -> Result<Verified<'s>, Error> {
+    let parsed = crate::parse(req, policy, ctx, scratch)?;
+    parsed.finish(req, policy, source, ctx)
 }
 
 /// Marks a request-signature failure as curable by a refetch when the key came from the host.

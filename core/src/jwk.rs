@@ -126,12 +126,8 @@ fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<Pu
     }
     match m.alg {
         Some(b"none") => return Err(invalid(Check::JwkAlgNone)),
-        Some(b"HS256" | b"HS384" | b"HS512") => {
-            return Err(invalid(Check::JwkHmac))
-        }
-        Some(b"EdDSA") if !rules.allow_eddsa => {
-            return Err(invalid(Check::JwkEdDsa))
-        }
+        Some(b"HS256" | b"HS384" | b"HS512") => return Err(invalid(Check::JwkHmac)),
+        Some(b"EdDSA") if !rules.allow_eddsa => return Err(invalid(Check::JwkEdDsa)),
         _ => {}
     }
     match kty {
@@ -161,9 +157,7 @@ fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<Pu
                 }
                 b"X25519" | b"X448" => match m.alg {
                     None => Err(unsupported(Check::KeyAgreement)),
-                    Some(a) if a.starts_with(b"ECDH-ES") => {
-                        Err(unsupported(Check::KeyAgreement))
-                    }
+                    Some(a) if a.starts_with(b"ECDH-ES") => Err(unsupported(Check::KeyAgreement)),
                     Some(_) => Err(invalid(Check::JwkAlgInconsistent)),
                 },
                 _ => Err(invalid(Check::JwkCrvUnknown)),

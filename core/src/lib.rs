@@ -85,10 +85,12 @@ pub use aauth_verify_sf::sink::{CountingSink, Sink, SliceSink};
 pub use cache::{CachedToken, TokenCache, TokenKey, TokenLayout, TokenStore};
 pub use component::MAX_COMPONENTS;
 pub use error::{Check, Error, ErrorCode};
-pub use finish::{Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK};
+pub use finish::{
+    verify_request, Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK,
+};
 pub use jwk::{key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_LEN, MAX_JWK_LEN};
 pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
-pub use metadata::MAX_METADATA_LEN;
+pub use metadata::{check_issuer, MAX_METADATA_LEN};
 pub use parse::{parse, Context, Parsed, SignatureParams};
 pub use policy::{
     Compat, KeyRules, Limits, Policy, Scheme, Schemes, AAUTH_REQUIRED, AGENT_TYPES,
@@ -98,8 +100,7 @@ pub use request::{trim_ows, Header, Request};
 pub use sigkey::KeyRequirement;
 pub use text::{Escapes, Text, TextBytes};
 pub use token::{
-    Audience, Claims, JwsAlg, JwtScratch, TokenInfo, MAX_HEADER_LEN, MAX_JWT_LEN,
-    MAX_PAYLOAD_LEN,
+    Audience, Claims, JwsAlg, JwtScratch, TokenInfo, MAX_HEADER_LEN, MAX_JWT_LEN, MAX_PAYLOAD_LEN,
 };
 
 /// The README's examples, compiled and run as doctests.

@@ -11,7 +11,8 @@
 //! `jwks_uri` absent, not a string or holding a control character → `invalid_key`.
 
 use crate::error::{err, Check, Error, ErrorCode};
-use crate::json::{self, JsonStr, Member, MembersSeed};
+use crate::json::{self, Member, MembersSeed};
+use crate::text::Text;
 
 /// Largest metadata document accepted, in bytes (checked before parsing).
 ///
@@ -47,7 +48,7 @@ fn parse_raw(json: &[u8]) -> Result<[Member<'_>; 3], Error> {
 /// * `jwks_uri` absent, not a string, or holding a control character once unescaped →
 ///   `invalid_key` (the host fetches it).
 ///
-/// The returned `jwks_uri` is still JSON-escaped text: use [`JsonStr::decode_into`] before
+/// The returned `jwks_uri` may still be JSON-escaped: use [`Text::decode_into`] before
 /// fetching it (`https:\/\/…` is legal JSON).
 ///
 /// Spec: AAuth §Metadata Documents (issuer REQUIRED, equal to the fetch URL minus
@@ -57,7 +58,7 @@ pub fn check_issuer<'a>(
     json: &'a [u8],
     expected: &[u8],
     allow_legacy_agent: bool,
-) -> Result<JsonStr<'a>, Error> {
+) -> Result<Text<'a>, Error> {
     let [issuer, agent, jwks_uri] = parse_raw(json)?;
     let named = match (issuer, agent) {
         (Member::Absent, a) if allow_legacy_agent && a.is_present() => a,
@@ -65,20 +66,16 @@ pub fn check_issuer<'a>(
     };
     match named {
         Member::Absent => return Err(err(ErrorCode::IssuerMissing, Check::IssuerAbsent)),
-        Member::NotStr => {
-            return Err(err(ErrorCode::IssuerMismatch, Check::IssuerNotString))
-        }
+        Member::NotStr => return Err(err(ErrorCode::IssuerMismatch, Check::IssuerNotString)),
         Member::Str(s) => {
             if !s.eq_bytes(expected) {
                 return Err(err(ErrorCode::IssuerMismatch, Check::IssuerDiffers));
             }
         }
     }
-    let uri = jwks_uri
-        .as_str()
-        .ok_or(invalid(Check::JwksUriNotString))?;
+    let uri = jwks_uri.as_str().ok_or(invalid(Check::JwksUriNotString))?;
     if uri.has_control() {
         return Err(invalid(Check::MetadataControl));
     }
-    Ok(uri)
+    Ok(Text::from(uri))
 }

@@ -260,9 +260,8 @@ pub fn parse<'s>(
             let Some(scratch) = scratch else {
                 return Err(err(UnsupportedScheme, Check::NoTokenScratch));
             };
-            let (token, lookup) = cache::read(
-                scheme, compact, sig.cache, scratch, policy, ctx.now, tokens,
-            )?;
+            let (token, lookup) =
+                cache::read(scheme, compact, sig.cache, scratch, policy, ctx.now, tokens)?;
             TokenSlot::Token(PendingToken { token, lookup })
         }
     };

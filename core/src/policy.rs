@@ -116,9 +116,7 @@ impl Schemes {
     /// `cached`): what a verifier with a trust store accepts by default.
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
-    pub const VOUCHED: Schemes = Schemes::ALL
-        .without(Scheme::Hwk)
-        .without(Scheme::JktJwt);
+    pub const VOUCHED: Schemes = Schemes::ALL.without(Scheme::Hwk).without(Scheme::JktJwt);
     /// What AAuth resources accept from agents (draft -06+): `jwt` only.
     pub const AAUTH_AGENT: Schemes = Schemes::NONE.with(Scheme::Jwt);
 

@@ -16,8 +16,8 @@ use crate::jwk::{key_from_members_deferred, JwkMembers};
 use crate::key::PublicKey;
 use crate::policy::{Policy, Scheme};
 use crate::request::Request;
-use aauth_verify_sf::sf::{self, BareItem};
 use crate::text::Text;
+use aauth_verify_sf::sf::{self, BareItem};
 
 /// What the caller must supply (or has supplied inline) to finish verification.
 ///
@@ -247,9 +247,7 @@ pub fn parse<'a>(
                     }
                 }
             }
-            Err(_) => {
-                return Err(err(InvalidRequest, Check::SignatureKeyMalformed))
-            }
+            Err(_) => return Err(err(InvalidRequest, Check::SignatureKeyMalformed)),
         }
     }
     if !any_line {
@@ -272,9 +270,7 @@ pub fn parse<'a>(
         b"jkt-jwt" => Scheme::JktJwt,
         b"self-jwt" => Scheme::SelfJwt,
         b"cached" => Scheme::Cached,
-        _ => {
-            return Err(err(UnsupportedScheme, Check::SchemeUnknown))
-        }
+        _ => return Err(err(UnsupportedScheme, Check::SchemeUnknown)),
     };
     if !policy.schemes.contains(scheme) {
         return Err(err(UnsupportedScheme, Check::SchemeNotAllowed));
@@ -300,9 +296,7 @@ pub fn parse<'a>(
         Scheme::JwksUri => {
             let dwk = match params.text(b"dwk")? {
                 Some(d) => d,
-                None if policy.compat.legacy_signature_key => {
-                    params.required(b"well-known")?
-                }
+                None if policy.compat.legacy_signature_key => params.required(b"well-known")?,
                 None => return Err(err(InvalidKey, Check::ParamMissing)),
             };
             KeyRequirement::JwksUri {

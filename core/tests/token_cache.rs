@@ -1,10 +1,11 @@
-//! The verified-token cache over a real agent token (`jwt-aauth-signing-020-get`): a hit skips
-//! only the JWS verification; the request signature, the issuer key and `exp` still decide.
+//! The verified-token cache over real agent tokens: a hit skips the token's JSON and JWS; the
+//! request signature, the issuer key and `exp` still decide.
 
 use std::collections::HashMap;
 
 use aauth_verify::{
-    parse, CachedToken, ErrorCode, Header, JwtScratch, Request, TokenCache, TokenKey, TokenStore,
+    parse, CachedToken, Context, ErrorCode, Fetch, Header, JwtScratch, KeySource, Policy,
+    PublicKey, Request, TokenCache, TokenKey, TokenStore,
 };
 use serde_json::Value;
 
@@ -13,15 +14,38 @@ mod vectors_common {
 }
 use vectors_common::{policy_of, Prepared};
 
+fn tokens_doc() -> Value {
+    serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap()
+}
+
 fn case(name: &str) -> Value {
-    let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
-    doc["cases"]
+    tokens_doc()["cases"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["name"] == name)
         .unwrap()
         .clone()
+}
+
+/// Both phases with `source`, through `tokens` when given, at `now`.
+fn verify(
+    req: &Request<'_, '_>,
+    policy: &Policy<'_>,
+    source: KeySource<'_>,
+    tokens: Option<&mut dyn TokenStore>,
+    now: i64,
+) -> Result<[u8; 32], aauth_verify::Error> {
+    let mut scratch = Box::new(JwtScratch::new());
+    let mut ctx = Context {
+        now,
+        label: None,
+        tokens,
+    };
+    let parsed = parse(req, policy, &ctx, Some(&mut scratch))?;
+    parsed
+        .finish(req, policy, source, &mut ctx)
+        .map(|v| *v.key.x())
 }
 
 #[test]
@@ -33,33 +57,54 @@ fn cached_token_still_checks_request_key_and_expiry() {
     let req = p.request(&headers);
     let now = p.now;
     let mut cache = TokenCache::<8>::new();
-    let mut scratch = Box::new(JwtScratch::new());
 
-    let parsed = parse(&req, &policy, p.label.as_deref(), now).unwrap();
-    let token = parsed.token(&mut scratch, &policy, now).unwrap();
-    let issuer = token.select_issuer_key(&p.jwks, &policy).unwrap();
-    let exp = token.claims().exp.unwrap();
-    let cnf = token.claims().cnf_jwk.unwrap();
+    // The issuer key as a host that decoded it earlier holds it; the token's own facts.
+    let mut scratch = Box::new(JwtScratch::new());
+    let parsed = parse(&req, &policy, &Context::at(now), Some(&mut scratch)).unwrap();
+    let Fetch::Metadata { kid, .. } = parsed.fetch() else {
+        panic!("a jwt plans a metadata fetch")
+    };
+    let mut kbuf = [0u8; 64];
+    let issuer = aauth_verify::select_jwk(
+        &p.jwks,
+        kid.decode_into(&mut kbuf).unwrap(),
+        policy.key_rules(),
+    )
+    .unwrap();
+    let t = parsed.unverified_token().unwrap();
+    let (exp, cnf) = (t.claims.exp.unwrap(), t.claims.cnf_jwk.unwrap());
 
     // Miss, then hit: the same outcome as the uncached path.
-    let cold = parsed
-        .verify_token_cached(&req, &token, Some(&issuer), &mut cache, now)
-        .unwrap();
+    let cold = verify(
+        &req,
+        &policy,
+        KeySource::Key(&issuer),
+        Some(&mut cache),
+        now,
+    )
+    .unwrap();
     assert_eq!(cache.len(now), 1);
-    let warm = parsed
-        .verify_token_cached(&req, &token, Some(&issuer), &mut cache, now)
-        .unwrap();
+    let warm = verify(
+        &req,
+        &policy,
+        KeySource::Key(&issuer),
+        Some(&mut cache),
+        now,
+    )
+    .unwrap();
     assert_eq!(cache.len(now), 1);
-    assert_eq!(cold.key, warm.key);
-    assert_eq!(cold.token, warm.token);
-    let plain = parsed.verify_token(&req, &token, Some(&issuer)).unwrap();
-    assert_eq!(plain.token, warm.token);
+    assert_eq!(cold, warm);
+    let plain = verify(&req, &policy, KeySource::Key(&issuer), None, now).unwrap();
+    assert_eq!(plain, warm);
 
     // Another issuer key does not hit: the JWS is verified (and fails) again.
-    let e = parsed
-        .verify_token_cached(&req, &token, Some(&cnf), &mut cache, now)
-        .unwrap_err();
+    let other = PublicKey::from_raw(*cnf.x()).unwrap();
+    let e = verify(&req, &policy, KeySource::Key(&other), Some(&mut cache), now).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidJwt);
+    assert!(
+        e.refetch,
+        "a fetched key that fails may be stale: refetch once"
+    );
 
     // A hit never vouches for the request: a changed covered component still fails.
     let mut tampered_path = p.path.clone();
@@ -68,20 +113,38 @@ fn cached_token_still_checks_request_key_and_expiry() {
         path: &tampered_path,
         ..req
     };
-    let parsed_bad = parse(&bad_req, &policy, p.label.as_deref(), now).unwrap();
-    let mut scratch2 = Box::new(JwtScratch::new());
-    let token2 = parsed_bad.token(&mut scratch2, &policy, now).unwrap();
-    let e = parsed_bad
-        .verify_token_cached(&bad_req, &token2, Some(&issuer), &mut cache, now)
-        .unwrap_err();
+    let e = verify(
+        &bad_req,
+        &policy,
+        KeySource::Key(&issuer),
+        Some(&mut cache),
+        now,
+    )
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidSignature);
+    assert!(
+        !e.refetch,
+        "the request key is cnf.jwk, not the fetched one"
+    );
 
     // The entry ends at exp (and the token itself is refused from then on).
     assert!(cache.len(exp - 1) == 1);
     assert!(cache.is_empty(exp));
-    let mut scratch3 = Box::new(JwtScratch::new());
-    let e = parsed.token(&mut scratch3, &policy, exp).unwrap_err();
+    // (A window wide enough that the request's own `created` is still fresh at exp.)
+    let wide = Policy {
+        window: 7200,
+        ..policy
+    };
+    let e = verify(&req, &wide, KeySource::Key(&issuer), Some(&mut cache), exp).unwrap_err();
     assert_eq!(e.code, ErrorCode::ExpiredJwt);
+    assert!(verify(
+        &req,
+        &wide,
+        KeySource::Key(&issuer),
+        Some(&mut cache),
+        exp - 1
+    )
+    .is_ok());
 }
 
 /// What a token flow produced, comparable across the plain and the cached paths.
@@ -89,12 +152,13 @@ fn cached_token_still_checks_request_key_and_expiry() {
 enum Outcome {
     Ok {
         key: [u8; 32],
-        typ: String,
-        kid: Option<String>,
+        typ: Vec<u8>,
+        kid: Option<Vec<u8>>,
         claims: String,
         issuer_key: [u8; 32],
+        identity: String,
     },
-    Err(ErrorCode, &'static str),
+    Err(ErrorCode, aauth_verify::Check),
 }
 
 /// A host's store keyed by the exact token bytes (what a binding with a heap can use instead of
@@ -115,88 +179,54 @@ impl TokenStore for MapStore {
     }
 }
 
-fn issuer_of(
-    token: &aauth_verify::Token<'_>,
-    p: &Prepared,
-    policy: &aauth_verify::Policy<'_>,
-) -> Result<Option<aauth_verify::PublicKey>, aauth_verify::Error> {
-    if p.key_type == "inline" {
-        return Ok(None);
-    }
-    if let Some(m) = &p.metadata {
-        token.check_metadata(m, policy)?;
-    }
-    token.select_issuer_key(&p.jwks, policy).map(Some)
-}
-
-/// The token flow, plain (`cache` = `None`) or through the cache.
+/// The token flow, plain (`cache` = `None`) or through a store.
 fn run_flow(
-    parsed: &aauth_verify::Parsed<'_>,
-    req: &Request<'_>,
-    policy: &aauth_verify::Policy<'_>,
+    req: &Request<'_, '_>,
+    policy: &Policy<'_>,
     p: &Prepared,
     cache: Option<&mut dyn TokenStore>,
 ) -> Outcome {
     let mut scratch = Box::new(JwtScratch::new());
-    let r = match cache {
-        None => parsed.token(&mut scratch, policy, p.now).and_then(|token| {
-            let issuer = issuer_of(&token, p, policy)?;
-            parsed.verify_token(req, &token, issuer.as_ref())
-        }),
-        Some(cache) => parsed
-            .token_cached(&mut scratch, policy, p.now, cache)
-            .and_then(|token| {
-                let issuer = issuer_of(&token, p, policy)?;
-                parsed.verify_token_cached(req, &token, issuer.as_ref(), cache, p.now)
-            }),
-    };
-    match r {
+    match p.verify(req, policy, &mut scratch, cache) {
         Ok(v) => {
             let t = v.token.expect("a token result");
             Outcome::Ok {
-                key: v.key.x,
+                key: *v.key.x(),
                 typ: t.typ.raw().to_owned(),
                 kid: t.kid.map(|k| k.raw().to_owned()),
                 claims: format!("{:?}", t.claims),
-                issuer_key: t.issuer_key.x,
+                issuer_key: *t.issuer_key.x(),
+                identity: format!("{:?}", v.identity),
             }
         }
-        Err(e) => Outcome::Err(e.code, e.detail),
+        Err(e) => Outcome::Err(e.code, e.check),
     }
 }
 
-/// Every token vector, through `token`/`verify_token` and through `token_cached`/
-/// `verify_token_cached` with one cache used three times (miss, then hits): the same result
-/// each time, success or error, and after a success the cache holds the token.
+/// Every token vector, plain and through one cache used three times (miss, then hits): the
+/// same result each time, success or error, and after a success the cache holds the token.
 #[test]
 fn cached_flow_matches_plain_flow_on_every_token_vector() {
-    let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
+    let doc = tokens_doc();
     let (mut compared, mut hits) = (0, 0);
     for c in doc["cases"].as_array().unwrap() {
         let p = Prepared::new(c);
         let policy = policy_of(c.get("policy").unwrap_or(&Value::Null));
         let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
         let req = p.request(&headers);
-        let Ok(parsed) = parse(&req, &policy, p.label.as_deref(), p.now) else {
-            continue;
-        };
-        if parsed
-            .token(&mut JwtScratch::new(), &policy, p.now)
-            .is_err()
-            && !matches!(
-                parsed.scheme(),
-                Some(aauth_verify::Scheme::Jwt | aauth_verify::Scheme::JktJwt)
-            )
-        {
+        if !matches!(
+            parse(&req, &policy, &Context::at(p.now), None).map(|x| x.scheme()),
+            Err(_) | Ok(Some(_))
+        ) {
             continue;
         }
-        let plain = run_flow(&parsed, &req, &policy, &p, None);
+        let plain = run_flow(&req, &policy, &p, None);
         let mut cache = TokenCache::<4>::new();
         let mut map = MapStore::default();
         for round in 0..3 {
-            let cached = run_flow(&parsed, &req, &policy, &p, Some(&mut cache));
+            let cached = run_flow(&req, &policy, &p, Some(&mut cache));
             assert_eq!(cached, plain, "{} round {round}", c["name"]);
-            let mapped = run_flow(&parsed, &req, &policy, &p, Some(&mut map));
+            let mapped = run_flow(&req, &policy, &p, Some(&mut map));
             assert_eq!(mapped, plain, "{} round {round}, host store", c["name"]);
             if round > 0 && matches!(plain, Outcome::Ok { .. }) {
                 assert_eq!(cache.len(p.now), 1, "{} is cached", c["name"]);
@@ -214,7 +244,7 @@ fn cached_flow_matches_plain_flow_on_every_token_vector() {
 /// refused by the strict profile after the compat profile cached it.
 #[test]
 fn cache_hit_does_not_cross_policies() {
-    let doc: Value = serde_json::from_str(include_str!("../../tests/vectors/tokens.json")).unwrap();
+    let doc = tokens_doc();
     let c = doc["cases"]
         .as_array()
         .unwrap()
@@ -228,32 +258,22 @@ fn cache_hit_does_not_cross_policies() {
         .expect("a compat EdDSA token vector");
     let p = Prepared::new(c);
     let compat = policy_of(&c["policy"]);
-    let strict = aauth_verify::Policy {
+    let strict = Policy {
         required: compat.required,
-        ..aauth_verify::Policy::STRICT
+        ..Policy::STRICT
     };
     let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
     let req = p.request(&headers);
     let mut cache = TokenCache::<4>::new();
-    let parsed = parse(&req, &compat, p.label.as_deref(), p.now).unwrap();
     let mut scratch = Box::new(JwtScratch::new());
-    let token = parsed
-        .token_cached(&mut scratch, &compat, p.now, &cache)
-        .unwrap();
-    let issuer = if p.key_type == "inline" {
-        None
-    } else {
-        Some(token.select_issuer_key(&p.jwks, &compat).unwrap())
-    };
-    parsed
-        .verify_token_cached(&req, &token, issuer.as_ref(), &mut cache, p.now)
+    p.verify(&req, &compat, &mut scratch, Some(&mut cache))
         .unwrap();
     assert_eq!(cache.len(p.now), 1);
     let mut scratch = Box::new(JwtScratch::new());
-    let strict_plain = parsed.token(&mut scratch, &strict, p.now).map(|_| ());
+    let strict_plain = p.verify(&req, &strict, &mut scratch, None).map(|_| ());
     let mut scratch = Box::new(JwtScratch::new());
-    let strict_cached = parsed
-        .token_cached(&mut scratch, &strict, p.now, &cache)
+    let strict_cached = p
+        .verify(&req, &strict, &mut scratch, Some(&mut cache))
         .map(|_| ());
     assert!(strict_plain.is_err(), "strict refuses the EdDSA token");
     assert_eq!(strict_cached, strict_plain);

@@ -103,7 +103,10 @@ fn check_verified(v: &Verified<'_>, expect: &Value) -> Result<(), String> {
         }
         let scheme = i.scheme.map(|s| s.name());
         if scheme != id["scheme"].as_str() {
-            return Err(format!("identity scheme: want {}, got {scheme:?}", id["scheme"]));
+            return Err(format!(
+                "identity scheme: want {}, got {scheme:?}",
+                id["scheme"]
+            ));
         }
         if id["thumbprint"].as_str() != Some(v.thumbprint().as_str()) {
             return Err(format!("identity thumbprint: want {}", id["thumbprint"]));
@@ -164,8 +167,7 @@ fn run_case(case: &Value) -> Result<(), String> {
                 );
             }
         }
-        let source = p.source(&policy)?;
-        let v = parsed.finish(&req, &policy, source.get(), &mut ctx)?;
+        let v = p.with_source(&policy, |src| parsed.finish(&req, &policy, src, &mut ctx))?;
         Ok(check_verified(&v, expect))
     })();
 
@@ -197,7 +199,10 @@ fn run_file(text: &str) -> (usize, Vec<String>) {
 
 fn run(text: &str, what: &str) {
     let (n, failures) = run_file(text);
-    assert!(n >= 40, "expected a substantial vector set, found {n} cases");
+    assert!(
+        n >= 40,
+        "expected a substantial vector set, found {n} cases"
+    );
     for f in &failures {
         eprintln!("FAIL {f}");
     }

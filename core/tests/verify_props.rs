@@ -3,7 +3,7 @@
 //! header, the method, path, query or body) must never panic, must give the same answer twice,
 //! and a mutation that leaves the request unchanged must give the original answer.
 
-use aauth_verify::{parse, Header, JwtScratch, KeySource, Policy, Request};
+use aauth_verify::{parse, Context, Header, JwtScratch, Policy, Request};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -46,28 +46,15 @@ fn outcome(
         headers,
         body,
     };
-    if let Ok(parsed) = parse(&req, policy, p.label.as_deref(), p.now) {
+    let ctx = Context::at(p.now);
+    let mut scratch = JwtScratch::new();
+    if let Ok(parsed) = parse(&req, policy, &ctx, Some(&mut scratch)) {
         let mut buf = [0u8; 8192];
         let _ = parsed.base_into(&req, &mut buf);
     }
-    let source = match p.key_type.as_str() {
-        "inline" => KeySource::Inline,
-        "jwks" | "jwt_issuer" => KeySource::Jwks {
-            jwks: &p.jwks,
-            metadata: p.metadata.as_deref(),
-        },
-        _ => KeySource::Inline,
-    };
     let mut scratch = JwtScratch::new();
-    match aauth_verify::verify_request_with_token(
-        &req,
-        policy,
-        p.label.as_deref(),
-        p.now,
-        &mut scratch,
-        source,
-    ) {
-        Ok(v) => format!("ok:{}", v.key.thumbprint_b64().as_str()),
+    match p.verify(&req, policy, &mut scratch, None) {
+        Ok(v) => format!("ok:{}", v.thumbprint().as_str()),
         Err(e) => e.code.token().to_owned(),
     }
 }

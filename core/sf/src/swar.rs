@@ -31,11 +31,7 @@ pub const fn has_non_visible(v: u64) -> u64 {
 /// bytes at a time with `word_may_stop` (which must be non-zero for every word holding a stop
 /// byte).
 #[inline(always)]
-pub fn scan(
-    s: &[u8],
-    word_may_stop: impl Fn(u64) -> u64,
-    stop: impl Fn(u8) -> bool,
-) -> usize {
+pub fn scan(s: &[u8], word_may_stop: impl Fn(u64) -> u64, stop: impl Fn(u8) -> bool) -> usize {
     let mut done = 0usize;
     let mut words = s.chunks_exact(8);
     for w in &mut words {

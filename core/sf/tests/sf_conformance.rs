@@ -11,7 +11,9 @@
 //! serializers, must give the same text. `serialisation-tests/` cases only do the last step.
 
 use aauth_verify_sf::b64::decode_sf_binary;
-use aauth_verify_sf::sf::{self, BareItem, Decimal, Dictionary, Item, List, Member, Options, Params};
+use aauth_verify_sf::sf::{
+    self, BareItem, Decimal, Dictionary, Item, List, Member, Options, Params,
+};
 use aauth_verify_sf::sink::Sink;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -106,8 +106,7 @@ impl<'de> Visitor<'de> for AudVisitor {
         let mut a: RawAud<'de> = [None; 4];
         let mut n = 0;
         while let Some(s) = seq.next_element::<JsonStr<'de>>()? {
-            *a
-                .get_mut(n)
+            *a.get_mut(n)
                 .ok_or_else(|| de::Error::custom("too many audiences"))? = Some(s);
             n += 1;
         }
@@ -247,4 +246,3 @@ impl<'de> DeserializeSeed<'de> for ClaimsSeed {
         d.deserialize_map(self)
     }
 }
-

@@ -211,7 +211,10 @@ pub(crate) struct Parts<'s> {
 /// Splits a compact JWS and base64url-decodes its header and payload into `scratch`.
 ///
 /// Spec: RFC 7515 §7.1 (compact serialization), §5.2 steps 1–2.
-pub(crate) fn split<'s>(compact: &'s [u8], scratch: &'s mut JwtScratch) -> Result<Parts<'s>, Error> {
+pub(crate) fn split<'s>(
+    compact: &'s [u8],
+    scratch: &'s mut JwtScratch,
+) -> Result<Parts<'s>, Error> {
     if compact.len() > MAX_JWT_LEN {
         return Err(bad(Check::JwtTooLong));
     }

@@ -77,7 +77,11 @@ pub(crate) fn check(
         let iss = t.claims.iss.ok_or(bad(Check::JktNoIss))?;
         let matches = recorded
             || if sha512 {
-                iss_is_jkt(&iss, b"urn:jkt:sha-512:", key.thumbprint_sha512_b64().as_bytes())
+                iss_is_jkt(
+                    &iss,
+                    b"urn:jkt:sha-512:",
+                    key.thumbprint_sha512_b64().as_bytes(),
+                )
             } else {
                 iss_is_jkt(&iss, b"urn:jkt:sha-256:", key.thumbprint().as_bytes())
             };
@@ -137,7 +141,9 @@ pub(crate) fn check(
         }
         _ => {}
     }
-    if c.nbf.is_some_and(|t| i128::from(t) > i128::from(now) + window) {
+    if c.nbf
+        .is_some_and(|t| i128::from(t) > i128::from(now) + window)
+    {
         return Err(bad(Check::JwtNbf));
     }
     Ok(())

@@ -140,56 +140,57 @@ impl Prepared {
     }
 }
 
-/// A case's key material, owned, as the host of phase 2 would hold it.
-#[allow(dead_code)]
-pub enum OwnedSource {
-    Inline,
-    Key(aauth_verify::PublicKey),
-    Documents {
-        metadata: Option<Vec<u8>>,
-        jwks: Vec<u8>,
-    },
-    Trusted(Vec<u8>),
-}
-
-#[allow(dead_code)]
-impl OwnedSource {
-    /// The source to pass to `Parsed::finish`.
-    pub fn get(&self) -> aauth_verify::KeySource<'_> {
-        use aauth_verify::KeySource;
-        match self {
-            OwnedSource::Inline => KeySource::Inline,
-            OwnedSource::Key(k) => KeySource::Key(k),
-            OwnedSource::Documents { metadata, jwks } => KeySource::Documents {
-                metadata: metadata.as_deref(),
-                jwks,
-            },
-            OwnedSource::Trusted(j) => KeySource::TrustedJwks(j),
-        }
-    }
-}
-
+/// Runs `f` with the key source the case describes: the request's own key, a raw key or JWK
+/// the host holds, or the documents it fetched (a JWKS without metadata is a trusted JWKS).
+/// Allocates nothing.
 #[allow(dead_code)]
 impl Prepared {
-    /// The key source the case describes: the request's own key, a raw key or JWK the host
-    /// holds, or the documents it fetched (a JWKS without metadata is a trusted JWKS).
-    pub fn source(&self, policy: &Policy<'_>) -> Result<OwnedSource, aauth_verify::Error> {
-        Ok(match self.key_type.as_str() {
-            "inline" => OwnedSource::Inline,
+    pub fn with_source<R>(
+        &self,
+        policy: &Policy<'_>,
+        f: impl FnOnce(aauth_verify::KeySource<'_>) -> Result<R, aauth_verify::Error>,
+    ) -> Result<R, aauth_verify::Error> {
+        use aauth_verify::KeySource;
+        match self.key_type.as_str() {
+            "inline" => f(KeySource::Inline),
             "raw_ed25519" => {
                 let mut x = [0u8; 32];
-                aauth_verify_sf::b64::decode_base64url(&self.raw_x, &mut x).unwrap();
-                OwnedSource::Key(aauth_verify::PublicKey::from_raw(x)?)
+                let _ = aauth_verify_sf::b64::decode_base64url(&self.raw_x, &mut x);
+                f(KeySource::Key(&aauth_verify::PublicKey::from_raw(x)?))
             }
-            "jwk" => OwnedSource::Key(aauth_verify::parse_jwk(&self.jwk, policy.key_rules())?),
+            "jwk" => f(KeySource::Key(&aauth_verify::parse_jwk(
+                &self.jwk,
+                policy.key_rules(),
+            )?)),
             "jwks" | "jwt_issuer" => match &self.metadata {
-                Some(m) => OwnedSource::Documents {
-                    metadata: Some(m.clone()),
-                    jwks: self.jwks.clone(),
-                },
-                None => OwnedSource::Trusted(self.jwks.clone()),
+                Some(m) => f(KeySource::Documents {
+                    metadata: Some(m),
+                    jwks: &self.jwks,
+                }),
+                None => f(KeySource::TrustedJwks(&self.jwks)),
             },
             other => panic!("unknown key type {other}"),
-        })
+        }
+    }
+
+    /// Both phases over `req` (these bytes, possibly with other headers or body), with an
+    /// optional token store.
+    pub fn verify<'s>(
+        &self,
+        req: &Request<'_, 's>,
+        policy: &Policy<'_>,
+        scratch: &'s mut aauth_verify::JwtScratch,
+        tokens: Option<&mut dyn aauth_verify::TokenStore>,
+    ) -> Result<aauth_verify::Verified<'s>, aauth_verify::Error> {
+        let mut ctx = aauth_verify::Context {
+            now: self.now,
+            label: self.label.as_deref(),
+            tokens: match tokens {
+                Some(t) => Some(t as &mut dyn aauth_verify::TokenStore),
+                None => None,
+            },
+        };
+        let parsed = aauth_verify::parse(req, policy, &ctx, Some(scratch))?;
+        self.with_source(policy, |src| parsed.finish(req, policy, src, &mut ctx))
     }
 }
