@@ -69,6 +69,7 @@ mod component;
 mod digest;
 mod error;
 mod finish;
+mod frozen;
 mod json;
 mod jwk;
 mod key;
@@ -88,6 +89,7 @@ pub use error::{Check, Error, ErrorCode};
 pub use finish::{
     verify_request, Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK,
 };
+pub use frozen::Frozen;
 pub use jwk::{key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_LEN, MAX_JWK_LEN};
 pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
 pub use metadata::{check_issuer, MAX_METADATA_LEN};

@@ -120,8 +120,10 @@ fn check_verified(v: &Verified<'_>, expect: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs one case; returns a description of the mismatch, if any.
-fn run_case(case: &Value) -> Result<(), String> {
+/// Runs one case; returns a description of the mismatch, if any. With `frozen`, phase 2 runs
+/// on a signature frozen after phase 1 and thawed over the same request and scratch, as the C
+/// verifier and the async Python path do.
+fn run_case(case: &Value, frozen: bool) -> Result<(), String> {
     let p = Prepared::new(case);
     let headers: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
     let req = p.request(&headers);
@@ -167,6 +169,13 @@ fn run_case(case: &Value) -> Result<(), String> {
                 );
             }
         }
+        let parsed = if frozen {
+            let f = parsed.freeze(&req)?;
+            drop(parsed);
+            f.thaw(&req, Some(&mut scratch), None)?
+        } else {
+            parsed
+        };
         let v = p.with_source(&policy, |src| parsed.finish(&req, &policy, src, &mut ctx))?;
         Ok(check_verified(&v, expect))
     })();
@@ -190,8 +199,10 @@ fn run_file(text: &str) -> (usize, Vec<String>) {
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap_or("?");
-        if let Err(m) = run_case(case) {
-            failures.push(format!("{name}: {m}"));
+        for frozen in [false, true] {
+            if let Err(m) = run_case(case, frozen) {
+                failures.push(format!("{name} (frozen: {frozen}): {m}"));
+            }
         }
     }
     (cases.len(), failures)

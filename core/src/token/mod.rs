@@ -236,6 +236,35 @@ pub(crate) fn split<'s>(
     })
 }
 
+/// The parts of a token decoded earlier into `scratch` (its header and payload at the lengths
+/// given), over its compact text again: what a thawed [`crate::Frozen`] starts from. Nothing is
+/// decoded again.
+///
+/// Spec: RFC 7515 §7.1.
+pub(crate) fn parts_in<'s>(
+    compact: &'s [u8],
+    scratch: &'s JwtScratch,
+    header_len: usize,
+    payload_len: usize,
+) -> Result<Parts<'s>, Error> {
+    let Some((h64, p64, s64)) = split_compact(compact) else {
+        return Err(bad(Check::JwtNotThreeParts));
+    };
+    let signing_input = compact
+        .get(..h64.len() + 1 + p64.len())
+        .ok_or(bad(Check::JwtNotThreeParts))?;
+    let (hbuf, pbuf) = scratch.buf.split_at(MAX_HEADER_LEN);
+    Ok(Parts {
+        compact,
+        signing_input,
+        sig64: s64,
+        header: hbuf.get(..header_len).ok_or(bad(Check::JwtHeaderBase64))?,
+        payload: pbuf
+            .get(..payload_len)
+            .ok_or(bad(Check::JwtPayloadBase64))?,
+    })
+}
+
 fn opt_str(m: Member<'_>) -> Result<Option<Text<'_>>, Error> {
     match m {
         Member::Absent => Ok(None),
