@@ -101,6 +101,7 @@ $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 
 test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test \
 	$(FFI_BUILD)/threads_test
+	$(if $(FFI_RUN),$(call require,valgrind,valgrind))
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
@@ -108,6 +109,7 @@ test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BU
 	$(call step,C threads test (every vector in 4 threads at once$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/threads_test
 	$(call step,install into $(FFI_TEST_PREFIX) and build with pkg-config only)
+	$(call require,pkg-config,pkg-config)
 	rm -rf $(FFI_TEST_PREFIX)
 	$(MAKE) --no-print-directory install PREFIX=$(FFI_TEST_PREFIX)
 	flags=$$(PKG_CONFIG_PATH=$(FFI_TEST_PREFIX)/lib/pkgconfig pkg-config --cflags --libs aauth-verify); \
@@ -127,6 +129,7 @@ FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-le
 # leaks). `make test-c VALGRIND=1` runs everything, the example included, under valgrind.
 test-c-valgrind: test-c
 	$(call step,C tests under valgrind)
+	$(call require,valgrind,valgrind)
 	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
 	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
 	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
