@@ -13,7 +13,10 @@
  *  - Every function is reentrant and thread-safe; an aauth_verifier is used by one thread at
  *    a time (it may move between threads between calls).
  *
- * Link: pkg-config --cflags --libs aauth-verify
+ * Link: cc app.c $(pkg-config --cflags --libs aauth-verify), adding
+ *   -Wl,-rpath,$(pkg-config --variable=libdir aauth-verify) when that directory is not one the
+ *   loader searches (the program needs libaauth_verify.so.0 at run time); or link statically:
+ *   PREFIX/lib/libaauth_verify.a and the system libraries of `pkg-config --static --libs`.
  */
 
 #ifndef AAUTH_VERIFY_H
