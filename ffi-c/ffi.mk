@@ -112,9 +112,20 @@ $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
-test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test \
-	$(FFI_BUILD)/threads_test
+# Every object-like macro of the header used as a constant: a macro is compiled only where it
+# is used, so a broken one passes every other test.
+$(FFI_BUILD)/macros_test.c: $(FFI_DIR)/tests/gen_macros_test.py $(FFI_HEADER)
+	@mkdir -p $(FFI_BUILD)
+	$(PYTHON) $< $(FFI_HEADER) $@
+
+$(FFI_BUILD)/macros_test: $(FFI_BUILD)/macros_test.c $(FFI_HEADER)
+	$(CC) $(FFI_CFLAGS) -Iinclude $< -o $@
+
+test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUILD)/vectors_test \
+	$(FFI_BUILD)/api_test $(FFI_BUILD)/threads_test
 	$(if $(FFI_RUN),$(call require,valgrind,valgrind))
+	$(call step,C header: every macro compiles as a constant)
+	$(FFI_BUILD)/macros_test | tail -n 1
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))

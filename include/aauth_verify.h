@@ -705,11 +705,6 @@ typedef struct aauth_identity {
   char thumbprint[44];
 } aauth_identity;
 
-/**
- * Every value, in numeric order.
- */
-#define aauth_result_ALL { aauth_result_Ok, aauth_result_InvalidRequest, aauth_result_InvalidInput, aauth_result_InvalidSignature, aauth_result_ClockSkew, aauth_result_UnsupportedScheme, aauth_result_UnsupportedAlgorithm, aauth_result_InvalidKey, aauth_result_UnknownKey, aauth_result_InvalidJwt, aauth_result_ExpiredJwt, aauth_result_IssuerMissing, aauth_result_IssuerMismatch, aauth_result_NullParameter, aauth_result_InsufficientSize, aauth_result_Panic, aauth_result_InvalidParameter, aauth_result_InvalidState, }
-
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
