@@ -28,16 +28,33 @@ TEST_TARGETS := test-rust test-c test-c-valgrind test-py test-nginx
 # Prints a step header: $(call step,Title)
 step = @printf '\n==> %s\n' '$(1)'
 
+# Stops with an install hint unless the command (or executable path) $(1) exists; $(2) is its
+# Debian package: $(call require,valgrind,valgrind)
+require = @command -v '$(1)' >/dev/null || { \
+  echo "$@: $(1) not found: install the Debian package $(2) (make deps, or as root:" \
+    "apt-get install -y $(2))"; exit 1; }
+
 PY_WHEEL_DIR := py/target/wheels
 # Installs into the virtualenv with uv when present (uv venvs have no pip), else with pip.
 VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
 
-.PHONY: test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
+.PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
 	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
 	bench-python-instr
 
-test: $(TEST_TARGETS)
+# deps comes first: make builds prerequisites left to right (run `make test` without -j).
+test: deps $(TEST_TARGETS)
 	$(call step,all test suites passed: $(TEST_TARGETS))
+
+## Set-up ######################################################################
+
+# Installs the Debian packages of ci/debian-packages.txt that are missing, with apt-get as root
+# or through a password-less sudo; otherwise stops with the apt-get line to run (ci/deps.sh).
+# `make test`, `make demo` and .ci/run run it first; when everything is present it only asks
+# dpkg (milliseconds). Other targets do not install anything: each checks for its own tools.
+deps:
+	$(call step,set-up: Debian packages (ci/debian-packages.txt))
+	bash ci/deps.sh
 
 ## Rust ########################################################################
 
@@ -114,6 +131,10 @@ venv: $(VENV_STAMP)
 
 $(VENV_STAMP): $(PY_REQUIREMENTS)
 	$(call step,virtualenv $(VENV))
+	$(call require,$(PYTHON),python3)
+	@command -v uv >/dev/null || $(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "venv: $(PYTHON) -m venv needs ensurepip: install the Debian package python3-venv" \
+	    "(make deps, or as root: apt-get install -y python3-venv)"; exit 1; }
 	@if command -v uv >/dev/null; then \
 	  uv venv --allow-existing --python $(PYTHON) $(VENV); \
 	  $(if $(PY_REQUIREMENTS),uv pip install --python $(VENV)/bin/python -r $(PY_REQUIREMENTS);) \
@@ -147,7 +168,9 @@ py-wheel: venv
 
 # The AAuth demo on 127.0.0.1 (examples/demo): a backend signs with aauth-signing, an agent
 # verifies with aauth-verify's middleware. Also runnable as `cd examples/demo && uv run demo.py`.
-demo: py-wheel
+# deps first: make puts the prerequisites of the rule with the recipe before those of other rules
+# for the same target (demo-nginx, added in nginx/nginx.mk).
+demo: deps py-wheel
 	$(call step,demo)
 	$(VENV)/bin/python examples/demo/demo.py
 

@@ -5,7 +5,17 @@
 #   make header-check               fail if the committed header is stale
 #   make test-c [VALGRIND=1]        header check, version check, C tests, pkg-config and example
 #   make test-c-valgrind            test-c, then the C test binaries again under valgrind
-#   make install PREFIX=/usr/local  libraries, header and aauth-verify.pc (DESTDIR honoured)
+#   make install PREFIX=/usr/local  libraries, header and aauth-verify.pc (DESTDIR honoured):
+#                                   libaauth_verify.a, libaauth_verify.so.$(FFI_VERSION) with the
+#                                   links libaauth_verify.so.<major> (its SONAME, ffi-c/build.rs)
+#                                   and libaauth_verify.so
+#
+# A program linked with `pkg-config --libs aauth-verify` needs libaauth_verify.so.<major> at run
+# time: outside the loader's paths, give it a run path or link the static library:
+#   cc app.c $(pkg-config --cflags --libs aauth-verify) -Wl,-rpath,$(pkg-config --variable=libdir aauth-verify)
+#   cc app.c $(pkg-config --cflags aauth-verify) $(pkg-config --variable=libdir aauth-verify)/libaauth_verify.a \
+#     -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc       (the .pc file's Libs.private)
+# (`make test-c` builds and runs both.)
 
 CC ?= cc
 CBINDGEN ?= cbindgen
@@ -21,6 +31,9 @@ FFI_STATIC := $(FFI_LIB_DIR)/libaauth_verify.a
 FFI_SHARED := $(FFI_LIB_DIR)/libaauth_verify.so
 FFI_HEADER := include/aauth_verify.h
 FFI_VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | sed -n 1p)
+# The shared library's SONAME (set by ffi-c/build.rs from the major version) and installed name.
+FFI_SONAME := libaauth_verify.so.$(word 1,$(subst ., ,$(FFI_VERSION)))
+FFI_REALNAME := libaauth_verify.so.$(FFI_VERSION)
 # What the static library needs from the system (`cargo rustc -- --print native-static-libs`).
 FFI_NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
 FFI_CFLAGS := -std=c99 -Wall -Wextra -Werror -pedantic -O1 -g
@@ -99,8 +112,20 @@ $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
-test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BUILD)/api_test \
-	$(FFI_BUILD)/threads_test
+# Every object-like macro of the header used as a constant: a macro is compiled only where it
+# is used, so a broken one passes every other test.
+$(FFI_BUILD)/macros_test.c: $(FFI_DIR)/tests/gen_macros_test.py $(FFI_HEADER)
+	@mkdir -p $(FFI_BUILD)
+	$(PYTHON) $< $(FFI_HEADER) $@
+
+$(FFI_BUILD)/macros_test: $(FFI_BUILD)/macros_test.c $(FFI_HEADER)
+	$(CC) $(FFI_CFLAGS) -Iinclude $< -o $@
+
+test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUILD)/vectors_test \
+	$(FFI_BUILD)/api_test $(FFI_BUILD)/threads_test
+	$(if $(FFI_RUN),$(call require,valgrind,valgrind))
+	$(call step,C header: every macro compiles as a constant)
+	$(FFI_BUILD)/macros_test | tail -n 1
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
@@ -108,17 +133,29 @@ test-c: header-check header-version-check lib $(FFI_BUILD)/vectors_test $(FFI_BU
 	$(call step,C threads test (every vector in 4 threads at once$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/threads_test
 	$(call step,install into $(FFI_TEST_PREFIX) and build with pkg-config only)
+	$(call require,pkg-config,pkg-config)
+	$(call require,readelf,binutils)
 	rm -rf $(FFI_TEST_PREFIX)
 	$(MAKE) --no-print-directory install PREFIX=$(FFI_TEST_PREFIX)
-	flags=$$(PKG_CONFIG_PATH=$(FFI_TEST_PREFIX)/lib/pkgconfig pkg-config --cflags --libs aauth-verify); \
-	echo "pkg-config --cflags --libs aauth-verify: $$flags"; \
+	@pc() { PKG_CONFIG_PATH=$(FFI_TEST_PREFIX)/lib/pkgconfig pkg-config "$$@" aauth-verify; }; \
+	libdir=$$(pc --variable=libdir); \
+	shared="$$(pc --cflags --libs) -Wl,-rpath,$$libdir"; \
+	static="$$(pc --cflags) $$libdir/libaauth_verify.a $$(pc --static --libs-only-l | sed 's/-laauth_verify *//')"; \
+	set -x; \
 	$(CC) $(FFI_CFLAGS) -I$(FFI_DIR)/tests -I$(FFI_BUILD) $(FFI_DIR)/tests/vectors_test.c \
-	  -o $(FFI_BUILD)/vectors_test_pkgconfig $$flags; \
-	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request $$flags
-	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_RUN) $(FFI_BUILD)/vectors_test_pkgconfig
-	$(call step,example program: examples/c/aauth_verify_request)
-	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib FFI_RUN='$(FFI_RUN)' \
+	  -o $(FFI_BUILD)/vectors_test_pkgconfig $$shared; \
+	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request $$shared; \
+	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request_static \
+	  $$static
+	bash $(FFI_DIR)/tests/check_install.sh $(FFI_TEST_PREFIX)/lib $(FFI_SONAME) $(FFI_REALNAME) \
+	  $(FFI_BUILD)/vectors_test_pkgconfig $(FFI_BUILD)/aauth_verify_request_static
+	$(call step,C vector tests (installed shared library, found through the run path))
+	env -u LD_LIBRARY_PATH $(FFI_RUN) $(FFI_BUILD)/vectors_test_pkgconfig
+	$(call step,example program: examples/c/aauth_verify_request (shared, then static))
+	env -u LD_LIBRARY_PATH FFI_RUN='$(FFI_RUN)' \
 	  $(PYTHON) $(FFI_DIR)/tests/example_test.py $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
+	env -u LD_LIBRARY_PATH FFI_RUN='$(FFI_RUN)' $(PYTHON) $(FFI_DIR)/tests/example_test.py \
+	  $(FFI_BUILD)/aauth_verify_request_static $(FFI_BUILD)/example-static
 
 FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
   --errors-for-leak-kinds=all --track-origins=yes
@@ -127,15 +164,18 @@ FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-le
 # leaks). `make test-c VALGRIND=1` runs everything, the example included, under valgrind.
 test-c-valgrind: test-c
 	$(call step,C tests under valgrind)
+	$(call require,valgrind,valgrind)
 	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
 	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
-	LD_LIBRARY_PATH=$(FFI_TEST_PREFIX)/lib $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
+	env -u LD_LIBRARY_PATH $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
 
 install: lib
 	$(call step,install into $(DESTDIR)$(PREFIX))
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 644 $(FFI_STATIC) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(FFI_SHARED) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(FFI_SHARED) $(DESTDIR)$(PREFIX)/lib/$(FFI_REALNAME)
+	ln -sfn $(FFI_REALNAME) $(DESTDIR)$(PREFIX)/lib/$(FFI_SONAME)
+	ln -sfn $(FFI_SONAME) $(DESTDIR)$(PREFIX)/lib/libaauth_verify.so
 	install -m 644 $(FFI_HEADER) $(DESTDIR)$(PREFIX)/include/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(FFI_VERSION)|' \
 	  -e 's|@LIBS_PRIVATE@|$(FFI_NATIVE_LIBS)|' $(FFI_DIR)/aauth-verify.pc.in \

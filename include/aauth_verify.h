@@ -13,7 +13,10 @@
  *  - Every function is reentrant and thread-safe; an aauth_verifier is used by one thread at
  *    a time (it may move between threads between calls).
  *
- * Link: pkg-config --cflags --libs aauth-verify
+ * Link: cc app.c $(pkg-config --cflags --libs aauth-verify), adding
+ *   -Wl,-rpath,$(pkg-config --variable=libdir aauth-verify) when that directory is not one the
+ *   loader searches (the program needs libaauth_verify.so.0 at run time); or link statically:
+ *   PREFIX/lib/libaauth_verify.a and the system libraries of `pkg-config --static --libs`.
  */
 
 #ifndef AAUTH_VERIFY_H
@@ -701,11 +704,6 @@ typedef struct aauth_identity {
    */
   char thumbprint[44];
 } aauth_identity;
-
-/**
- * Every value, in numeric order.
- */
-#define aauth_result_ALL { aauth_result_Ok, aauth_result_InvalidRequest, aauth_result_InvalidInput, aauth_result_InvalidSignature, aauth_result_ClockSkew, aauth_result_UnsupportedScheme, aauth_result_UnsupportedAlgorithm, aauth_result_InvalidKey, aauth_result_UnknownKey, aauth_result_InvalidJwt, aauth_result_ExpiredJwt, aauth_result_IssuerMissing, aauth_result_IssuerMismatch, aauth_result_NullParameter, aauth_result_InsufficientSize, aauth_result_Panic, aauth_result_InvalidParameter, aauth_result_InvalidState, }
 
 #ifdef __cplusplus
 extern "C" {

@@ -6,9 +6,13 @@
 #
 # Steps, all inside build/nginx/ (the system's apt configuration and lists are never touched):
 #   1. a sources file repeating the machine's Debian entries with `Types: deb-src`;
-#   2. `apt-get update` and `apt-get source --download-only nginx=$NGINX_DEB_VERSION` against
-#      that file only (Dir::Etc::sourcelist/sourceparts, Dir::State::Lists, Dir::Cache);
-#   3. the sha256 of nginx_$NGINX_VERSION.orig.tar.gz is checked, the tarball unpacked;
+#   2. `apt-get update` against that file only (Dir::Etc::sourcelist/sourceparts,
+#      Dir::State::Lists, Dir::Cache); then, for the newest $NGINX_VERSION-* source revision the
+#      archive serves, `apt-get source --print-uris` names its nginx_$NGINX_VERSION.orig.tar.gz
+#      and apt-helper downloads that one file (older revisions are tried if it fails). No
+#      Debian revision is pinned: security updates replace them (-9+deb12u9, u11, ...), and
+#      all of them are built from the same upstream tarball;
+#   3. the sha256 of nginx_$NGINX_VERSION.orig.tar.gz (the pin) is checked, the tarball unpacked;
 #   4. `./configure --with-compat --add-dynamic-module=nginx` (PCRE2 and zlib must be installed:
 #      without PCRE the module signature differs and nginx refuses the module as "not binary
 #      compatible") and `make modules`.
@@ -22,7 +26,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NGINX_VERSION=1.22.1
-NGINX_DEB_VERSION=1.22.1-9+deb12u9
 NGINX_ORIG_SHA256=9ebb333a9e82b952acd3e2b4aeb1d4ff6406f72491bab6cd9fe69f0dea737f31
 OUT=$ROOT/build/nginx
 APT=$OUT/apt
@@ -34,6 +37,12 @@ step() { printf '\n==> %s\n' "$*"; }
 die() { echo "nginx/build.sh: $*" >&2; exit 1; }
 
 mkdir -p "$OUT"
+
+# Without PCRE (or zlib) configure stops, or builds a module nginx refuses. Checked first, before
+# anything is downloaded.
+for h in /usr/include/pcre2.h /usr/include/zlib.h; do
+  [ -f "$h" ] || die "$h missing: install libpcre2-dev and zlib1g-dev (make deps, or as root: apt-get install -y libpcre2-dev zlib1g-dev)"
+done
 
 # Writes deb-src versions of the machine's Debian entries (deb822 *.sources stanzas and
 # one-line `deb` entries) to $APT/sources.list.d/debian-src.sources.
@@ -88,6 +97,63 @@ apt_opts() {
     -o "APT::Sandbox::User=root"
 }
 
+# The source revisions $NGINX_VERSION-* in the private lists, newest first.
+revisions() {
+  apt-cache "${opts[@]}" showsrc nginx 2>/dev/null |
+    awk '/^Package: / { src = ($2 == "nginx") } src && /^Version: / { print $2 }' |
+    while read -r v; do [[ $v == "$NGINX_VERSION"-* ]] && echo "$v"; done |
+    sort -u | sort_versions_desc
+}
+
+# Sorts Debian versions (one a line) newest first, with dpkg's own comparison.
+sort_versions_desc() {
+  local sorted=() v i
+  while read -r v; do
+    i=${#sorted[@]}
+    sorted+=("$v")
+    while ((i > 0)) && dpkg --compare-versions "${sorted[i - 1]}" lt "$v"; do
+      sorted[i]=${sorted[i - 1]}; sorted[i - 1]=$v; i=$((i - 1))
+    done
+  done
+  ((${#sorted[@]} == 0)) || printf '%s\n' "${sorted[@]}"
+}
+
+# Fetches nginx_$NGINX_VERSION.orig.tar.gz through the newest revision whose archive serves it.
+# Only the upstream tarball is needed, so it alone is downloaded (apt-helper, through apt's own
+# transport and proxy settings, checked against the pinned sha256): a mirror that lacks a
+# revision's .dsc or .debian.tar.xz, or a revision superseded since `apt-get update`, does not
+# stop the build; the next older revision is tried.
+fetch_orig() {
+  local name rev uri index_sha tried=()
+  name=$(basename "$ORIG")
+  mkdir -p "$APT/uris"
+  while read -r rev; do
+    tried+=("$rev")
+    uri="" index_sha=""
+    # --print-uris lists what the source package consists of (in an empty directory, so that
+    # nothing counts as already downloaded): 'URI' file size SHA256:hash
+    read -r uri index_sha < <(cd "$APT/uris" &&
+      apt-get "${opts[@]}" source --print-uris --download-only "nginx=$rev" 2>/dev/null |
+      awk -v f="$name" '$2 == f { gsub("\047", "", $1); print $1, $4 }') || true
+    if [ -z "${uri:-}" ]; then
+      echo "nginx=$rev: no $name in its source package; trying an older revision"
+      continue
+    fi
+    [ "$index_sha" = "SHA256:$NGINX_ORIG_SHA256" ] ||
+      die "nginx=$rev: the archive's $name has $index_sha, not the pinned SHA256:$NGINX_ORIG_SHA256"
+    step "nginx=$rev: $uri"
+    rm -f "$ORIG.part"
+    if /usr/lib/apt/apt-helper "${opts[@]}" download-file "$uri" "$ORIG.part" "SHA256:$NGINX_ORIG_SHA256"; then
+      mv "$ORIG.part" "$ORIG"
+      return 0
+    fi
+    rm -f "$ORIG.part" "$ORIG.part.FAILED"
+    echo "nginx=$rev: download failed; trying an older revision"
+  done < <(revisions)
+  ((${#tried[@]})) || die "the deb-src lists serve no nginx $NGINX_VERSION-* source package"
+  die "could not download $name from any of: ${tried[*]}"
+}
+
 sha_ok() { [ -f "$ORIG" ] && echo "$NGINX_ORIG_SHA256  $ORIG" | sha256sum --quiet -c - 2>/dev/null; }
 
 if [ -z "${NGINX_SRC_DIR:-}" ]; then
@@ -99,8 +165,9 @@ if [ -z "${NGINX_SRC_DIR:-}" ]; then
     mapfile -t opts < <(apt_opts)
     step "apt-get update (deb-src only, lists in $APT/lists)"
     apt-get "${opts[@]}" update
-    step "apt-get source --download-only nginx=$NGINX_DEB_VERSION"
-    (cd "$OUT" && apt-get "${opts[@]}" source --download-only "nginx=$NGINX_DEB_VERSION")
+    step "revisions of nginx $NGINX_VERSION in the archive (newest first)"
+    revisions
+    fetch_orig
   fi
   step "sha256 $ORIG"
   sha_ok || die "sha256 mismatch for $ORIG (want $NGINX_ORIG_SHA256, got $(sha256sum "$ORIG" | cut -d' ' -f1))"
@@ -111,11 +178,6 @@ if [ -z "${NGINX_SRC_DIR:-}" ]; then
   fi
 fi
 [ -f "$SRC/configure" ] || die "$SRC is not an nginx source tree"
-
-# Without PCRE (or zlib) configure stops, or builds a module nginx refuses.
-for h in /usr/include/pcre2.h /usr/include/zlib.h; do
-  [ -f "$h" ] || die "$h missing: install libpcre2-dev and zlib1g-dev (apt-get install -y libpcre2-dev zlib1g-dev)"
-done
 
 CONFIGURE_ARGS=(--with-compat --add-dynamic-module="$ROOT/nginx")
 STAMP=$SRC/objs/.aauth-configure-args

@@ -19,7 +19,7 @@ NGINX_TEST_SIGNER ?= $(if $(PY_REQUIREMENTS),$(VENV)/bin/python)
 
 test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	$(call step,nginx: module in $(NGINX_BIN) in front of an upstream (nginx/tests/test_nginx.py))
-	@test -x $(NGINX_BIN) || { echo "$(NGINX_BIN) not found: apt-get install -y nginx (Debian's 1.22.1)"; exit 1; }
+	$(call require,$(NGINX_BIN),nginx)
 	NGINX_BIN=$(NGINX_BIN) PYTHON_SIGNER='$(NGINX_TEST_SIGNER)' timeout 600 $(PYTHON) nginx/tests/test_nginx.py
 
 # The original demo's flow through the gateway: backend (aauth-signing) -> nginx with this
@@ -28,7 +28,8 @@ test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 # Another Python with aauth_signing: make demo-nginx NGINX_TEST_SIGNER=/path/to/python
 demo-nginx: nginx-module $(if $(PY_REQUIREMENTS),py-wheel)
 	$(call step,demo: backend -> nginx gateway (ngx_http_aauth_module) -> agent)
+	$(call require,$(NGINX_BIN),nginx)
 	@test -n '$(NGINX_TEST_SIGNER)' || { echo "demo-nginx needs a Python with aauth_signing: NGINX_TEST_SIGNER=/path/to/python"; exit 1; }
-	timeout 300 '$(NGINX_TEST_SIGNER)' nginx/demo/demo.py
+	NGINX_BIN=$(NGINX_BIN) timeout 300 '$(NGINX_TEST_SIGNER)' nginx/demo/demo.py
 
 demo: demo-nginx

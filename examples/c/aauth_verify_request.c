@@ -15,7 +15,13 @@
  * I/O error. Copy it: it shows the whole API flow a proxy needs, with no heap allocation
  * (static buffers only) — parse, look at the key requirement, supply the keys, finish.
  *
- * Build: cc -std=c99 aauth_verify_request.c $(pkg-config --cflags --libs aauth-verify)
+ * Build against an installed library (`make install PREFIX=...`), with a run path so that it
+ * finds libaauth_verify.so.0 when PREFIX/lib is not in the loader's paths:
+ *   cc -std=c99 aauth_verify_request.c $(pkg-config --cflags --libs aauth-verify) \
+ *     -Wl,-rpath,$(pkg-config --variable=libdir aauth-verify)
+ * or statically (no run-time dependency on the library):
+ *   cc -std=c99 aauth_verify_request.c $(pkg-config --cflags aauth-verify) \
+ *     $(pkg-config --variable=libdir aauth-verify)/libaauth_verify.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
  */
 #include <errno.h>
 #include <stdio.h>

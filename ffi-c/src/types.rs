@@ -65,8 +65,9 @@ pub enum aauth_result {
 }
 
 impl aauth_result {
-    /// Every value, in numeric order.
-    pub const ALL: [aauth_result; 18] = [
+    /// Every value, in numeric order. Not `pub`: cbindgen would export it as an
+    /// `aauth_result_ALL` initializer macro naming enumerators the header does not define.
+    pub(crate) const ALL: [aauth_result; 18] = [
         aauth_result::Ok,
         aauth_result::InvalidRequest,
         aauth_result::InvalidInput,

@@ -35,6 +35,18 @@ from .verifier import Key, KeyRules
 
 __all__ = ["Resolver", "AsyncResolver", "EgressPolicy"]
 
+
+def _httpx() -> Any:
+    """The ``httpx`` module, imported when a resolver is built or fetches: it is an optional
+    dependency (the ``[http]`` extra), so ``import aauth_verify`` works without it."""
+    try:
+        import httpx
+    except ImportError:
+        raise ImportError("aauth_verify.resolver needs httpx: pip install 'aauth-verify[http]'",
+                          name="httpx") from None
+    return httpx
+
+
 _DWK = re.compile(r"^[A-Za-z0-9._-]+$")
 _MAX_AGE = re.compile(r"max-age\s*=\s*(\d+)")
 DAY = 86400
@@ -176,7 +188,7 @@ class Resolver(_Base):
 
     def __init__(self, *, client: Any = None, **kw: Any) -> None:
         super().__init__(**kw)
-        import httpx
+        httpx = _httpx()
 
         self._client = client or httpx.Client(timeout=self.egress.timeout, follow_redirects=False, trust_env=False)
         self._locks: Dict[Tuple[Any, ...], threading.Lock] = {}
@@ -191,7 +203,7 @@ class Resolver(_Base):
 
     def get(self, url: str) -> Tuple[bytes, Any]:
         """GET with the egress rules; returns (body, headers)."""
-        import httpx
+        httpx = _httpx()
 
         hops = 0
         while True:
@@ -271,7 +283,7 @@ class AsyncResolver(_Base):
 
     def __init__(self, *, client: Any = None, **kw: Any) -> None:
         super().__init__(**kw)
-        import httpx
+        httpx = _httpx()
 
         self._client = client or httpx.AsyncClient(timeout=self.egress.timeout, follow_redirects=False, trust_env=False)
         self._inflight: Dict[Tuple[Any, ...], "asyncio.Future[_Entry]"] = {}
@@ -280,7 +292,7 @@ class AsyncResolver(_Base):
         await self._client.aclose()
 
     async def get(self, url: str) -> Tuple[bytes, Any]:
-        import httpx
+        httpx = _httpx()
 
         hops = 0
         while True:
