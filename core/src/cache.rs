@@ -2,7 +2,7 @@
 //! same token on every request costs one Ed25519 verification per request (the request
 //! signature) instead of two, and its token's JSON is not parsed again.
 //!
-//! Pass one to [`parse`](crate::parse) and [`Pending::finish`](crate::Pending::finish) through
+//! Pass one to [`parse`](crate::parse) and [`Parsed::finish`](crate::Parsed::finish) through
 //! [`Context::tokens`](crate::Context::tokens). Any [`TokenStore`] will do: [`TokenCache`] is
 //! the one for `no_std` hosts (fixed size, SHA-256 keys); a host with a heap may key records by
 //! the exact token bytes instead (the Python binding does), under the same rules.
@@ -153,8 +153,8 @@ pub const ENTRY_BYTES: usize = core::mem::size_of::<Entry>();
 /// A fixed-capacity cache of verified tokens (`N` entries, no allocation).
 ///
 /// Create one per verifier (or per thread) and pass it to
-/// [`Parsed::token_cached`](crate::Parsed::token_cached) and
-/// [`Parsed::verify_token_cached`](crate::Parsed::verify_token_cached).
+/// [`Context::tokens`](crate::Context::tokens) for [`parse`](crate::parse) and
+/// [`Parsed::finish`](crate::Parsed::finish).
 #[derive(Clone, Debug)]
 pub struct TokenCache<const N: usize> {
     entries: [Entry; N],

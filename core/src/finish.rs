@@ -32,13 +32,15 @@ use crate::component::Component;
 use crate::digest;
 use crate::error::{
     err, Check, Error,
-    ErrorCode::{InvalidRequest, InvalidSignature, UnknownKey},
+    ErrorCode::{InvalidRequest, InvalidSignature, RevokedJwt, UnknownKey},
 };
+use crate::grant::CacheGrant;
 use crate::jwk;
 use crate::key::{self, PublicKey, Thumbprint};
 use crate::metadata;
-use crate::parse::{Context, Parsed, PendingToken, SignatureParams, TokenSlot};
+use crate::parse::{Context, Parsed, PendingToken, Replay, SignatureParams, TokenSlot};
 use crate::policy::{Policy, Scheme};
+use crate::replay::{ReplayHasher, ReplayKey};
 use crate::request::Request;
 use crate::sigkey::KeyRequirement;
 use crate::text::Text;
@@ -256,6 +258,10 @@ pub struct Verified<'s> {
     pub covered: Covered<'s>,
     /// For the token schemes: the verified token.
     pub token: Option<TokenInfo<'s>>,
+    /// The replay key, when [`Context::replay`] asked for it.
+    pub replay: Option<ReplayKey>,
+    /// The signer asked for a cache identifier for its assertion (`;cache`, with a `jti`).
+    pub cache: Option<CacheGrant<'s>>,
 }
 
 impl Verified<'_> {
@@ -424,7 +430,8 @@ impl<'s> Parsed<'s> {
             (KeyRequirement::Inline(k), KeySource::Inline) => k,
             _ => self.host_key(policy, source)?,
         };
-        self.verify_request(req, &key)
+        let replay = self
+            .verify_request(req, &key, policy, ctx)
             .map_err(|e| refetch_on_signature(e, source.is_hosts()))?;
         let (agent, kid) = match self.sig.requirement {
             KeyRequirement::JwksUri { id, kid, .. } => (Some(id), Some(kid)),
@@ -445,6 +452,8 @@ impl<'s> Parsed<'s> {
             key,
             covered: Covered(self.sig.covered),
             token: None,
+            replay,
+            cache: None,
         })
     }
 
@@ -477,10 +486,18 @@ impl<'s> Parsed<'s> {
                 }
             })?;
         }
+        // The token verifies (and has not expired): has its issuer withdrawn it?
+        if let (Some(r), Some(iss), Some(jti)) = (ctx.revoked, t.claims.iss, t.claims.jti) {
+            if r.is_revoked(iss, jti) {
+                return Err(err(RevokedJwt, Check::Revoked));
+            }
+        }
         let request_key = t.request_key(&signer)?;
-        self.verify_request(req, &request_key).map_err(|e| {
-            refetch_on_signature(e, source.is_hosts() && t.scheme == Scheme::SelfJwt)
-        })?;
+        let replay = self
+            .verify_request(req, &request_key, policy, ctx)
+            .map_err(|e| {
+                refetch_on_signature(e, source.is_hosts() && t.scheme == Scheme::SelfJwt)
+            })?;
         // Recorded only once a request it carried verified too: a token nobody could use in a
         // signed request does not take a place in the store.
         if !hit {
@@ -506,14 +523,35 @@ impl<'s> Parsed<'s> {
             key: request_key,
             covered: Covered(self.sig.covered),
             token: Some(t.info(signer)),
+            replay,
+            cache: match (self.sig.cache, pt.resolved, t.scheme, c.jti, c.exp) {
+                (true, false, Scheme::Jwt | Scheme::JktJwt, Some(jti), Some(exp)) => {
+                    Some(CacheGrant {
+                        label: self.sig.label,
+                        scheme: t.scheme,
+                        assertion: t.compact,
+                        jti,
+                        exp,
+                    })
+                }
+                _ => None,
+            },
         })
     }
 
-    /// Checks a covered `Content-Digest` against the body, then verifies the Ed25519 signature
-    /// over the streamed signature base with `key`.
+    /// Checks a covered `Content-Digest` against the body, verifies the Ed25519 signature over
+    /// the streamed signature base with `key`, and applies [`Context::replay`] (the base is
+    /// hashed as it streams, only when asked).
     ///
-    /// Spec: RFC 9421 §3.2 steps 7–8, §3.3.6 (Ed25519); RFC 9530 §2 (Content-Digest).
-    fn verify_request(&self, req: &Request<'_, '_>, key: &PublicKey) -> Result<(), Error> {
+    /// Spec: RFC 9421 §3.2 steps 7–8, §3.3.6 (Ed25519); RFC 9530 §2 (Content-Digest); AAuth
+    /// §Freshness and Replay (written only after the signature verifies).
+    fn verify_request(
+        &self,
+        req: &Request<'_, '_>,
+        key: &PublicKey,
+        policy: &Policy<'_>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Option<ReplayKey>, Error> {
         if self.sig.digest_covered {
             match req.body {
                 Some(body) => digest::check(req, body)?,
@@ -521,11 +559,29 @@ impl<'s> Parsed<'s> {
             }
         }
         let sig = self.sig.signature?;
-        match key.verify_stream(&sig, |s| self.write_base(req, s)) {
-            Ok(r) => r,
-            Err(Refusal::Signature) => Err(err(InvalidSignature, Check::SignatureInvalid)),
-            Err(r) => Err(key::key_refusal(r)),
+        let mut hasher = match ctx.replay {
+            Replay::Off => None,
+            _ => Some(ReplayHasher::new(key.x())),
+        };
+        let verified = match &mut hasher {
+            None => key.verify_stream(&sig, |s| self.write_base(req, s)),
+            Some(h) => key.verify_stream(&sig, |s| self.write_base(req, &mut Tee(s, h))),
+        };
+        match verified {
+            Ok(r) => r?,
+            Err(Refusal::Signature) => return Err(err(InvalidSignature, Check::SignatureInvalid)),
+            Err(r) => return Err(key::key_refusal(r)),
         }
+        let Some(h) = hasher else {
+            return Ok(None);
+        };
+        let rk = h.finish(&self.sig.params, policy, ctx.now);
+        if let Replay::Store(store) = &mut ctx.replay {
+            if !store.check_and_record(&rk, ctx.now) {
+                return Err(err(InvalidSignature, Check::Replayed));
+            }
+        }
+        Ok(Some(rk))
     }
 
     /// Writes the signature base (RFC 9421 §2.5) into `out`.
@@ -578,6 +634,16 @@ pub fn verify_request<'s>(
 ) -> Result<Verified<'s>, Error> {
     let parsed = crate::parse(req, policy, ctx, scratch)?;
     parsed.finish(req, policy, source, ctx)
+}
+
+/// Writes to a signature verification and a replay hash at once.
+struct Tee<'a, 'b, S: Sink>(&'a mut S, &'b mut ReplayHasher);
+
+impl<S: Sink> Sink for Tee<'_, '_, S> {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+        self.1.update(bytes);
+    }
 }
 
 /// Marks a request-signature failure as curable by a refetch when the key came from the host.

@@ -84,6 +84,7 @@ enum Compact {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FrozenToken {
     scheme: Scheme,
+    resolved: bool,
     compact: Compact,
     layout: TokenLayout,
     lookup: Lookup,
@@ -222,6 +223,7 @@ impl<'s> Parsed<'s> {
                 };
                 Some(FrozenToken {
                     scheme: t.scheme,
+                    resolved: pt.resolved,
                     compact,
                     layout: TokenLayout::of(t).ok_or(NOT_IN_REQUEST)?,
                     lookup: pt.lookup,
@@ -342,6 +344,7 @@ impl Frozen {
                 TokenSlot::Token(PendingToken {
                     token,
                     lookup: ft.lookup,
+                    resolved: ft.resolved,
                 })
             }
         };

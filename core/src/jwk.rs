@@ -97,8 +97,10 @@ fn decode_x(x: &[u8]) -> Result<[u8; 32], Error> {
     }
 }
 
-/// Builds an Ed25519 [`PublicKey`] from JWK members, applying the rules in the
-/// [module documentation](self) (`invalid_key` / `unsupported_algorithm`).
+/// Builds an Ed25519 [`PublicKey`] from JWK members, applying, in order, the
+/// algorithm rules: `d` refused, `kty` required, `oct`/`none`/`HS*` refused, `alg` required
+/// (strict), `kty`/`crv` consistent with `alg`, Ed25519 only (`invalid_key` /
+/// `unsupported_algorithm`).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.3, §3.4, §7.4; RFC 8037 §2; RFC 9864 §2.
 pub fn key_from_members(m: &JwkMembers<'_>, rules: KeyRules) -> Result<PublicKey, Error> {

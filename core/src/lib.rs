@@ -70,6 +70,7 @@ mod digest;
 mod error;
 mod finish;
 mod frozen;
+mod grant;
 mod json;
 mod jwk;
 mod key;
@@ -77,6 +78,7 @@ mod metadata;
 mod parse;
 mod policy;
 pub mod render;
+pub mod replay;
 mod request;
 mod sigkey;
 mod text;
@@ -90,14 +92,16 @@ pub use finish::{
     verify_request, Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK,
 };
 pub use frozen::Frozen;
+pub use grant::{CacheGrant, Issued};
 pub use jwk::{key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_LEN, MAX_JWK_LEN};
 pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
 pub use metadata::{check_issuer, MAX_METADATA_LEN};
-pub use parse::{parse, Context, Parsed, SignatureParams};
+pub use parse::{parse, Context, Parsed, Replay, Revocation, SignatureParams};
 pub use policy::{
     Compat, KeyRules, Limits, Policy, Scheme, Schemes, AAUTH_REQUIRED, AGENT_TYPES,
     AGENT_TYPES_COMPAT,
 };
+pub use replay::{ReplayCache, ReplayKey, ReplayStore};
 pub use request::{trim_ows, Header, Request};
 pub use sigkey::KeyRequirement;
 pub use text::{Escapes, Text, TextBytes};

@@ -23,6 +23,7 @@ use crate::error::{
 };
 use crate::key::PublicKey;
 use crate::policy::{Policy, Scheme};
+use crate::replay::ReplayStore;
 use crate::request::Request;
 use crate::sigkey::{self, KeyRequirement};
 use crate::text::Text;
@@ -41,6 +42,35 @@ pub struct Context<'c> {
     pub label: Option<&'c [u8]>,
     /// Verified tokens, so that a repeated token skips its JSON and its JWS ([`crate::cache`]).
     pub tokens: Option<&'c mut dyn TokenStore>,
+    /// Replay protection ([`crate::replay`]): off, the key only (for a host that checks its own
+    /// shared store after verification), or a store the core checks.
+    pub replay: Replay<'c>,
+    /// Tokens their issuers withdrew: a verified token found here is `revoked_jwt`.
+    pub revoked: Option<&'c dyn Revocation>,
+}
+
+/// What phase 2 does about replays.
+///
+/// Spec: AAuth §Freshness and Replay.
+pub enum Replay<'c> {
+    /// Nothing.
+    Off,
+    /// Compute [`crate::Verified::replay`] (a SHA-256 of the signature base) for the host to
+    /// check in its own store.
+    Key,
+    /// Compute it and check it in this store: a key seen before is `invalid_signature`
+    /// ([`Check::Replayed`]).
+    Store(&'c mut dyn ReplayStore),
+}
+
+/// Tokens their issuers withdrew, by `(iss, jti)` (a host's revocation list).
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §5.4.13; AAuth §Token Revocation (state keyed by
+/// `(iss, jti)`).
+pub trait Revocation {
+    /// Whether the issuer `iss` withdrew its token `jti` (both as they appear in the token;
+    /// compare them decoded, e.g. with [`Text::eq_bytes`]).
+    fn is_revoked(&self, iss: Text<'_>, jti: Text<'_>) -> bool;
 }
 
 impl<'c> Context<'c> {
@@ -52,6 +82,8 @@ impl<'c> Context<'c> {
             now,
             label: None,
             tokens: None,
+            replay: Replay::Off,
+            revoked: None,
         }
     }
 }
@@ -62,6 +94,8 @@ impl core::fmt::Debug for Context<'_> {
             .field("now", &self.now)
             .field("label", &self.label)
             .field("tokens", &self.tokens.is_some())
+            .field("replay", &!matches!(self.replay, Replay::Off))
+            .field("revoked", &self.revoked.is_some())
             .finish()
     }
 }
@@ -105,6 +139,8 @@ pub(crate) struct Signed<'a> {
 pub(crate) struct PendingToken<'s> {
     pub(crate) token: Token<'s>,
     pub(crate) lookup: Lookup,
+    /// The token came from a `cached` identifier the host resolved.
+    pub(crate) resolved: bool,
 }
 
 /// Where a parsed signature's token stands.
@@ -262,7 +298,11 @@ pub fn parse<'s>(
             };
             let (token, lookup) =
                 cache::read(scheme, compact, sig.cache, scratch, policy, ctx.now, tokens)?;
-            TokenSlot::Token(PendingToken { token, lookup })
+            TokenSlot::Token(PendingToken {
+                token,
+                lookup,
+                resolved: false,
+            })
         }
     };
     Ok(Parsed { sig, token })
@@ -388,6 +428,16 @@ pub(crate) fn parse_signature<'a>(
     if let Some(expires) = params.expires {
         if i128::from(expires) < now {
             return Err(err(InvalidSignature, Check::Expired));
+        }
+        if let Some(created) = params.created {
+            if expires < created {
+                return Err(err(InvalidSignature, Check::ExpiresBeforeCreated));
+            }
+            if let Some(max) = policy.max_validity {
+                if i128::from(expires) - i128::from(created) > i128::from(max) {
+                    return Err(err(InvalidSignature, Check::ValidityTooLong));
+                }
+            }
         }
     }
 
@@ -555,7 +605,11 @@ impl<'s> Parsed<'s> {
         )?;
         Ok(Parsed {
             sig: self.sig,
-            token: TokenSlot::Token(PendingToken { token, lookup }),
+            token: TokenSlot::Token(PendingToken {
+                token,
+                lookup,
+                resolved: true,
+            }),
         })
     }
 }

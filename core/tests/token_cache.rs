@@ -38,9 +38,8 @@ fn verify(
 ) -> Result<[u8; 32], aauth_verify::Error> {
     let mut scratch = Box::new(JwtScratch::new());
     let mut ctx = Context {
-        now,
-        label: None,
         tokens,
+        ..Context::at(now)
     };
     let parsed = parse(req, policy, &ctx, Some(&mut scratch))?;
     parsed

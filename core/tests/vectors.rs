@@ -112,6 +112,19 @@ fn check_verified(v: &Verified<'_>, expect: &Value) -> Result<(), String> {
             return Err(format!("identity thumbprint: want {}", id["thumbprint"]));
         }
     }
+    match (expect.get("cache"), v.cache) {
+        (None | Some(Value::Null), None) => {}
+        (Some(want), Some(g)) if !want.is_null() => {
+            let scheme_ok = Some(g.scheme.name()) == want["scheme"].as_str();
+            if !scheme_ok
+                || !text_is(Some(g.jti), &want["jti"])
+                || Some(g.exp) != want["exp"].as_i64()
+            {
+                return Err(format!("cache grant: want {want}, got {g:?}"));
+            }
+        }
+        (want, got) => return Err(format!("cache grant: want {want:?}, got {got:?}")),
+    }
     if let Some(c) = expect.get("created").and_then(Value::as_i64) {
         if v.params.created != Some(c) {
             return Err(format!("created: want {c}, got {:?}", v.params.created));
@@ -134,9 +147,13 @@ fn run_case(case: &Value, frozen: bool) -> Result<(), String> {
     let mut scratch = Box::new(JwtScratch::new());
 
     let outcome = (|| -> Result<Result<(), String>, aauth_verify::Error> {
-        let mut ctx = Context::at(p.now);
-        ctx.label = p.label.as_deref();
+        let mut ctx = Context {
+            label: p.label.as_deref(),
+            revoked: Some(&p.revoked),
+            ..Context::at(p.now)
+        };
         let parsed = parse(&req, &policy, &ctx, Some(&mut scratch))?;
+        let parsed = p.resolve(parsed, &policy, &ctx)?;
         if let Some(r) = expect.get("requirement") {
             if let Some(sch) = r.get("scheme").and_then(Value::as_str) {
                 let got = parsed.scheme();
@@ -171,8 +188,7 @@ fn run_case(case: &Value, frozen: bool) -> Result<(), String> {
         }
         let parsed = if frozen {
             let f = parsed.freeze(&req)?;
-            drop(parsed);
-            f.thaw(&req, Some(&mut scratch), None)?
+            f.thaw(&req, Some(&mut scratch), p.assertion.as_deref())?
         } else {
             parsed
         };

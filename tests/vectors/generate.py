@@ -395,7 +395,7 @@ CREATED = 1730217600
 
 POLICY_DEFAULTS = {"profile": "strict", "window": 60, "required_components": None,
                    "require_signature_key": True, "schemes": None, "label": None,
-                   "base64url_signatures": True}
+                   "base64url_signatures": True, "max_validity": None, "revoked": None}
 
 
 class Cases:
@@ -434,10 +434,10 @@ class Cases:
             check(digest_ok(req, base), name + ": covered Content-Digest does not match the body")
         else:
             check("error" in exp, name + ": error case without token")
-        if exp["result"] == "ok":
+        if exp["result"] == "ok" and "identity" not in exp:
             exp["identity"] = identity_of(exp, req)
         order = ["result", "error", "requirement", "label", "scheme", "base", "base_sha256",
-                 "thumbprint", "kid", "created", "expires", "token", "identity"]
+                 "thumbprint", "kid", "created", "expires", "token", "identity", "cache"]
         exp = {k: exp[k] for k in order if k in exp}
         self.cases.append({
             "name": name, "description": description, "provenance": provenance, "spec": spec,
@@ -1660,6 +1660,18 @@ def signatures_syntax(C, K1, K2, ctx):
     bad("expires-past", "expires 20 s before now", "RFC 9421 §2.3, §3.2", r, "invalid_signature",
         AAUTH, pe, now=CREATED + 30)
     good("expires-future", "expires in the future", "RFC 9421 §2.3", r, AAUTH, pe, now=CREATED + 5)
+    good("expires-within-max-validity", "expires - created = 10 s, policy caps it at 10 s",
+         "RFC 9421 §2.3; ours (policy max_validity)", r, AAUTH, pe, now=CREATED + 5,
+         policy={"max_validity": 10})
+    bad("expires-beyond-max-validity", "expires - created = 10 s, policy caps it at 9 s",
+        "RFC 9421 §2.3; ours (policy max_validity)", r, "invalid_signature", AAUTH, pe,
+        now=CREATED + 5, policy={"max_validity": 9})
+    pe2 = [("created", CREATED + 20), ("expires", CREATED + 10)]
+    r = base_req()
+    sign(r, K1, AAUTH, pe2)
+    bad("expires-before-created", "expires 10 s before created (both fresh)",
+        "RFC 9421 §2.3 (expires after created); SK-09 §5.4.4", r, "invalid_signature", AAUTH,
+        pe2, now=CREATED + 5)
 
     # ---- Content-Digest ----
     cd = AAUTH[:3] + ["content-digest", "signature-key"]
@@ -1935,6 +1947,38 @@ def tokens(K1, K2, py020, py012):
     good("jwt-iat-within-window", "iat 30 s ahead of now, inside the 60 s window", own,
          SP + "; RFC 7519 §4.1.6", r2, rq2, c2, p2)
 
+    # AAuth -11: token types fail closed; iat is REQUIRED on AAuth tokens (SK-09 §3.8 step 2;
+    # AAuth §Person Token, §Agent Tokens).
+    TSP = SP + "; AAuth §Person Token Verification (a person token is never an agent token)"
+    for name, desc, t in (
+            ("jwt-typ-auth-token", "aa-auth+jwt where an agent token is required",
+             make_jwt(dict(HDR, typ="aa-auth+jwt"), PAY, K2)),
+            ("jwt-typ-person-token", "aa-person+jwt where an agent token is required",
+             make_jwt(dict(HDR, typ="aa-person+jwt"), PAY, K2))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, TSP, r2, rq2, c2, p2, "invalid_jwt")
+        bad(name + "-compat", desc + ", compat profile", own, TSP, r2, rq2, c2, p2,
+            "invalid_jwt", policy=COMPAT)
+    r2, rq2, c2, p2, _, _ = jwt_request(
+        make_jwt(HDR, {k: v for k, v in PAY.items() if k != "iat"}, K2), post=False)
+    bad("jwt-iat-missing", "Agent token without iat (REQUIRED on AAuth tokens)", own,
+        SP + "; AAuth §Agent Token Structure", r2, rq2, c2, p2, "invalid_jwt")
+    bad("jwt-iat-missing-compat", "Agent token without iat, compat profile", own,
+        SP + "; AAuth §Agent Token Structure", r2, rq2, c2, p2, "invalid_jwt", policy=COMPAT)
+    # The JWT alg must agree with the alg of the issuer key that verifies it (SK-09 §3.3).
+    eddsa_tok = make_jwt(dict(HDR, alg="EdDSA"), PAY, K2)
+    r2, rq2, c2, p2, _, _ = jwt_request(eddsa_tok, post=False)
+    bad("jwt-alg-disagrees-with-key", "alg EdDSA token, issuer key declared alg Ed25519, compat",
+        own, SP + "; SK-09 §3.3", r2, rq2, c2, p2, "invalid_jwt", policy=COMPAT)
+    # Revocation (SK-09 §5.4.13): the token verifies, but its issuer withdrew (iss, jti).
+    r, rq, comps, params, base, sig = jwt_request(tok)
+    RSP = "SK-09 §5.4.13; AAuth §Token Revocation"
+    bad("jwt-a3-revoked", "A3 whose (iss, jti) the verifier holds as withdrawn", own, RSP, r, rq,
+        comps, params, "revoked_jwt", policy={"revoked": [[ISS, "at-1"]]})
+    good("jwt-a3-other-token-revoked", "A3 while another token of the issuer is withdrawn",
+         own, RSP, r, rq, comps, params, policy={"revoked": [[ISS, "at-2"],
+                                                            ["https://other.example", "at-1"]]})
+
     legacy_jwks = {"keys": [K2.jwk(alg=False, kid="ap-key-1")]}
     for name, desc, t, key in (
             ("jwt-typ-legacy-compat", "Legacy typ agent+jwt under compat",
@@ -2015,10 +2059,17 @@ def tokens(K1, K2, py020, py012):
         t = token or make_jwt(hd, pl, key)
         r, rq, comps, params, _, _ = jwt_request(t, scheme="jkt-jwt", post=False, key=req_key,
                                                  extra_params=extra)
-        spec = "SK-09 §3.5; PROTOCOL.md §7.5"
+        spec = "SK-09 §3.5"
         if res == "ok":
-            good(name, desc, own, spec, r, rq, comps, params, key={"type": "inline"}, kid=None,
-                 scheme="jkt-jwt", info={"typ": hd["typ"], "iss": pl["iss"], "sub": None})
+            grant = None
+            if ("cache", True) in list(extra) and "jti" in pl:
+                # ;cache with a jti: the verifier may issue a cache identifier (SK-09 §6).
+                grant = {"scheme": "jkt-jwt", "jti": pl["jti"], "exp": pl["exp"]}
+            C.add(name, desc, own, spec, r,
+                  ok("sig", "jkt-jwt", T1, rq, kid=None, created=dict(params).get("created"),
+                     token={"typ": hd["typ"], "iss": pl["iss"], "sub": None}, cache=grant),
+                  key={"type": "inline"}, components=comps, params=params,
+                  verify_pub=K1.pub)
         else:
             bad(name, desc, own, spec, r, rq, comps, params, res, key={"type": "inline"},
                 scheme="jkt-jwt")
@@ -2051,6 +2102,56 @@ def tokens(K1, K2, py020, py012):
         res="invalid_jwt")
     jkt("jkt-jwt-alg-eddsa-strict", "jkt-jwt with alg EdDSA, strict", None,
         header={"alg": "EdDSA"}, res="invalid_jwt")
+
+    # The cached scheme (SK-09 §3.11, §6): a jkt-jwt presented with ;cache and a jti may be
+    # answered with a cache identifier; later requests send sig=cached;cid="...", which the host
+    # resolves to the assertion, validated exactly as if presented in full.
+    CSP = "SK-09 §3.11, §6, §6.1"
+    ALLC = ["hwk", "jwks_uri", "jwks", "jwt", "jkt-jwt", "self-jwt", "cached"]
+    CID = "q6urq6urq6urq6urq6urqw"
+    c_hd = {"alg": "Ed25519", "typ": "jkt-s256+jwt", "jwk": K2.jwk()}
+    c_pl = {"iss": "urn:jkt:sha-256:" + K2.thumbprint(), "iat": CREATED - 60,
+            "exp": CREATED + 3600, "cnf": {"jwk": K1.jwk()}, "jti": "j-1"}
+    c_tok = make_jwt(c_hd, c_pl, K2)
+    r, rq, comps, params, _, _ = jwt_request(c_tok, scheme="jkt-jwt", post=False,
+                                             extra_params=[("cache", True)])
+    cv, crq = sk_item("sig", "cached", [("cid", CID)])
+    r = request("GET", RES, "/api/data", None, "https", [["Signature-Key", cv]])
+    base, _ = sign(r, K1, AAUTH, P0)
+    c_ident = {"scheme": "cached", "agent": c_pl["iss"], "issuer": c_pl["iss"], "subject": None,
+               "kid": None, "thumbprint": T1}
+    akey = {"type": "assertion", "scheme": "jkt-jwt", "assertion": c_tok}
+    C.add("cached-jkt-jwt-hit", "sig=cached;cid=...: the host resolves the cid to the cached "
+          "jkt-jwt, which is validated as if presented in full", own, CSP, r,
+          ok("sig", "cached", T1, crq, kid=None,
+             token={"typ": "jkt-s256+jwt", "iss": c_pl["iss"], "sub": None}, identity=c_ident),
+          key=akey, components=AAUTH, params=P0, verify_pub=K1.pub, policy={"schemes": ALLC})
+    C.add("cached-miss", "sig=cached;cid=...: the host does not hold the cid (evicted, unknown)",
+          own, CSP + "; §5.4.3", r, err("cache_miss", crq, "sig", "cached"),
+          key={"type": "assertion", "scheme": "jkt-jwt", "assertion": None},
+          components=AAUTH, params=P0, policy={"schemes": ALLC})
+    C.add("cached-not-implemented", "sig=cached under a policy without assertion caching",
+          own, CSP + "; §6.2 (unsupported_scheme)", r, err("unsupported_scheme", crq, "sig",
+                                                           "cached"),
+          key=akey, components=AAUTH, params=P0)
+    e_pl = dict(c_pl, exp=CREATED - 1)
+    e_tok = make_jwt(c_hd, e_pl, K2)
+    C.add("cached-resolved-but-expired", "the cid resolves, but the assertion has expired: its "
+          "own error, never cache_miss", own, CSP + " (resolution and validation are distinct)",
+          r, err("expired_jwt", crq, "sig", "cached"),
+          key={"type": "assertion", "scheme": "jkt-jwt", "assertion": e_tok},
+          components=AAUTH, params=P0, policy={"schemes": ALLC})
+    # A cached agent token (jwt): the resolved assertion still needs its issuer's keys.
+    a_pl = dict(PAY, jti="at-cache-1")
+    a_tok = make_jwt(HDR, a_pl, K2)
+    C.add("cached-jwt-hit", "sig=cached resolving to an agent token (jwt): issuer metadata and "
+          "JWKS as for the token in full", own, CSP, r,
+          ok("sig", "cached", T1, crq, kid="ap-key-1",
+             token={"typ": "aa-agent+jwt", "iss": ISS, "sub": PAY["sub"]},
+             identity={"scheme": "cached", "agent": PAY["sub"], "issuer": ISS,
+                       "subject": PAY["sub"], "kid": "ap-key-1", "thumbprint": T1}),
+          key=dict(JKEY, type="assertion", scheme="jwt", assertion=a_tok),
+          components=AAUTH, params=P0, verify_pub=K1.pub, policy={"schemes": ALLC})
 
     # Identity text with control characters (CR, LF, NUL, DEL) after JSON unescaping: hosts
     # copy kid/iss/sub into header fields and log lines, so such a token is refused before

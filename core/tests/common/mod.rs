@@ -48,7 +48,21 @@ pub fn policy_of(p: &Value) -> Policy<'static> {
     if let Some(b) = p.get("base64url_signatures").and_then(Value::as_bool) {
         policy.base64url_signatures = b;
     }
+    policy.max_validity = p.get("max_validity").and_then(Value::as_u64);
     policy
+}
+
+/// A case's revocation list: `(iss, jti)` pairs the verifier holds as withdrawn.
+#[allow(dead_code)]
+#[derive(Default)]
+pub struct Revoked(pub Vec<(String, String)>);
+
+impl aauth_verify::Revocation for Revoked {
+    fn is_revoked(&self, iss: aauth_verify::Text<'_>, jti: aauth_verify::Text<'_>) -> bool {
+        self.0
+            .iter()
+            .any(|(i, j)| iss.eq_bytes(i.as_bytes()) && jti.eq_bytes(j.as_bytes()))
+    }
 }
 
 /// A case's request and key material as owned bytes.
@@ -68,6 +82,10 @@ pub struct Prepared {
     pub jwk: Vec<u8>,
     pub jwks: Vec<u8>,
     pub metadata: Option<Vec<u8>>,
+    /// For `key.type = "assertion"`: what the host resolves the `cid` to (`None`: a miss).
+    pub assertion: Option<Vec<u8>>,
+    pub assertion_scheme: Option<aauth_verify::Scheme>,
+    pub revoked: Revoked,
 }
 
 #[allow(dead_code)]
@@ -113,6 +131,30 @@ impl Prepared {
             jwk: key.get("jwk").map(json).unwrap_or_default(),
             jwks: key.get("jwks").map(json).unwrap_or_default(),
             metadata: key.get("metadata").filter(|m| !m.is_null()).map(json),
+            assertion: key
+                .get("assertion")
+                .and_then(Value::as_str)
+                .map(|a| a.as_bytes().to_vec()),
+            assertion_scheme: key
+                .get("scheme")
+                .and_then(Value::as_str)
+                .and_then(aauth_verify::Scheme::from_name),
+            revoked: Revoked(
+                case.get("policy")
+                    .and_then(|p| p.get("revoked"))
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .map(|pair| {
+                                (
+                                    pair[0].as_str().unwrap().to_owned(),
+                                    pair[1].as_str().unwrap().to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
         }
     }
 
@@ -162,7 +204,8 @@ impl Prepared {
                 &self.jwk,
                 policy.key_rules(),
             )?)),
-            "jwks" | "jwt_issuer" => match &self.metadata {
+            "assertion" if self.jwks.is_empty() => f(KeySource::Inline),
+            "jwks" | "jwt_issuer" | "assertion" => match &self.metadata {
                 Some(m) => f(KeySource::Documents {
                     metadata: Some(m),
                     jwks: &self.jwks,
@@ -176,21 +219,40 @@ impl Prepared {
     /// Both phases over `req` (these bytes, possibly with other headers or body), with an
     /// optional token store.
     pub fn verify<'s>(
-        &self,
+        &'s self,
         req: &Request<'_, 's>,
         policy: &Policy<'_>,
         scratch: &'s mut aauth_verify::JwtScratch,
         tokens: Option<&mut dyn aauth_verify::TokenStore>,
     ) -> Result<aauth_verify::Verified<'s>, aauth_verify::Error> {
         let mut ctx = aauth_verify::Context {
-            now: self.now,
             label: self.label.as_deref(),
             tokens: match tokens {
                 Some(t) => Some(t as &mut dyn aauth_verify::TokenStore),
                 None => None,
             },
+            revoked: Some(&self.revoked),
+            ..aauth_verify::Context::at(self.now)
         };
         let parsed = aauth_verify::parse(req, policy, &ctx, Some(scratch))?;
+        let parsed = self.resolve(parsed, policy, &ctx)?;
         self.with_source(policy, |src| parsed.finish(req, policy, src, &mut ctx))
+    }
+
+    /// For the `cached` scheme: the host's resolution of the `cid` (the case's assertion, or
+    /// a miss); other plans pass through.
+    pub fn resolve<'s>(
+        &'s self,
+        parsed: aauth_verify::Parsed<'s>,
+        policy: &Policy<'_>,
+        ctx: &aauth_verify::Context<'_>,
+    ) -> Result<aauth_verify::Parsed<'s>, aauth_verify::Error> {
+        if !matches!(parsed.fetch(), aauth_verify::Fetch::Assertion { .. }) {
+            return Ok(parsed);
+        }
+        match (&self.assertion, self.assertion_scheme) {
+            (Some(a), Some(scheme)) => parsed.with_assertion(a, scheme, policy, ctx),
+            _ => Err(aauth_verify::Error::cache_miss()),
+        }
     }
 }
