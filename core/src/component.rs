@@ -127,6 +127,18 @@ impl<'a> Component<'a> {
         self.name == name && self.query_name.is_none()
     }
 
+    /// Whether this is `@query-param` naming the (raw, still form-encoded) parameter `name`.
+    ///
+    /// Spec: RFC 9421 §2.2.8 (names compared after decoding and re-encoding).
+    pub fn is_query_param(&self, name: &[u8]) -> bool {
+        let Some(target) = &self.query_name else {
+            return false;
+        };
+        let mut cmp = CompareSink::new(target.bytes());
+        reencode(name, &mut cmp);
+        cmp.matched()
+    }
+
     /// Whether two identifiers name the same component (name and parameters).
     pub fn same_as(&self, other: &Component<'_>) -> bool {
         self.name == other.name

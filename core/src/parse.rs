@@ -405,6 +405,18 @@ pub(crate) fn parse_signature<'a>(
     {
         return Err(err(InvalidInput, Check::BodyNotCovered));
     }
+    if policy.require_query {
+        if let Some(q) = req.query {
+            let whole = covers(b"@query");
+            // Every parameter name of the query covered by an `@query-param` instead.
+            let each = !q.is_empty()
+                && crate::component::query_pairs(q)
+                    .all(|(name, _)| components.iter().any(|c| c.is_query_param(name)));
+            if !whole && !each {
+                return Err(err(InvalidInput, Check::QueryNotCovered));
+            }
+        }
+    }
     for c in &components {
         c.check_available(req)?;
     }

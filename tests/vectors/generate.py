@@ -395,7 +395,8 @@ CREATED = 1730217600
 
 POLICY_DEFAULTS = {"profile": "strict", "window": 60, "required_components": None,
                    "require_signature_key": True, "schemes": None, "label": None,
-                   "base64url_signatures": True, "max_validity": None, "revoked": None}
+                   "base64url_signatures": True, "max_validity": None, "revoked": None,
+                   "require_query": False}
 
 
 class Cases:
@@ -1465,6 +1466,31 @@ def signatures_syntax(C, K1, K2, ctx):
             q, query="", expect_line='"@query": ?')
     derived("component-query-absent", "@query with no query: value `?`", "RFC 9421 §2.2.7", q,
             expect_line='"@query": ?')
+    # Policy require_query: a target with a query must cover @query, or @query-param for
+    # each of its names (a captured GET /x is otherwise accepted as /x?role=admin).
+    RQS = "RFC 9421 §2.2.7, §2.2.8; ours (policy require_query)"
+    for name, desc, comps, query, res in (
+            ("require-query-uncovered", "Query sent, only the AAuth minimum covered", AAUTH,
+             "role=admin", "invalid_input"),
+            ("require-query-covered", "Query sent and @query covered", q, "role=admin", None),
+            ("require-query-params-covered", "Query sent and each name covered by @query-param",
+             AAUTH[:3] + [("@query-param", [("name", "a")]), ("@query-param", [("name", "b")]),
+                          "signature-key"], "a=1&b=2", None),
+            ("require-query-one-param-uncovered", "Query a=1&b=2, only @query-param a covered",
+             AAUTH[:3] + [("@query-param", [("name", "a")]), "signature-key"], "a=1&b=2",
+             "invalid_input"),
+            ("require-query-absent", "No query: nothing more is required", AAUTH, None, None)):
+        r = base_req(query=query)
+        sign(r, K1, comps, P0)
+        if res is None:
+            good(name, desc, RQS, r, comps, P0, policy={"require_query": True})
+        else:
+            bad(name, desc, RQS, r, res, comps, P0, policy={"require_query": True})
+    r = base_req(query="role=admin")
+    sign(r, K1, AAUTH, P0)
+    good("require-query-off-by-default", "Query sent, not covered, default policy", RQS, r,
+         AAUTH, P0)
+
     qp = AAUTH[:3] + [("@query-param", [("name", "baz")]), ("@query-param", [("name", "qux")]),
                       ("@query-param", [("name", "param")]), "signature-key"]
     derived("component-query-param", "@query-param values from the RFC 9421 §2.2.8 example",

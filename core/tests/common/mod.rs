@@ -49,6 +49,7 @@ pub fn policy_of(p: &Value) -> Policy<'static> {
         policy.base64url_signatures = b;
     }
     policy.max_validity = p.get("max_validity").and_then(Value::as_u64);
+    policy.require_query = p.get("require_query").and_then(Value::as_bool).unwrap_or(false);
     policy
 }
 
