@@ -50,7 +50,7 @@ pub fn required_components<'p>(
     policy: &'p Policy<'_>,
     facts: RequestFacts,
 ) -> impl Iterator<Item = &'p str> + 'p {
-    let has = move |name: &str| policy.required.iter().any(|r| *r == name);
+    let has = move |name: &str| policy.required.contains(&name);
     let extra = [
         (
             policy.require_authorization_when_present && facts.authorization,
