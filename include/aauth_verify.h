@@ -3,9 +3,10 @@
  * signatures (RFC 9421 HTTP Message Signatures with Ed25519 and the Signature-Key header).
  *
  * Conventions:
- *  - Fallible functions return an aauth_result; AAUTH_RESULT_OK is 0. Values 1-12 are
+ *  - Fallible functions return an aauth_result; AAUTH_RESULT_OK is 0. Values 1-14 are
  *    verification failures (the Signature-Error tokens); 1000 and up are API misuse.
- *  - Outputs are written only on success. Every pointer is checked: a NULL where a value is
+ *  - Length and struct outputs are written only on success (a caller buffer's contents are
+ *    unspecified after a failure). Every pointer is checked: a NULL where a value is
  *    needed gives AAUTH_RESULT_NULL_PARAMETER. A Rust panic never crosses into C; it gives
  *    AAUTH_RESULT_PANIC.
  *  - Nothing allocates. Byte strings are (pointer, length) pairs without NUL terminators.
@@ -33,6 +34,17 @@
 #define AAUTH_VERIFY_VERSION_MINOR 1
 #define AAUTH_VERIFY_VERSION_PATCH 0
 
+
+/**
+ * Length of a cache identifier (`aauth_issued.cid` without its NUL terminator): 128 random
+ * bits in unpadded base64url.
+ */
+#define AAUTH_CID_LEN 22
+
+/**
+ * Length of `aauth_identity.thumbprint` (and `replay_key_text`) without its NUL terminator.
+ */
+#define AAUTH_THUMBPRINT_LEN 43
 
 /**
  * Bit for `hwk` in `aauth_policy.schemes` (bit `n` is the scheme numbered `n`).
@@ -70,13 +82,19 @@
 #define AAUTH_SCHEMES_SELF_JWT (1 << 7)
 
 /**
- * Every scheme bit.
+ * Bit for `cached` in `aauth_policy.schemes`. Not in `AAUTH_SCHEMES_ALL`: accept it only
+ * with an assertion store (`aauth_verifier_resolve_assertion`, `aauth_verifier_issue_cid`).
+ */
+#define AAUTH_SCHEMES_CACHED (1 << 8)
+
+/**
+ * Every scheme a verifier checks without host state: all but `cached` (the default).
  */
 #define AAUTH_SCHEMES_ALL 254
 
 /**
- * Profile for `aauth_policy_default`: strict draft -08 / AAuth (keys need `alg`, SF syntax
- * only, `created` required, AAuth required components, 60 s window, every scheme).
+ * Profile for `aauth_policy_default`: strict (keys need `alg`, SF syntax only, `created`
+ * required, AAuth required components, 60 s window, every scheme but `cached`).
  */
 #define AAUTH_PROFILE_STRICT 0
 
@@ -87,20 +105,15 @@
 #define AAUTH_PROFILE_COMPAT 1
 
 /**
- * Most header lines an `aauth_request` may carry. A request with more fails verification
- * with `AAUTH_RESULT_INVALID_REQUEST` (the verifier converts the lines on its stack).
- */
-#define AAUTH_MAX_HEADERS 256
-
-/**
- * Most required components an `aauth_policy` may list.
+ * Most required components (and `jwt` types) an `aauth_policy` may list.
  */
 #define AAUTH_MAX_REQUIRED 32
 
 /**
- * Length of `aauth_identity.thumbprint` without its NUL terminator.
+ * Most header lines an `aauth_request` may carry. A request with more fails verification
+ * with `AAUTH_RESULT_INVALID_REQUEST` (the verifier converts the lines on its stack).
  */
-#define AAUTH_THUMBPRINT_LEN 43
+#define AAUTH_MAX_HEADERS 256
 
 /**
  * Size in bytes of `aauth_verifier`.
@@ -108,30 +121,43 @@
 #define AAUTH_VERIFIER_SIZE 8192
 
 /**
- * Size in bytes of `aauth_token_cache`.
- */
-#define AAUTH_TOKEN_CACHE_SIZE 9216
-
-/**
  * How many tokens an `aauth_token_cache` holds.
  */
 #define AAUTH_TOKEN_CACHE_ENTRIES 32
 
 /**
+ * Size in bytes of `aauth_token_cache`.
+ */
+#define AAUTH_TOKEN_CACHE_SIZE 10240
+
+/**
+ * How many requests an `aauth_replay_cache` remembers.
+ */
+#define AAUTH_REPLAY_CACHE_ENTRIES 1024
+
+/**
+ * Size in bytes of `aauth_replay_cache`.
+ */
+#define AAUTH_REPLAY_CACHE_SIZE 41984
+
+/**
  * The result of every fallible function.
  *
- * The numbers are stable and never change once published:
+ * The numbers are stable and never change once published; new values are added at the end
+ * of their range:
  *
  * * `AAUTH_RESULT_OK` (0): success.
- * * 1–12: the request failed verification; the number is the core `ErrorCode` and
+ * * 1–14: the request failed verification; the number is the core `ErrorCode` and
  *   `aauth_result_token` gives the `Signature-Error` token (`invalid_request` …
- *   `issuer_mismatch`). Send these to the client with `aauth_signature_error`.
+ *   `cache_miss`). Send these to the client with `aauth_signature_error`.
  * * 1000 and up: the call itself was wrong (a NULL pointer, a buffer too small, a state
  *   used out of order) or a Rust panic was caught. These are bugs in the caller or in this
  *   library, not verdicts about the request.
  *
  * Values read back from C are `uint32_t`; functions that take a result accept any value and
  * treat unknown ones as `AAUTH_RESULT_INVALID_PARAMETER`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4, §9.4.1 (the 14 codes).
  */
 enum aauth_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -143,8 +169,9 @@ enum aauth_result
    */
   AAUTH_RESULT_OK = 0,
   /**
-   * `invalid_request`: a signature header is missing or malformed, or a covered component
-   * cannot be produced.
+   * `invalid_request`: the request is malformed in a way unrelated to the signature (a
+   * covered component that cannot be produced, a malformed `Signature-Input` or
+   * `Signature-Key` field, more than `AAUTH_MAX_HEADERS` header lines).
    */
   AAUTH_RESULT_INVALID_REQUEST = 1,
   /**
@@ -152,11 +179,12 @@ enum aauth_result
    */
   AAUTH_RESULT_INVALID_INPUT = 2,
   /**
-   * `invalid_signature`: the signature does not verify, is too old, or has expired.
+   * `invalid_signature`: a signature header is missing, or the signature is malformed,
+   * stale, expired, replayed, or does not verify.
    */
   AAUTH_RESULT_INVALID_SIGNATURE = 3,
   /**
-   * `clock_skew`: `created` lies in the future beyond the window.
+   * `clock_skew`: `created` (or a JWT `iat`) lies in the future beyond the window.
    */
   AAUTH_RESULT_CLOCK_SKEW = 4,
   /**
@@ -192,11 +220,19 @@ enum aauth_result
    */
   AAUTH_RESULT_ISSUER_MISMATCH = 12,
   /**
+   * `revoked_jwt`: the JWT verified, but its issuer withdrew it (the revocation callback).
+   */
+  AAUTH_RESULT_REVOKED_JWT = 13,
+  /**
+   * `cache_miss`: a `cached` scheme's identifier could not be resolved.
+   */
+  AAUTH_RESULT_CACHE_MISS = 14,
+  /**
    * A pointer that must not be NULL was NULL.
    */
   AAUTH_RESULT_NULL_PARAMETER = 1000,
   /**
-   * An output buffer is too small; nothing was written.
+   * An output buffer is too small; no length or struct output was written.
    */
   AAUTH_RESULT_INSUFFICIENT_SIZE = 1001,
   /**
@@ -205,13 +241,14 @@ enum aauth_result
   AAUTH_RESULT_PANIC = 1002,
   /**
    * An argument is out of range: an unknown enum value or scheme bit, a slice longer than
-   * `PTRDIFF_MAX`, a misaligned array, a raw key that is not 32 bytes, a required component
-   * that is not UTF-8, more than `AAUTH_MAX_REQUIRED` required components.
+   * `PTRDIFF_MAX`, a misaligned pointer, a raw key that is not 32 bytes, a required component
+   * that is not UTF-8, more than `AAUTH_MAX_REQUIRED` required components, overlapping
+   * storage.
    */
   AAUTH_RESULT_INVALID_PARAMETER = 1003,
   /**
-   * An `aauth_verifier` was used before a successful `aauth_verifier_parse`, or the call
-   * does not apply to the parsed signature's scheme.
+   * An `aauth_verifier` was used before a successful `aauth_verifier_parse`, a call does
+   * not apply to the signature's plan, or an attached store's memory was reused.
    */
   AAUTH_RESULT_INVALID_STATE = 1004,
 };
@@ -224,8 +261,60 @@ typedef uint32_t aauth_result;
 #endif // __cplusplus
 
 /**
- * A `Signature-Key` scheme, as reported in `aauth_key_requirement` and `aauth_identity`.
- * The numbers equal the core's `Scheme` numbers and never change.
+ * What the host must obtain before `aauth_verifier_finish`, as the core decides it
+ * (`aauth_plan.fetch`).
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11; AAuth §JWKS Discovery and Caching.
+ */
+enum aauth_fetch
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing: the request carries its key (`hwk`, `jkt-jwt`). Finish with
+   * `AAUTH_KEY_INLINE`.
+   */
+  AAUTH_FETCH_NOTHING = 0,
+  /**
+   * No `Signature-Key`: a key the host holds (plain RFC 9421), selected by `kid` (the
+   * `keyid` parameter) when one was sent. Finish with `AAUTH_KEY_RAW`, `AAUTH_KEY_JWK` or a
+   * JWKS (`AAUTH_KEY_TRUSTED_JWKS`).
+   */
+  AAUTH_FETCH_CALLER_KEY = 1,
+  /**
+   * The metadata document at `{origin}/.well-known/{dwk}` (`aauth_verifier_metadata_url`),
+   * whose `issuer` must equal `origin`, then the JWKS at its `jwks_uri`
+   * (`aauth_verifier_check_metadata` returns it); the key is `kid`. Finish with
+   * `AAUTH_KEY_DOCUMENTS` (both documents), or `AAUTH_KEY_TRUSTED_JWKS` / a key the host's
+   * configuration holds for `origin`. (`jwks_uri`, legacy `jwks` with `id`, `jwt` and
+   * `self-jwt`, where `origin` is the token's `iss`.)
+   */
+  AAUTH_FETCH_METADATA = 2,
+  /**
+   * The JWKS at `url`; the key is `kid` (`jwks`, legacy `jwks` with `jwks=`). Finish with
+   * `AAUTH_KEY_DOCUMENTS` (no metadata) or `AAUTH_KEY_TRUSTED_JWKS`.
+   */
+  AAUTH_FETCH_JWKS = 3,
+  /**
+   * The assertion the host cached under `cid` (`cached`): resolve it and call
+   * `aauth_verifier_resolve_assertion`, or answer `aauth_verifier_cache_miss`.
+   */
+  AAUTH_FETCH_ASSERTION = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum aauth_fetch aauth_fetch;
+#else
+typedef uint32_t aauth_fetch;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * A `Signature-Key` scheme, as reported in `aauth_plan` and `aauth_identity`. The numbers
+ * equal the core's `Scheme` numbers and never change.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11.
  */
 enum aauth_scheme
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -249,8 +338,8 @@ enum aauth_scheme
    */
   AAUTH_SCHEME_JWKS = 3,
   /**
-   * Legacy `jwks` (January 2026): `jwks="<url>"` (reported in `url`) or `id` (+ optional
-   * `well-known`, reported in `dwk`), and `kid`.
+   * Legacy `jwks` (January 2026): `jwks="<url>"` or `id` (+ optional `well-known`), and
+   * `kid`.
    */
   AAUTH_SCHEME_LEGACY_JWKS = 4,
   /**
@@ -265,6 +354,11 @@ enum aauth_scheme
    * `self-jwt`: a JWT whose issuer key signs both the token and the request.
    */
   AAUTH_SCHEME_SELF_JWT = 7,
+  /**
+   * `cached`: a cache identifier (`cid`) standing for a `jwt` or `jkt-jwt` assertion this
+   * verifier's host cached (`aauth_verifier_resolve_assertion`).
+   */
+  AAUTH_SCHEME_CACHED = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -275,7 +369,7 @@ typedef uint32_t aauth_scheme;
 #endif // __cplusplus
 
 /**
- * How an `aauth_text` is encoded.
+ * How an `aauth_text` is encoded (the values of `aauth_text.escapes`).
  */
 enum aauth_escapes
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -305,6 +399,203 @@ typedef uint32_t aauth_escapes;
 #endif // __cplusplus
 
 /**
+ * The kinds of `aauth_key_source` (the values of `aauth_key_source.kind`).
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §7.2.
+ */
+enum aauth_key_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The key the request carries (`hwk`, `jkt-jwt`): the only source for
+   * `AAUTH_FETCH_NOTHING`.
+   */
+  AAUTH_KEY_KIND_INLINE = 0,
+  /**
+   * `key`: a raw 32-byte Ed25519 public key the host vouches for (a trust store, or one it
+   * resolved and kept); for `jwt` and `self-jwt` it is the issuer's key.
+   */
+  AAUTH_KEY_KIND_RAW_KEY = 1,
+  /**
+   * `key`: one JWK (a JSON object, at most 4096 bytes) the host vouches for, checked under
+   * the policy's key rules.
+   */
+  AAUTH_KEY_KIND_JWK = 2,
+  /**
+   * The documents the plan asked for, as fetched: `jwks` (at most 16384 bytes) and
+   * `metadata` (required for `AAUTH_FETCH_METADATA`; ignored for `AAUTH_FETCH_JWKS`).
+   */
+  AAUTH_KEY_KIND_DOCUMENTS = 3,
+  /**
+   * `jwks`: a JWKS the host's configuration trusts for the signer the plan names (a static
+   * trust store): no metadata document is checked.
+   */
+  AAUTH_KEY_KIND_TRUSTED_JWKS = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum aauth_key_kind aauth_key_kind;
+#else
+typedef uint32_t aauth_key_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What `aauth_verifier_set_replay` asks of phase 2.
+ */
+enum aauth_replay
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * No replay key (the default).
+   */
+  AAUTH_REPLAY_OFF = 0,
+  /**
+   * Compute the replay key into the identity, for a host's own store.
+   */
+  AAUTH_REPLAY_KEY = 1,
+  /**
+   * Compute it and check it in an attached `aauth_replay_cache`.
+   */
+  AAUTH_REPLAY_STORE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum aauth_replay aauth_replay;
+#else
+typedef uint32_t aauth_replay;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
+ * Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
+ * connection or request object, or on the stack: 8 KiB). The contents are private.
+ *
+ * * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
+ * * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and the
+ *   decoded JWT. It owns nothing and needs no cleanup.
+ * * It may be moved (`memcpy`) between calls; token texts handed out before the move then
+ *   point into the old copy (see `aauth_text`).
+ * * One thread at a time; it may move between threads between calls.
+ */
+typedef struct aauth_verifier {
+  uint64_t _opaque[1024];
+} aauth_verifier;
+
+/**
+ * A borrowed text value: the bytes as they appear in their source (a header parameter or a
+ * decoded JWT), and how they are escaped.
+ *
+ * When `escapes` is `AAUTH_ESCAPES_NONE`, `data`/`len` is the value itself; otherwise copy
+ * the value out with `aauth_text_unescape`. `data == NULL` means the value is absent. Every
+ * text this library hands out is well formed and its value holds no control character.
+ *
+ * Lifetime: texts from header parameters point into the caller's request memory. Texts from
+ * a JWT (for the token schemes: the plan's `origin`, `dwk` and `kid`; the identity's `agent`,
+ * `issuer`, `subject`, `kid`, `token_type`, `cache_jti`) point into the `aauth_verifier`
+ * that produced them: valid until that verifier is parsed again, re-initialised, moved or
+ * goes out of scope.
+ */
+typedef struct aauth_text {
+  /**
+   * The raw bytes (NULL when absent).
+   */
+  const uint8_t *data;
+  /**
+   * The number of raw bytes.
+   */
+  size_t len;
+  /**
+   * How the raw bytes are escaped: an `aauth_escapes` value (a `uint32_t`, so that a value
+   * from C outside the enumeration is refused, not trusted).
+   */
+  uint32_t escapes;
+} aauth_text;
+
+/**
+ * The plan of a parsed signature: what to fetch, and the texts it names (the core's `Fetch`).
+ *
+ * | `fetch` | members set |
+ * |---|---|
+ * | `AAUTH_FETCH_NOTHING` | — (`inline_key` for `hwk`) |
+ * | `AAUTH_FETCH_CALLER_KEY` | `kid` (the `keyid` parameter, when sent) |
+ * | `AAUTH_FETCH_METADATA` | `origin`, `dwk`, `kid`, `signer` (= `origin`) |
+ * | `AAUTH_FETCH_JWKS` | `url`, `kid`, `signer` (= `url`) |
+ * | `AAUTH_FETCH_ASSERTION` | `cid` |
+ *
+ * For the token schemes the texts come from the decoded token (not verified yet: use them
+ * only to find the issuer's keys) and point into the verifier; see `aauth_text`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11, §7.2.
+ */
+typedef struct aauth_plan {
+  /**
+   * What to fetch: an `aauth_fetch` value.
+   */
+  aauth_fetch fetch;
+  /**
+   * The `Signature-Key` scheme of the signature (`AAUTH_SCHEME_NONE` without one).
+   */
+  aauth_scheme scheme;
+  /**
+   * The identifier whose metadata to fetch: `id`, or the token's `iss`.
+   */
+  struct aauth_text origin;
+  /**
+   * The well-known document name.
+   */
+  struct aauth_text dwk;
+  /**
+   * The JWKS URL.
+   */
+  struct aauth_text url;
+  /**
+   * The key to select: `kid`, the token header `kid`, or the `keyid` parameter.
+   */
+  struct aauth_text kid;
+  /**
+   * The cache identifier to resolve.
+   */
+  struct aauth_text cid;
+  /**
+   * Who the keys belong to (what a host caches them under and rate-limits refetches by):
+   * `origin` or `url`.
+   */
+  struct aauth_text signer;
+  /**
+   * Whether `inline_key` holds the `hwk` key (its curve point is checked by finish).
+   */
+  bool has_inline_key;
+  /**
+   * The inline Ed25519 public key (`hwk`).
+   */
+  uint8_t inline_key[32];
+} aauth_plan;
+
+/**
+ * An identifier issued by `aauth_verifier_issue_cid`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §6.
+ */
+typedef struct aauth_issued {
+  /**
+   * The identifier, NUL-terminated (22 characters): store the identity's `cache_assertion`
+   * and `cache_scheme` under it.
+   */
+  char cid[23];
+  /**
+   * When the identifier stops being honoured (never after the token's `exp`): forget the
+   * assertion then.
+   */
+  int64_t expires;
+} aauth_issued;
+
+/**
  * A borrowed byte string: `len` bytes at `data`, no NUL terminator needed.
  *
  * Ownership: always the caller's (inputs) or the request's (outputs); this library never
@@ -324,7 +615,74 @@ typedef struct aauth_slice {
 } aauth_slice;
 
 /**
- * Compatibility switches for older peers. All false is the strict draft -08 profile.
+ * One header line as received: a name (any case) and a value (surrounding whitespace is
+ * allowed). Repeated names are allowed and kept in order.
+ */
+typedef struct aauth_header {
+  /**
+   * The field name.
+   */
+  struct aauth_slice name;
+  /**
+   * The field value of this line.
+   */
+  struct aauth_slice value;
+} aauth_header;
+
+/**
+ * A borrowed view of the HTTP request to verify. Nothing is copied.
+ *
+ * * `method`, `scheme`: as sent (`GET`, `https`); not normalised.
+ * * `authority`: the receiving service's **canonical** authority (`resource.example`,
+ *   `host:8443`), never taken blindly from `Host`.
+ * * `path`: the raw absolute path without the query (empty means `/`).
+ * * `query`: the query without its leading `?`; `data == NULL` when the target has no `?`.
+ * * `headers`/`headers_len`: every header line in order (at most `AAUTH_MAX_HEADERS`);
+ *   `headers` may be NULL only when `headers_len` is 0.
+ * * `body`: the body when the caller has it (to check a covered `Content-Digest`);
+ *   `data == NULL` when absent.
+ *
+ * Lifetime: the bytes and the header array must stay valid and unchanged for as long as
+ * results that point into them are used (plans, identities) and, for the two-phase API,
+ * from `aauth_verifier_parse` until the last call on that verifier.
+ */
+typedef struct aauth_request {
+  /**
+   * `@method`.
+   */
+  struct aauth_slice method;
+  /**
+   * `@scheme`.
+   */
+  struct aauth_slice scheme;
+  /**
+   * `@authority` (canonical).
+   */
+  struct aauth_slice authority;
+  /**
+   * `@path`.
+   */
+  struct aauth_slice path;
+  /**
+   * `@query` without `?`; `data == NULL` = no query.
+   */
+  struct aauth_slice query;
+  /**
+   * The header lines.
+   */
+  const struct aauth_header *headers;
+  /**
+   * The number of header lines.
+   */
+  size_t headers_len;
+  /**
+   * The body; `data == NULL` = not supplied.
+   */
+  struct aauth_slice body;
+} aauth_request;
+
+/**
+ * Compatibility switches for older peers. All false is the strict profile.
  */
 typedef struct aauth_compat {
   /**
@@ -369,12 +727,15 @@ typedef struct aauth_limits {
 
 /**
  * How a request must be signed to be accepted. Start from `aauth_policy_default` and change
- * members; every policy option of the core is here.
+ * members; every policy option of the core is here, plus the label to verify.
  *
  * Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
  * keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
  * to (`required`, `jwt_types`, `label`) must then stay valid and unchanged until the last call
  * on that verifier (static lists, like the defaults, always are).
+ *
+ * Spec: AAuth §HTTP Message Signatures Profile; RFC 9421 §3.2 step 6;
+ * draft-hardt-httpbis-signature-key-09 §3.3, §7.
  */
 typedef struct aauth_policy {
   /**
@@ -434,203 +795,68 @@ typedef struct aauth_policy {
    * bound to a `Signature-Key` member.
    */
   struct aauth_slice label;
+  /**
+   * The longest `expires − created` accepted, in seconds; 0 = no cap (the default).
+   */
+  uint64_t max_validity;
+  /**
+   * A request target with a query must cover `@query`, or `@query-param` for each of its
+   * parameter names (off by default: current signers cover only the AAuth minimum).
+   */
+  bool require_query;
 } aauth_policy;
 
 /**
- * Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
- * Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
- * connection or request object, or on the stack: 8 KiB). The contents are private.
+ * The key material for `aauth_verifier_finish` (and `aauth_verify`): a `kind` and the slices
+ * it uses; the others are ignored. The bytes are read during the call only.
  *
- * * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
- * * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and space
- *   for a decoded JWT. It owns nothing and needs no cleanup.
- * * It may be moved (`memcpy`) between calls; token texts handed out before the move then
- *   point into the old copy (see `aauth_text`).
- * * One thread at a time; it may move between threads between calls.
+ * ```c
+ * aauth_key_source inline_key = {AAUTH_KEY_KIND_INLINE};
+ * aauth_key_source docs = {AAUTH_KEY_KIND_DOCUMENTS, {NULL, 0}, {jwks, jwks_len}, {md, md_len}};
+ * ```
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §7.2.
  */
-typedef struct aauth_verifier {
-  uint64_t _opaque[1024];
-} aauth_verifier;
+typedef struct aauth_key_source {
+  /**
+   * An `aauth_key_kind` value.
+   */
+  uint32_t kind;
+  /**
+   * `AAUTH_KEY_KIND_RAW_KEY`: 32 bytes; `AAUTH_KEY_KIND_JWK`: the JWK document.
+   */
+  struct aauth_slice key;
+  /**
+   * `AAUTH_KEY_KIND_DOCUMENTS`, `AAUTH_KEY_KIND_TRUSTED_JWKS`: the JWKS document.
+   */
+  struct aauth_slice jwks;
+  /**
+   * `AAUTH_KEY_KIND_DOCUMENTS`: the metadata document (`data == NULL`: not supplied).
+   */
+  struct aauth_slice metadata;
+} aauth_key_source;
 
 /**
- * Caller-owned storage for a verified-token cache (the core's `TokenCache`, 32 tokens,
- * 9 KiB, no allocation): attached to a verifier with `aauth_verifier_set_token_cache`, it
- * makes a repeated agent token (`jwt`, `jkt-jwt`, `self-jwt`) cost one Ed25519 verification
- * instead of two, and its JSON is not parsed again. A record ends at the token's `exp` and is
- * used only when the issuer key the caller supplies is the one the token verified with; the
- * token's offline checks and the request signature run on every request.
+ * The verified identity, written on success: the core's `Identity` (agent, issuer, subject,
+ * kid, scheme), the thumbprint, the signature parameters, the token, the replay key and the
+ * cache grant. The C layer copies them; it derives nothing.
  *
- * * Call `aauth_token_cache_init` before first use (zeroed memory is not a cache).
- * * Not synchronized: one cache per thread (an nginx worker, an event loop), or the caller's
- *   lock around every call on a verifier it is attached to.
- * * It holds no secrets and no pointers; it may be moved between calls while detached.
- */
-typedef struct aauth_token_cache {
-  uint64_t _opaque[1152];
-} aauth_token_cache;
-
-/**
- * One header line as received: a name (any case) and a value (surrounding whitespace is
- * allowed). Repeated names are allowed and kept in order.
- */
-typedef struct aauth_header {
-  /**
-   * The field name.
-   */
-  struct aauth_slice name;
-  /**
-   * The field value of this line.
-   */
-  struct aauth_slice value;
-} aauth_header;
-
-/**
- * A borrowed view of the HTTP request to verify. Nothing is copied.
+ * | scheme | `agent` | `issuer` | `subject` | `kid` |
+ * |---|---|---|---|---|
+ * | none (a key the host holds), `hwk` | — | — | — | `keyid` |
+ * | `jwks_uri` | `id` | `id` | — | `kid` |
+ * | `jwks` | `url` | `url` | — | `kid` |
+ * | legacy `jwks` | `id`, else the `jwks` URL | the same | — | `kid` |
+ * | `jwt` | `sub` | `iss` | `sub` | JWT header `kid` |
+ * | `jkt-jwt` | `iss` (`urn:jkt:…`) | `iss` | — | JWT header `kid` |
+ * | `self-jwt` | `iss` | `iss` | `sub` | JWT header `kid` |
+ * | `cached` | as the `jwt` or `jkt-jwt` it stands for | | | |
  *
- * * `method`, `scheme`: as sent (`GET`, `https`); not normalised.
- * * `authority`: the receiving service's **canonical** authority (`resource.example`,
- *   `host:8443`), never taken blindly from `Host`.
- * * `path`: the raw absolute path without the query (empty means `/`).
- * * `query`: the query without its leading `?`; `data == NULL` when the target has no `?`.
- * * `headers`/`headers_len`: every header line in order (at most `AAUTH_MAX_HEADERS`);
- *   `headers` may be NULL only when `headers_len` is 0.
- * * `body`: the body when the caller has it (to check a covered `Content-Digest`);
- *   `data == NULL` when absent.
- *
- * Lifetime: the bytes and the header array must stay valid and unchanged for as long as
- * results that point into them are used (identities, requirements) and, for the two-phase
- * API, from `aauth_verifier_parse` until the last call on that verifier.
- */
-typedef struct aauth_request {
-  /**
-   * `@method`.
-   */
-  struct aauth_slice method;
-  /**
-   * `@scheme`.
-   */
-  struct aauth_slice scheme;
-  /**
-   * `@authority` (canonical).
-   */
-  struct aauth_slice authority;
-  /**
-   * `@path`.
-   */
-  struct aauth_slice path;
-  /**
-   * `@query` without `?`; `data == NULL` = no query.
-   */
-  struct aauth_slice query;
-  /**
-   * The header lines.
-   */
-  const struct aauth_header *headers;
-  /**
-   * The number of header lines.
-   */
-  size_t headers_len;
-  /**
-   * The body; `data == NULL` = not supplied.
-   */
-  struct aauth_slice body;
-} aauth_request;
-
-/**
- * A borrowed text value: the bytes as they appear in their source (a header parameter or a
- * decoded JWT), and how they are escaped.
- *
- * When `escapes` is `AAUTH_ESCAPES_NONE`, `data`/`len` is the value itself; otherwise copy
- * the value out with `aauth_text_unescape`. `data == NULL` means the value is absent.
- *
- * Lifetime: texts from header parameters point into the caller's request memory. Texts from
- * a JWT (token schemes: `aauth_key_requirement.iss`, `.dwk`, `.kid`; `aauth_identity.kid`,
- * `.issuer`, `.subject`, `.token_type`) point into the `aauth_verifier` that produced them:
- * valid until that verifier is parsed again, re-initialised, moved or goes out of scope.
- */
-typedef struct aauth_text {
-  /**
-   * The raw bytes (NULL when absent).
-   */
-  const uint8_t *data;
-  /**
-   * The number of raw bytes.
-   */
-  size_t len;
-  /**
-   * How the raw bytes are escaped.
-   */
-  aauth_escapes escapes;
-} aauth_text;
-
-/**
- * What key the parsed signature needs, reported by `aauth_verifier_parse`.
- *
- * | `scheme`                 | fetch                                                      | then call |
- * |--------------------------|------------------------------------------------------------|-----------|
- * | `AAUTH_SCHEME_NONE`      | nothing: your trust store (`kid` = the `keyid` parameter)  | `_finish_raw_key`, `_finish_jwk`, `_finish_jwks` |
- * | `AAUTH_SCHEME_HWK`       | nothing (`inline_key`)                                     | `_finish_inline` |
- * | `AAUTH_SCHEME_JWKS_URI`  | `{id}/.well-known/{dwk}`, check it, then its `jwks_uri`    | `_check_metadata`, `_finish_jwks` |
- * | `AAUTH_SCHEME_JWKS`      | `url` (a JWKS)                                             | `_finish_jwks` |
- * | `AAUTH_SCHEME_LEGACY_JWKS` | `url`; or with `id`: `{id}/.well-known/{dwk or aauth-agent}` then its `jwks_uri` | as above |
- * | `AAUTH_SCHEME_JWT`, `_SELF_JWT` | `{iss}/.well-known/{dwk}`, check it, then its `jwks_uri` (issuer keys, select `kid`) | `_check_metadata`, `_finish_jwks` (or `_finish_raw_key`/`_finish_jwk` with the issuer key) |
- * | `AAUTH_SCHEME_JKT_JWT`   | nothing (the token carries its key)                        | `_finish_inline` |
- *
- * Lifetime: see `aauth_text` (header parameters point into the request, token values into the
- * verifier).
- */
-typedef struct aauth_key_requirement {
-  /**
-   * The scheme of the `Signature-Key` member bound to the signature.
-   */
-  aauth_scheme scheme;
-  /**
-   * Whether `aauth_verifier_finish_jwks` needs the signer's metadata document (or a prior
-   * successful `aauth_verifier_check_metadata`): `jwks_uri`, and legacy `jwks` with `id`.
-   */
-  bool needs_metadata;
-  /**
-   * The signer identifier (`id`), an HTTPS origin.
-   */
-  struct aauth_text id;
-  /**
-   * The well-known document name (`dwk`; legacy `well-known`).
-   */
-  struct aauth_text dwk;
-  /**
-   * The key id within the JWKS (`kid`), or the `keyid` signature parameter for
-   * `AAUTH_SCHEME_NONE`.
-   */
-  struct aauth_text kid;
-  /**
-   * The JWKS URL (`url`; legacy `jwks`).
-   */
-  struct aauth_text url;
-  /**
-   * The compact JWT (token schemes).
-   */
-  struct aauth_text jwt;
-  /**
-   * The token issuer (`iss`, token schemes; not yet verified: use it only to fetch
-   * `{iss}/.well-known/{dwk}`). For token schemes `dwk` is the token's `dwk` claim and `kid`
-   * its header `kid` (the issuer key to select).
-   */
-  struct aauth_text iss;
-  /**
-   * Whether `inline_key` holds the `hwk` key.
-   */
-  bool has_inline_key;
-  /**
-   * The inline Ed25519 public key (`hwk`), validated as a curve point.
-   */
-  uint8_t inline_key[32];
-} aauth_key_requirement;
-
-/**
- * The verified identity, written on success.
- *
- * Lifetime: the slices and texts point into the request memory, token values into the
+ * Lifetime: slices and header texts point into the request memory, token texts into the
  * verifier (see `aauth_text`); the arrays are copies.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11, §6, §8.1; AAuth §Agent Identity,
+ * §Freshness and Replay.
  */
 typedef struct aauth_identity {
   /**
@@ -642,28 +868,49 @@ typedef struct aauth_identity {
    */
   struct aauth_slice label;
   /**
-   * The key id: `kid` for the JWKS schemes, the token header `kid` (the issuer key) for
-   * token schemes, else the `keyid` parameter when sent.
+   * The signer's identity: the agent (see the table).
    */
-  struct aauth_text kid;
+  struct aauth_text agent;
   /**
-   * The signer (agent) identifier named by `Signature-Key`: `id` (`jwks_uri`, legacy
-   * `jwks` with `id`), `url` (`jwks`) or the legacy `jwks` URL. Absent for `hwk` (the key
-   * itself, see `thumbprint`, is the identity) and for caller-supplied keys.
-   */
-  struct aauth_text signer;
-  /**
-   * The verified token's issuer (`iss`), token schemes only.
+   * The issuer that vouches for the key.
    */
   struct aauth_text issuer;
   /**
-   * The verified token's subject (`sub`: the agent identifier), token schemes only.
+   * The token's `sub`.
    */
   struct aauth_text subject;
   /**
-   * The verified token's `typ` (e.g. `aa-agent+jwt`), token schemes only.
+   * The key id.
+   */
+  struct aauth_text kid;
+  /**
+   * The RFC 7638 SHA-256 thumbprint of `public_key`, unpadded base64url, NUL-terminated
+   * (43 characters).
+   */
+  char thumbprint[44];
+  /**
+   * The Ed25519 public key that verified the request (for `jwt` and `jkt-jwt`: `cnf.jwk`;
+   * for `self-jwt`: the issuer key).
+   */
+  uint8_t public_key[32];
+  /**
+   * Whether a token carried the key (`jwt`, `jkt-jwt`, `self-jwt`, `cached`).
+   */
+  bool has_token;
+  /**
+   * The scheme the token was presented under (`jwt`, `jkt-jwt`, `self-jwt`; for `cached`
+   * the scheme it was cached under); `AAUTH_SCHEME_NONE` without a token.
+   */
+  aauth_scheme token_scheme;
+  /**
+   * The token's `typ` (e.g. `aa-agent+jwt`).
    */
   struct aauth_text token_type;
+  /**
+   * The key that verified the token (issuer key, or the `jkt-jwt` header key); zero
+   * without a token.
+   */
+  uint8_t token_key[32];
   /**
    * The `nonce` signature parameter.
    */
@@ -689,318 +936,238 @@ typedef struct aauth_identity {
    */
   int64_t expires;
   /**
-   * The Ed25519 public key that verified the request (for token schemes: `cnf.jwk`, or the
-   * issuer key for `self-jwt`).
+   * Whether the replay key was computed (`aauth_verifier_set_replay` with
+   * `AAUTH_REPLAY_KEY` or `AAUTH_REPLAY_STORE`).
    */
-  uint8_t public_key[32];
+  bool has_replay_key;
   /**
-   * For token schemes: the key that verified the token (issuer key, or the `jkt-jwt`
-   * header key). Zero otherwise.
+   * The replay key: SHA-256 over the request key and the signature base. A host with its
+   * own store records it (atomically, insert-if-absent) until `replay_until` and refuses a
+   * second request with the same key as `AAUTH_RESULT_INVALID_SIGNATURE`.
    */
-  uint8_t token_key[32];
+  uint8_t replay_key[32];
   /**
-   * The RFC 7638 SHA-256 thumbprint of `public_key`, unpadded base64url, NUL-terminated
-   * (43 characters).
+   * The replay key as 43 characters of unpadded base64url, NUL-terminated (a text key).
    */
-  char thumbprint[44];
+  char replay_key_text[44];
+  /**
+   * The last second (since the epoch) at which the same request would still be accepted:
+   * remember the key until then.
+   */
+  int64_t replay_until;
+  /**
+   * The signer asked for a cache identifier for its assertion (`;cache` on a `jwt` or
+   * `jkt-jwt` with a `jti`): store `cache_assertion` under the identifier
+   * `aauth_verifier_issue_cid` issues, and send its `Signature-Key-Cache` value.
+   */
+  bool cache_requested;
+  /**
+   * The scheme the assertion was presented under (`jwt` or `jkt-jwt`): store it with it.
+   */
+  aauth_scheme cache_scheme;
+  /**
+   * The compact assertion to store (points into the request).
+   */
+  struct aauth_slice cache_assertion;
+  /**
+   * The token's `jti`.
+   */
+  struct aauth_text cache_jti;
+  /**
+   * The token's `exp`: the identifier must not be honoured past it.
+   */
+  int64_t cache_exp;
 } aauth_identity;
+
+/**
+ * What a request carries that changes which components a policy requires of it: what
+ * `aauth_signature_error` lists in `required_input`.
+ *
+ * Spec: AAuth §Covered Components; draft-hardt-httpbis-signature-key-09 §5.4.5.
+ */
+typedef struct aauth_request_facts {
+  /**
+   * The request has an `Authorization` header.
+   */
+  bool authorization;
+  /**
+   * The request has a non-empty body.
+   */
+  bool body;
+  /**
+   * The request target has a query.
+   */
+  bool query;
+} aauth_request_facts;
+
+/**
+ * Caller-owned storage for a replay store (the core's `ReplayCache`, 1024 requests, 41 KiB,
+ * no allocation): attached with `aauth_verifier_set_replay(v, AAUTH_REPLAY_STORE, cache)`, it
+ * refuses a second request with the same signed content within its validity as
+ * `AAUTH_RESULT_INVALID_SIGNATURE` (check `replayed`). Each request is remembered until
+ * `created + window` (or its `expires`); a full store overwrites the entry that expires
+ * first, so it never refuses a valid request but may forget one early beyond 1024 distinct
+ * requests per window. Larger rates, or several processes: keep the identity's replay key in
+ * your own store (`AAUTH_REPLAY_KEY`).
+ *
+ * * Call `aauth_replay_cache_init` before first use (zeroed memory is not a store).
+ * * Not synchronized: one store per thread, or the caller's lock.
+ * * It holds no pointers; it may be moved between calls while detached.
+ */
+typedef struct aauth_replay_cache {
+  uint64_t _opaque[5248];
+} aauth_replay_cache;
+
+/**
+ * Caller-owned storage for a verified-token cache (the core's `TokenCache`, 32 tokens,
+ * 10 KiB, no allocation): attached to a verifier with `aauth_verifier_set_token_cache`, it
+ * makes a repeated agent token (`jwt`, `jkt-jwt`, `self-jwt`) cost one Ed25519 verification
+ * instead of two, and its JSON is not parsed again. A record ends at the token's `exp` and is
+ * used only when the issuer key the caller supplies is the one the token verified with; the
+ * token's offline checks and the request signature run on every request.
+ *
+ * * Call `aauth_token_cache_init` before first use (zeroed memory is not a cache).
+ * * Not synchronized: one cache per thread (an nginx worker, an event loop), or the caller's
+ *   lock around every call on a verifier it is attached to.
+ * * It holds no secrets and no pointers; it may be moved between calls while detached.
+ */
+typedef struct aauth_token_cache {
+  uint64_t _opaque[1280];
+} aauth_token_cache;
+
+/**
+ * A revocation check the host supplies (`aauth_verifier_set_revocation`): returns true when
+ * the issuer `iss` withdrew its token `jti`. Called in phase 2 after a token's JWS verified,
+ * with both values unescaped (not NUL-terminated; valid during the call only), and `ctx` as
+ * given. It must not call back into the same verifier.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4.13; AAuth §Token Revocation.
+ */
+typedef bool (*aauth_revoked_fn)(void *ctx,
+                                 const uint8_t *iss,
+                                 size_t iss_len,
+                                 const uint8_t *jti,
+                                 size_t jti_len);
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, `"MAJOR.MINOR.PATCH"`, as a static NUL-terminated string. It equals
- * `AAUTH_VERIFY_VERSION` in the header the caller compiled against when the two match.
+ * The `cached` scheme's resolution: for an `AAUTH_FETCH_ASSERTION` plan, hands the core the
+ * assertion the host stored under the plan's `cid` (its compact bytes and the scheme it was
+ * stored with, `AAUTH_SCHEME_JWT` or `AAUTH_SCHEME_JKT_JWT`). The core decodes it (once) and
+ * runs its offline checks exactly as if it had been presented in full; on success
+ * `*out_plan` is the assertion's plan (for `jwt`, the issuer's metadata and JWKS; for
+ * `jkt-jwt`, nothing), and `aauth_verifier_finish` follows as usual.
  *
- * Never NULL; the string is static (do not free it). Thread-safe.
- */
-const char *aauth_verify_version(void);
-
-/**
- * The `Signature-Error` token for a verification failure (`result` 1–12), e.g.
- * `"invalid_signature"`, as a static NUL-terminated string.
+ * The assertion bytes are not copied: they must stay valid and unchanged until the last call
+ * on this verifier (finish included). A failure is the assertion's own verification error
+ * (e.g. `AAUTH_RESULT_EXPIRED_JWT`), never `cache_miss`. Returns
+ * `AAUTH_RESULT_INVALID_STATE` before a successful parse or for another plan,
+ * `AAUTH_RESULT_INVALID_PARAMETER` for a number that is not a scheme. Never allocates.
  *
- * Returns NULL for `AAUTH_RESULT_OK`, for the API-misuse values (1000+) and for unknown
- * numbers: those are not verdicts about the request and have no spec token. Use
- * `aauth_result_name` for logging any value. Do not free the string. Thread-safe.
- */
-const char *aauth_result_token(uint32_t result);
-
-/**
- * A stable lower-case name for any result value, e.g. `"ok"`, `"unknown_key"`,
- * `"null_parameter"`; `"unknown"` for a number that is not an `aauth_result`.
- *
- * Never NULL; the string is static and NUL-terminated (do not free it). Thread-safe.
- */
-const char *aauth_result_name(uint32_t result);
-
-/**
- * Whether `result` is a verification failure (1–12): the request is rejected and
- * `aauth_signature_error` can describe why to the client. False for `AAUTH_RESULT_OK`, the
- * API-misuse values and unknown numbers. Thread-safe.
- */
-bool aauth_result_is_verification_error(uint32_t result);
-
-/**
- * Writes the default policy of a profile into `*out`: `AAUTH_PROFILE_STRICT` (0) or
- * `AAUTH_PROFILE_COMPAT` (1). Both require `@method @authority @path signature-key` (a
- * static list), a 60 s window and a `Signature-Key` header, accept every scheme and take the
- * only signature (no label).
- *
- * Returns `AAUTH_RESULT_INVALID_PARAMETER` for another profile, `AAUTH_RESULT_NULL_PARAMETER`
- * if `out` is NULL; `*out` is written only on success. Thread-safe.
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.11, §6.1 (resolution and validation are
+ * separate stages).
  *
  * # Safety
  *
- * `out` is NULL or points to writable memory for one `aauth_policy`.
+ * `verifier` as for `aauth_verifier_plan`; `assertion` readable for `assertion_len` bytes,
+ * as long as said above; `out_plan` NULL or writable for one `aauth_plan`.
  */
-aauth_result aauth_policy_default(uint32_t profile, struct aauth_policy *out);
+aauth_result aauth_verifier_resolve_assertion(struct aauth_verifier *verifier,
+                                              const uint8_t *assertion,
+                                              size_t assertion_len,
+                                              uint32_t scheme,
+                                              struct aauth_plan *out_plan);
 
 /**
- * Initialises (or resets) a verifier to the fresh state, with no token cache attached. Zeroed
- * memory is also fresh, so `aauth_verifier v = {0};` works too.
+ * The `cached` scheme's miss: the host could not resolve the plan's `cid` (unknown or
+ * evicted). Records `cache_miss` as the verifier's last failure (check `cache_missed`) and
+ * returns `AAUTH_RESULT_CACHE_MISS`, to answer with `aauth_signature_error`: the signer then
+ * sends the assertion in full.
  *
- * Returns `AAUTH_RESULT_NULL_PARAMETER` if `verifier` is NULL. Thread-safe for distinct
- * verifiers.
+ * Returns `AAUTH_RESULT_INVALID_STATE` instead before a successful parse or for another plan.
+ * Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4.3, §6.1.
  *
  * # Safety
  *
- * `verifier` is NULL or points to writable memory for one `aauth_verifier`.
+ * `verifier` as for `aauth_verifier_plan`.
  */
-aauth_result aauth_verifier_init(struct aauth_verifier *verifier);
+aauth_result aauth_verifier_cache_miss(struct aauth_verifier *verifier);
 
 /**
- * Initialises (or empties) a verified-token cache. Call it before the cache's first use.
+ * Issues a cache identifier for the assertion the last successful `aauth_verifier_finish`
+ * verified with `;cache` (the identity's `cache_requested`), from 16 bytes of randomness the
+ * host supplies (the library has no RNG: use the system's CSPRNG), honoured until
+ * `now + max_ttl` (`now` as given to parse) or the token's `exp`, whichever is first.
+ * Writes the identifier into `*out_issued` and the `Signature-Key-Cache` field value
+ * (`<label>="<cid>";jti="<jti>";expires=<n>`, not NUL-terminated) into `header`, with its
+ * length in `*out_header_n`. The host stores the assertion under the identifier and sends
+ * the header with its response.
  *
- * Returns `AAUTH_RESULT_NULL_PARAMETER` if `cache` is NULL, `AAUTH_RESULT_INVALID_PARAMETER`
- * if it is misaligned. Thread-safe for distinct caches; never allocates.
+ * Returns `AAUTH_RESULT_INVALID_STATE` when the last finish gave no cache grant (or there was
+ * none), `AAUTH_RESULT_INVALID_PARAMETER` if `random_len` is not 16,
+ * `AAUTH_RESULT_INSUFFICIENT_SIZE` (no output written; `header` contents unspecified) when
+ * the header does not fit (512 bytes suffice for a label and `jti` of up to 200 bytes).
+ * Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §6 (`Signature-Key-Cache`; `expires` never
+ * after the assertion's expiry), §7.6 (identifiers are 128 unpredictable bits).
  *
  * # Safety
  *
- * `cache` is NULL or points to writable memory for one `aauth_token_cache`, not in use by a
- * call on a verifier it is attached to.
+ * `verifier` as for `aauth_verifier_plan`; `random` readable for `random_len` bytes;
+ * `out_issued` NULL or writable for one `aauth_issued`; `header` writable for `header_len`
+ * bytes (may be NULL if `header_len` is 0); `out_header_n` writable.
  */
-aauth_result aauth_token_cache_init(struct aauth_token_cache *cache);
+aauth_result aauth_verifier_issue_cid(struct aauth_verifier *verifier,
+                                      const uint8_t *random,
+                                      size_t random_len,
+                                      uint64_t max_ttl,
+                                      struct aauth_issued *out_issued,
+                                      uint8_t *header,
+                                      size_t header_len,
+                                      size_t *out_header_n);
 
 /**
- * Writes into `*out_len` how many tokens `cache` holds that are still valid at `now`.
+ * Verifies a request in one call: `aauth_verifier_parse`, then `aauth_verifier_finish` with
+ * `*source`, using `verifier` as workspace (its signature is reset; afterwards it holds the
+ * parsed signature, as after `aauth_verifier_parse`; attached stores and the revocation
+ * check apply). The plan is not reported: the source must fit it (the core refuses one that
+ * does not, e.g. `AAUTH_RESULT_UNKNOWN_KEY`), and a `cached` signature, which needs its
+ * assertion resolved between the phases, is `AAUTH_RESULT_INVALID_REQUEST`.
  *
- * Returns `AAUTH_RESULT_INVALID_STATE` if the cache was not initialised. Thread-safe for
- * caches not in use by another thread.
+ * `request`, `policy` and `source` are read during the call; on success `*out_identity` is
+ * written (see `aauth_text` for lifetimes: token values point into `verifier`). Reentrant
+ * and thread-safe for distinct verifiers; never allocates.
  *
- * # Safety
- *
- * `cache` is NULL or points to an `aauth_token_cache`; `out_len` is NULL or writable.
- */
-aauth_result aauth_token_cache_len(const struct aauth_token_cache *cache,
-                                   int64_t now,
-                                   size_t *out_len);
-
-/**
- * Attaches `cache` to `verifier` (NULL detaches): phase 2 of its token schemes then reads
- * tokens through the cache (one lookup per verification) and records the ones whose JWS and
- * request verified. Call it after `aauth_verifier_init` (which
- * detaches) and before `aauth_verifier_parse` or a one-shot call; it stays attached across
- * verifications.
- *
- * Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised (later calls on the
- * verifier return it too if the cache's memory is zeroed or reused while attached), and
- * `AAUTH_RESULT_INVALID_PARAMETER` if the two overlap. Never allocates.
- *
- * # Safety
- *
- * `verifier` as for `aauth_verifier_parse`. `cache` is NULL or an initialised
- * `aauth_token_cache` that stays valid and is not moved while attached, does not overlap the
- * verifier, and is used by one thread at a time: no two calls on verifiers it is attached to
- * may run at once (one cache per thread, or the caller's lock).
- */
-aauth_result aauth_verifier_set_token_cache(struct aauth_verifier *verifier,
-                                            struct aauth_token_cache *cache);
-
-/**
- * Phase 1: runs every check that needs no key material (signature headers, label, covered
- * and required components, freshness against `now`, scheme allowlist, inline key, and for
- * token schemes the token's offline checks) and writes into `*out_requirement` which key the
- * signature needs.
- *
- * * `verifier`: caller storage, zeroed or initialised. It is reset first; on success it holds
- *   the parsed signature, on failure only the failure's description (`aauth_verifier_detail`).
- * * `request`, `policy`: the verifier keeps copies of these two structs (not of the bytes):
- *   the request's bytes and header array, and the policy's lists and label, must stay valid
- *   and unchanged until the last call on this verifier.
- * * `now`: the verifier's clock, seconds since the Unix epoch (kept for phase 2).
- * * `out_requirement`: written only on success; see `aauth_text` for the lifetime of its
- *   texts.
- *
- * Returns `AAUTH_RESULT_OK`, a verification failure (1–12) to send back with
- * `aauth_signature_error`, or an API error (1000+). Reentrant; thread-safe for distinct
- * verifiers. Never allocates.
- *
- * # Safety
- *
- * Each pointer is NULL or valid: `verifier` for reads and writes of one `aauth_verifier`,
- * `request` and `policy` for reads (with every slice they contain readable for its length),
- * `out_requirement` for a write of one `aauth_key_requirement`.
- */
-aauth_result aauth_verifier_parse(struct aauth_verifier *verifier,
-                                  const struct aauth_request *request,
-                                  const struct aauth_policy *policy,
-                                  int64_t now,
-                                  struct aauth_key_requirement *out_requirement);
-
-/**
- * Checks the signer's metadata document (the body of `{id}/.well-known/{dwk}`, or for token
- * schemes `{iss}/.well-known/{dwk}`): its `issuer` must equal `id` (or `iss`). On success
- * copies the document's `jwks_uri` (JSON-unescaped, not NUL-terminated) into `buf`, sets
- * `*out_n` to its length, and remembers that the metadata passed, so that
- * `aauth_verifier_finish_jwks` may then be called without the document.
- *
- * Returns `AAUTH_RESULT_ISSUER_MISSING`, `AAUTH_RESULT_ISSUER_MISMATCH` or
- * `AAUTH_RESULT_INVALID_KEY` for a bad document, `AAUTH_RESULT_INSUFFICIENT_SIZE` when
- * `jwks_uri` does not fit (`*out_n` untouched; the metadata does not count as checked),
- * `AAUTH_RESULT_INVALID_STATE` before a successful parse or for a scheme without metadata
- * (`needs_metadata` false). `metadata` is read during this call only. Never allocates.
- *
- * # Safety
- *
- * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
- * `metadata` readable for `metadata_len` bytes; `buf` writable for `buf_len` bytes (may be
- * NULL if `buf_len` is 0); `out_n` writable.
- */
-aauth_result aauth_verifier_check_metadata(struct aauth_verifier *verifier,
-                                           const uint8_t *metadata,
-                                           size_t metadata_len,
-                                           uint8_t *buf,
-                                           size_t buf_len,
-                                           size_t *out_n);
-
-/**
- * Phase 2 with the key the request carries: `hwk`, or `jkt-jwt` (the token's header key).
- *
- * Returns `AAUTH_RESULT_UNKNOWN_KEY` when the signature's key is not inline. On success
- * writes `*out_identity` (see `aauth_text` for lifetimes). The verifier stays parsed: a
- * finish call may be repeated, e.g. with a refetched JWKS. Never allocates.
- *
- * # Safety
- *
- * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
- * `out_identity` NULL or writable for one `aauth_identity`.
- */
-aauth_result aauth_verifier_finish_inline(struct aauth_verifier *verifier,
-                                          struct aauth_identity *out_identity);
-
-/**
- * Phase 2 with a raw Ed25519 public key (32 bytes) from the caller's trust store or resolved
- * by the caller. For token schemes (`jwt`, `self-jwt`) it is the token issuer's key;
- * otherwise it verifies the request. The caller vouches that the key belongs to the signer
- * the requirement names: the key is used whatever the scheme says.
- *
- * Returns `AAUTH_RESULT_INVALID_PARAMETER` if `key_len` is not 32,
- * `AAUTH_RESULT_INVALID_KEY` if the bytes are not a valid, non-small-order point. `key` is
- * read during this call only. Otherwise as `aauth_verifier_finish_inline`.
- *
- * # Safety
- *
- * As for `aauth_verifier_finish_inline`; `key` readable for `key_len` bytes.
- */
-aauth_result aauth_verifier_finish_raw_key(struct aauth_verifier *verifier,
-                                           const uint8_t *key,
-                                           size_t key_len,
-                                           struct aauth_identity *out_identity);
-
-/**
- * Phase 2 with one JWK (a JSON object, at most 4096 bytes), checked under the policy's key
- * rules (`alg` required unless `compat.alg_less_keys`). As with a raw key, the caller vouches
- * for it (for token schemes it is the issuer's key). `jwk` is read during this call only.
- * Otherwise as `aauth_verifier_finish_inline`.
- *
- * # Safety
- *
- * As for `aauth_verifier_finish_inline`; `jwk` readable for `jwk_len` bytes.
- */
-aauth_result aauth_verifier_finish_jwk(struct aauth_verifier *verifier,
-                                       const uint8_t *jwk,
-                                       size_t jwk_len,
-                                       struct aauth_identity *out_identity);
-
-/**
- * Phase 2 with a JWKS document (`{"keys":[…]}`, at most 16384 bytes): the signer's keys,
- * or for `jwt`/`self-jwt` the token issuer's keys. The key named by `kid` (token header
- * `kid`; without `Signature-Key`, the `keyid` parameter) is selected.
- *
- * When the requirement has `needs_metadata`, the metadata must be checked: pass the document
- * as `metadata`/`metadata_len`, or pass `metadata == NULL` after a successful
- * `aauth_verifier_check_metadata` on this verifier; otherwise the result is
- * `AAUTH_RESULT_UNKNOWN_KEY`. For other schemes `metadata` may be NULL and is then ignored.
- *
- * After `AAUTH_RESULT_UNKNOWN_KEY` a caller may refetch the JWKS (key rotation) and call this
- * again. The documents are read during this call only. Otherwise as
- * `aauth_verifier_finish_inline`.
- *
- * # Safety
- *
- * As for `aauth_verifier_finish_inline`; `jwks` readable for `jwks_len` bytes; `metadata`
- * NULL or readable for `metadata_len` bytes.
- */
-aauth_result aauth_verifier_finish_jwks(struct aauth_verifier *verifier,
-                                        const uint8_t *jwks,
-                                        size_t jwks_len,
-                                        const uint8_t *metadata,
-                                        size_t metadata_len,
-                                        struct aauth_identity *out_identity);
-
-/**
- * Copies the signature base (RFC 9421 §2.5) of the parsed signature into `buf` and sets
- * `*out_n` to its length (for logging and debugging; not NUL-terminated).
- *
- * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when it does not fit; a
- * verification failure if a covered component cannot be produced;
- * `AAUTH_RESULT_INVALID_STATE` before a successful parse. Never allocates.
- *
- * # Safety
- *
- * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid); `buf`
- * writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
- */
-aauth_result aauth_verifier_signature_base(struct aauth_verifier *verifier,
-                                           uint8_t *buf,
-                                           size_t buf_len,
-                                           size_t *out_n);
-
-/**
- * Copies a short English description of the verifier's last failure (which check failed;
- * never request bytes, safe to log) into `buf` and sets `*out_n` to its length (0 when there
- * was none). Not NUL-terminated.
- *
- * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when it does not fit; 128 bytes
- * always suffice. Never allocates.
- *
- * # Safety
- *
- * `verifier` NULL or zeroed or initialised, readable and writable; `buf` writable for
- * `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
- */
-aauth_result aauth_verifier_detail(struct aauth_verifier *verifier,
-                                   uint8_t *buf,
-                                   size_t buf_len,
-                                   size_t *out_n);
-
-/**
- * Verifies a request whose key it carries (`hwk`, `jkt-jwt`), in one call: parse, then
- * finish, using `verifier` as workspace (it is reset; afterwards it holds the parsed
- * signature, as after `aauth_verifier_parse`).
- *
- * `request` and `policy` are read during the call; on success `*out_identity` is written
- * (see `aauth_text` for lifetimes: token values point into `verifier`). Returns
- * `AAUTH_RESULT_UNKNOWN_KEY` when the key is not inline. Reentrant and thread-safe for
- * distinct verifiers; never allocates.
+ * Spec: RFC 9421 §3.2; draft-hardt-httpbis-signature-key-09 §3.4–§3.9.
  *
  * # Safety
  *
  * `verifier` NULL or zeroed/initialised and writable; `request` and `policy` NULL or readable
- * (with every slice they contain readable for its length); `out_identity` NULL or writable
- * for one `aauth_identity`.
+ * (with every slice they contain readable for its length); `source` as for
+ * `aauth_verifier_finish`; `out_identity` NULL or writable for one `aauth_identity`.
+ */
+aauth_result aauth_verify(struct aauth_verifier *verifier,
+                          const struct aauth_request *request,
+                          const struct aauth_policy *policy,
+                          int64_t now,
+                          const struct aauth_key_source *source,
+                          struct aauth_identity *out_identity);
+
+/**
+ * Verifies a request whose key it carries (`hwk`, `jkt-jwt`), in one call: `aauth_verify`
+ * with `AAUTH_KEY_KIND_INLINE`. Returns `AAUTH_RESULT_UNKNOWN_KEY` when the key is not inline.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4, §3.5.
+ *
+ * # Safety
+ *
+ * As for `aauth_verify` (without `source`).
  */
 aauth_result aauth_verify_inline(struct aauth_verifier *verifier,
                                  const struct aauth_request *request,
@@ -1010,7 +1177,11 @@ aauth_result aauth_verify_inline(struct aauth_verifier *verifier,
 
 /**
  * Verifies a request with a raw 32-byte Ed25519 key from the caller's trust store, in one
- * call (see `aauth_verifier_finish_raw_key`). Otherwise as `aauth_verify_inline`.
+ * call: `aauth_verify` with `AAUTH_KEY_KIND_RAW_KEY`. For `jwt` and `self-jwt` it is the
+ * token issuer's key. Returns `AAUTH_RESULT_INVALID_PARAMETER` if `key_len` is not 32,
+ * `AAUTH_RESULT_INVALID_KEY` if the bytes are not a valid, non-small-order point.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.1; RFC 8032 §5.1.3.
  *
  * # Safety
  *
@@ -1025,8 +1196,11 @@ aauth_result aauth_verify_with_raw_key(struct aauth_verifier *verifier,
                                        struct aauth_identity *out_identity);
 
 /**
- * Verifies a request with one JWK from the caller, in one call (see
- * `aauth_verifier_finish_jwk`). Otherwise as `aauth_verify_inline`.
+ * Verifies a request with one JWK from the caller, in one call: `aauth_verify` with
+ * `AAUTH_KEY_KIND_JWK` (checked under the policy's key rules; for token schemes the issuer's
+ * key).
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.3; RFC 7517 §4.
  *
  * # Safety
  *
@@ -1041,10 +1215,13 @@ aauth_result aauth_verify_with_jwk(struct aauth_verifier *verifier,
                                    struct aauth_identity *out_identity);
 
 /**
- * Verifies a request against a JWKS the caller already holds (a static trust store, or
- * documents fetched earlier), in one call (see `aauth_verifier_finish_jwks`): `metadata` is
- * the signer's (or token issuer's) metadata document when the scheme needs one, else NULL.
- * Otherwise as `aauth_verify_inline`.
+ * Verifies a request against documents the caller fetched (`aauth_verify` with
+ * `AAUTH_KEY_KIND_DOCUMENTS`): the JWKS, and the signer's (or token issuer's) metadata
+ * document, which an `AAUTH_FETCH_METADATA` plan requires (without it:
+ * `AAUTH_RESULT_UNKNOWN_KEY`) and other plans ignore (NULL). For a JWKS your configuration
+ * trusts without a metadata document, use `aauth_verify_with_trusted_jwks`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.6–§3.9; AAuth §Metadata Documents.
  *
  * # Safety
  *
@@ -1062,25 +1239,91 @@ aauth_result aauth_verify_with_jwks(struct aauth_verifier *verifier,
                                     struct aauth_identity *out_identity);
 
 /**
- * Writes the `Signature-Error` field value for a verification failure into `buf` (not
- * NUL-terminated) and sets `*out_n` to its length, e.g. `error=invalid_signature`, or for
- * `AAUTH_RESULT_INVALID_INPUT`
- * `error=invalid_input, required_input=("@method" "@authority" "@path" "signature-key")`
- * (the policy's required components, plus `authorization` when `authorization_present` and
- * the policy requires it).
+ * Verifies a request against a JWKS the caller's configuration trusts for the signer the
+ * plan names (a static trust store; `aauth_verify` with `AAUTH_KEY_KIND_TRUSTED_JWKS`): no
+ * metadata document is checked, the key is selected by the plan's `kid`.
  *
- * Returns `AAUTH_RESULT_INVALID_PARAMETER` when `result` is not a verification failure
- * (1–12), `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when `buf` is too small. 512
- * bytes suffice for the default policy. Never allocates.
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.2; RFC 7517 §5.
  *
  * # Safety
  *
- * `policy` NULL or readable (with its required list); `buf` writable for `buf_len` bytes
- * (may be NULL if `buf_len` is 0); `out_n` writable.
+ * As for `aauth_verify_inline`; `jwks` readable for `jwks_len` bytes.
+ */
+aauth_result aauth_verify_with_trusted_jwks(struct aauth_verifier *verifier,
+                                            const struct aauth_request *request,
+                                            const struct aauth_policy *policy,
+                                            int64_t now,
+                                            const uint8_t *jwks,
+                                            size_t jwks_len,
+                                            struct aauth_identity *out_identity);
+
+/**
+ * Writes the default policy of a profile into `*out`: `AAUTH_PROFILE_STRICT` (0) or
+ * `AAUTH_PROFILE_COMPAT` (1). Both require `@method @authority @path signature-key` (a
+ * static list), a 60 s window and a `Signature-Key` header, accept every scheme but
+ * `cached`, take the only signature (no label), cap no validity and do not require `@query`.
+ *
+ * Returns `AAUTH_RESULT_INVALID_PARAMETER` for another profile, `AAUTH_RESULT_NULL_PARAMETER`
+ * if `out` is NULL; `*out` is written only on success. Thread-safe.
+ *
+ * Spec: AAuth §HTTP Message Signatures Profile; draft-hardt-httpbis-signature-key-09 §3.3, §7.
+ *
+ * # Safety
+ *
+ * `out` is NULL or points to writable memory for one `aauth_policy`.
+ */
+aauth_result aauth_policy_default(uint32_t profile, struct aauth_policy *out);
+
+/**
+ * Writes the `Signature-Error` field value for a verification failure into `buf` (not
+ * NUL-terminated) and sets `*out_n` to its length, e.g. `error=invalid_signature`, or for
+ * `AAUTH_RESULT_INVALID_INPUT`
+ * `error=invalid_input, required_input=("@method" "@authority" "@path" "signature-key")`:
+ * every component the policy requires of a request with these `facts`
+ * (`aauth_request_facts_of`), `authorization`, `content-digest` and `@query` included where
+ * they apply.
+ *
+ * Returns `AAUTH_RESULT_INVALID_PARAMETER` when `result` is not a verification failure
+ * (1–14), `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written; `buf` contents
+ * unspecified) when `buf` is too small. 512 bytes suffice for the default policy. The policy
+ * is read during the call only (its label is not used). Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.1 (a Dictionary; `error` is a Token),
+ * §5.4.5 (`required_input`).
+ *
+ * # Safety
+ *
+ * `policy` NULL or readable (with its lists); `facts` NULL or readable; `buf` writable for
+ * `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
  */
 aauth_result aauth_signature_error(uint32_t result,
                                    const struct aauth_policy *policy,
-                                   bool authorization_present,
+                                   const struct aauth_request_facts *facts,
+                                   uint8_t *buf,
+                                   size_t buf_len,
+                                   size_t *out_n);
+
+/**
+ * Writes the `application/problem+json` body for a verification failure into `buf` (not
+ * NUL-terminated) and sets `*out_n`:
+ * `{"type":"urn:ietf:params:sig-error:<token>","title":…,"status":<status>,"detail":…,"error":"<token>"}`,
+ * where the detail is the check's static description (`aauth_verifier_last_check` gives the
+ * number; never request bytes). `status` is the HTTP status sent (`aauth_result_status`).
+ *
+ * Returns `AAUTH_RESULT_INVALID_PARAMETER` when `result` is not a verification failure or
+ * `check` is not a check number, `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written) when
+ * `buf` is too small (512 bytes always suffice). Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.2; RFC 9457 §3; AAuth §Error Response
+ * Format.
+ *
+ * # Safety
+ *
+ * `buf` writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_problem_details(uint32_t result,
+                                   uint16_t check,
+                                   uint16_t status,
                                    uint8_t *buf,
                                    size_t buf_len,
                                    size_t *out_n);
@@ -1091,7 +1334,9 @@ aauth_result aauth_signature_error(uint32_t result,
  * 64 bytes suffice for every scheme.
  *
  * Returns `AAUTH_RESULT_INVALID_PARAMETER` for unknown bits, `AAUTH_RESULT_INSUFFICIENT_SIZE`
- * (nothing written) when `buf` is too small. Never allocates.
+ * (`*out_n` not written) when `buf` is too small. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §4.1.
  *
  * # Safety
  *
@@ -1103,13 +1348,186 @@ aauth_result aauth_accept_signature_scheme(uint32_t schemes,
                                            size_t *out_n);
 
 /**
+ * Writes the `Accept-Signature-Alg` field value (a List of Tokens: the algorithms this
+ * verifier supports, `Ed25519`) into `buf` (not NUL-terminated) and sets `*out_n`: send it
+ * with `AAUTH_RESULT_UNSUPPORTED_ALGORITHM`. 16 bytes suffice.
+ *
+ * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written) when `buf` is too small.
+ * Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §4.2; RFC 9864.
+ *
+ * # Safety
+ *
+ * `buf` writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_accept_signature_alg(uint8_t *buf, size_t buf_len, size_t *out_n);
+
+/**
+ * Initialises (or empties) a replay store. Call it before the store's first use.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` if `cache` is NULL, `AAUTH_RESULT_INVALID_PARAMETER`
+ * if it is misaligned. Thread-safe for distinct stores; never allocates.
+ *
+ * Spec: AAuth §Freshness and Replay.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to writable memory for one `aauth_replay_cache`, not in use by a
+ * call on a verifier it is attached to.
+ */
+aauth_result aauth_replay_cache_init(struct aauth_replay_cache *cache);
+
+/**
+ * Writes into `*out_len` how many requests `cache` still remembers at `now`.
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` if the store was not initialised. Thread-safe for
+ * stores not in use by another thread.
+ *
+ * Spec: AAuth §Freshness and Replay.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to an `aauth_replay_cache`; `out_len` is NULL or writable.
+ */
+aauth_result aauth_replay_cache_len(const struct aauth_replay_cache *cache,
+                                    int64_t now,
+                                    size_t *out_len);
+
+/**
+ * Sets what phase 2 of `verifier` does about replays (`mode`, an `aauth_replay` value):
+ *
+ * * `AAUTH_REPLAY_OFF` (the default; `cache` NULL): nothing.
+ * * `AAUTH_REPLAY_KEY` (`cache` NULL): compute the replay key into the identity
+ *   (`replay_key`, `replay_key_text`, `replay_until`) for the host's own store, which must
+ *   refuse a key it holds as `AAUTH_RESULT_INVALID_SIGNATURE`.
+ * * `AAUTH_REPLAY_STORE` (`cache` an initialised `aauth_replay_cache`): compute it and check
+ *   it in `cache` after the signature verified: a request seen before within its validity is
+ *   `AAUTH_RESULT_INVALID_SIGNATURE` (check `replayed`).
+ *
+ * The setting stays across parses until `aauth_verifier_init`. Returns
+ * `AAUTH_RESULT_INVALID_PARAMETER` for an unknown mode, a cache given with another mode or
+ * missing with `AAUTH_REPLAY_STORE`, or a cache overlapping the verifier or its token cache;
+ * `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised (later calls too if its memory
+ * is reused while attached). Never allocates.
+ *
+ * Spec: AAuth §Freshness and Replay; RFC 9421 §7.2.2.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_parse`. `cache` is NULL or an initialised
+ * `aauth_replay_cache` that stays valid and is not moved while attached, used by one thread
+ * at a time (one store per thread, or the caller's lock).
+ */
+aauth_result aauth_verifier_set_replay(struct aauth_verifier *verifier,
+                                       uint32_t mode,
+                                       struct aauth_replay_cache *cache);
+
+/**
+ * Writes the facts of `request` that `aauth_signature_error` needs into `*out`: whether it
+ * has an `Authorization` header, a non-empty body, a query (as the core reads them).
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` for a NULL pointer (or a slice with `data == NULL`
+ * and `len > 0`), `AAUTH_RESULT_INVALID_REQUEST` for more than `AAUTH_MAX_HEADERS` lines.
+ * `*out` is written only on success. Reentrant; never allocates.
+ *
+ * Spec: AAuth §Covered Components.
+ *
+ * # Safety
+ *
+ * `request` NULL or readable (with every slice it contains readable for its length); `out`
+ * NULL or writable for one `aauth_request_facts`.
+ */
+aauth_result aauth_request_facts_of(const struct aauth_request *request,
+                                    struct aauth_request_facts *out);
+
+/**
+ * The library version, `"MAJOR.MINOR.PATCH"`, as a static NUL-terminated string. It equals
+ * `AAUTH_VERIFY_VERSION` in the header the caller compiled against when the two match.
+ *
+ * Never NULL; the string is static (do not free it). Thread-safe.
+ *
+ * Spec: none (library metadata).
+ */
+const char *aauth_verify_version(void);
+
+/**
+ * The `Signature-Error` token for a verification failure (`result` 1–14), e.g.
+ * `"invalid_signature"`, as a static NUL-terminated string.
+ *
+ * Returns NULL for `AAUTH_RESULT_OK`, for the API-misuse values (1000+) and for unknown
+ * numbers: those are not verdicts about the request and have no spec token. Use
+ * `aauth_result_name` for logging any value. Do not free the string. Thread-safe.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.1, §5.4.
+ */
+const char *aauth_result_token(uint32_t result);
+
+/**
+ * A stable lower-case name for any result value, e.g. `"ok"`, `"unknown_key"`,
+ * `"null_parameter"`; `"unknown"` for a number that is not an `aauth_result`.
+ *
+ * Never NULL; the string is static and NUL-terminated (do not free it). Thread-safe.
+ *
+ * Spec: none (library conventions; the verification failures are the SK-09 §5.4 tokens).
+ */
+const char *aauth_result_name(uint32_t result);
+
+/**
+ * Whether `result` is a verification failure (1–14): the request is rejected and
+ * `aauth_signature_error` can describe why to the client. False for `AAUTH_RESULT_OK`, the
+ * API-misuse values and unknown numbers. Thread-safe.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4.
+ */
+bool aauth_result_is_verification_error(uint32_t result);
+
+/**
+ * The HTTP status to answer a verification failure with: 401 for every code when
+ * `aauth_status` is true (AAuth), else 401 for the recoverable codes (`invalid_input`,
+ * `clock_skew`, `unsupported_scheme`, `unsupported_algorithm`, `cache_miss`) and 400 for the
+ * others. 0 when `result` is not a verification failure. Thread-safe.
+ *
+ * Spec: AAuth §Verification (every failure is a 401); draft-hardt-httpbis-signature-key-09 §5.
+ */
+uint16_t aauth_result_status(uint32_t result, bool aauth_status);
+
+/**
+ * A stable snake_case name for a check number (`aauth_verifier_last_check`), e.g.
+ * `"signature_invalid"`, `"kid_not_in_jwks"`, `"replayed"`: what to branch on or count in
+ * metrics, never the English detail. NULL for 0 and for numbers that are not checks.
+ *
+ * The numbers and names are stable; new checks get new numbers. The string is static and
+ * NUL-terminated (do not free it). Thread-safe.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4 (each name says which rule refused the
+ * request).
+ */
+const char *aauth_check_name(uint16_t check);
+
+/**
+ * The English description of a check number (`Check::detail`), e.g. `"the Ed25519 signature
+ * does not verify"`: short, static, safe to log (never request bytes), not to match on (use
+ * the number or `aauth_check_name`). NULL for 0 and for numbers that are not checks.
+ *
+ * The string is static and NUL-terminated (do not free it). Thread-safe.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.2 (the Problem Details `detail`).
+ */
+const char *aauth_check_detail(uint16_t check);
+
+/**
  * Copies the value of `text` into `buf` with its escapes removed (Structured Field `\"` and
  * `\\`, or JSON string escapes, as `text->escapes` says), and sets `*out_n` to its length
  * (not NUL-terminated). An absent text copies 0 bytes. The value is never longer than
  * `text->len`.
  *
- * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when `buf` is too small. Never
- * allocates.
+ * Returns `AAUTH_RESULT_INVALID_PARAMETER` for an `escapes` value that is not an
+ * `aauth_escapes`, or bytes that are not valid for it (a lone backslash, a raw quote or
+ * control byte, a bad `\u` escape); `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written;
+ * the buffer's contents unspecified) when `buf` is too small. Never allocates.
+ *
+ * Spec: RFC 9651 §3.3.3 (sf-string escapes); RFC 8259 §7 (JSON string escapes).
  *
  * # Safety
  *
@@ -1120,6 +1538,296 @@ aauth_result aauth_text_unescape(const struct aauth_text *text,
                                  uint8_t *buf,
                                  size_t buf_len,
                                  size_t *out_n);
+
+/**
+ * Initialises (or empties) a verified-token cache. Call it before the cache's first use.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` if `cache` is NULL, `AAUTH_RESULT_INVALID_PARAMETER`
+ * if it is misaligned. Thread-safe for distinct caches; never allocates.
+ *
+ * Spec: RFC 7515 §5.2; RFC 7519 §4.1.4 (records end at `exp`).
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to writable memory for one `aauth_token_cache`, not in use by a
+ * call on a verifier it is attached to.
+ */
+aauth_result aauth_token_cache_init(struct aauth_token_cache *cache);
+
+/**
+ * Writes into `*out_len` how many tokens `cache` holds that are still valid at `now`.
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` if the cache was not initialised. Thread-safe for
+ * caches not in use by another thread.
+ *
+ * Spec: RFC 7519 §4.1.4.
+ *
+ * # Safety
+ *
+ * `cache` is NULL or points to an `aauth_token_cache`; `out_len` is NULL or writable.
+ */
+aauth_result aauth_token_cache_len(const struct aauth_token_cache *cache,
+                                   int64_t now,
+                                   size_t *out_len);
+
+/**
+ * Attaches `cache` to `verifier` (NULL detaches): phase 1 reads a token through the cache
+ * (one lookup per verification; a hit is not parsed again) and phase 2 records the ones whose
+ * JWS and request verified. It stays attached across verifications until
+ * `aauth_verifier_init` (which detaches).
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` if `cache` was not initialised (later calls on the
+ * verifier return it too if the cache's memory is zeroed or reused while attached), and
+ * `AAUTH_RESULT_INVALID_PARAMETER` if it overlaps the verifier or its replay store. Never
+ * allocates.
+ *
+ * Spec: RFC 7515 §5.2 (a JWS verifies the same way for the same bytes and key).
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_parse`. `cache` is NULL or an initialised
+ * `aauth_token_cache` that stays valid and is not moved while attached, and is used by one
+ * thread at a time: no two calls on verifiers it is attached to may run at once (one cache
+ * per thread, or the caller's lock).
+ */
+aauth_result aauth_verifier_set_token_cache(struct aauth_verifier *verifier,
+                                            struct aauth_token_cache *cache);
+
+/**
+ * Initialises (or resets) a verifier to the fresh state: no signature, no last error, no
+ * token cache, replay off, no revocation check. Zeroed memory is also fresh, so
+ * `aauth_verifier v = {0};` works too.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` if `verifier` is NULL. Thread-safe for distinct
+ * verifiers.
+ *
+ * Spec: none (library state).
+ *
+ * # Safety
+ *
+ * `verifier` is NULL or points to writable memory for one `aauth_verifier`.
+ */
+aauth_result aauth_verifier_init(struct aauth_verifier *verifier);
+
+/**
+ * Phase 1: runs every check that needs no key material (signature headers, label, covered
+ * and required components, freshness against `now`, scheme allowlist, inline key, and for
+ * the token schemes the token's offline checks, the token decoded once into the verifier)
+ * and writes into `*out_plan` what the host must fetch next, as the core decides it.
+ *
+ * * `verifier`: caller storage, zeroed or initialised. Its signature and last error are
+ *   reset first (attached stores and the revocation check stay); on success it holds the
+ *   parsed signature, on failure only the failure (`aauth_verifier_last_check`).
+ * * `request`, `policy`: the verifier keeps copies of these two structs (not of the bytes):
+ *   the request's bytes and header array, and the policy's lists and label, must stay valid
+ *   and unchanged until the last call on this verifier.
+ * * `now`: the verifier's clock, seconds since the Unix epoch (kept for phase 2).
+ * * `out_plan`: written only on success; see `aauth_plan` and `aauth_text` for its texts.
+ *
+ * Returns `AAUTH_RESULT_OK`, a verification failure (1–14) to send back with
+ * `aauth_signature_error`, or an API error (1000+). Reentrant; thread-safe for distinct
+ * verifiers. Never allocates.
+ *
+ * Spec: RFC 9421 §3.2 steps 1–6; AAuth §Verification steps 1–5;
+ * draft-hardt-httpbis-signature-key-09 §3 (label binding), §5.4.
+ *
+ * # Safety
+ *
+ * Each pointer is NULL or valid: `verifier` for reads and writes of one `aauth_verifier`,
+ * `request` and `policy` for reads (with every slice they contain readable for its length),
+ * `out_plan` for a write of one `aauth_plan`.
+ */
+aauth_result aauth_verifier_parse(struct aauth_verifier *verifier,
+                                  const struct aauth_request *request,
+                                  const struct aauth_policy *policy,
+                                  int64_t now,
+                                  struct aauth_plan *out_plan);
+
+/**
+ * Writes the plan of the parsed signature into `*out_plan` again (as `aauth_verifier_parse`
+ * did, or the resolved assertion's after `aauth_verifier_resolve_assertion`).
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` before a successful parse. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_parse` (and its request and policy still valid);
+ * `out_plan` NULL or writable for one `aauth_plan`.
+ */
+aauth_result aauth_verifier_plan(struct aauth_verifier *verifier, struct aauth_plan *out_plan);
+
+/**
+ * Writes the URL of the metadata document an `AAUTH_FETCH_METADATA` plan names,
+ * `{origin}/.well-known/{dwk}` (unescaped, not NUL-terminated), into `buf` and sets `*out_n`
+ * to its length. The host fetches it under its own egress rules.
+ *
+ * Returns `AAUTH_RESULT_INVALID_STATE` before a successful parse or for another plan,
+ * `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written) when it does not fit. Never
+ * allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.6 step 1; RFC 8615 §3.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `buf` writable for `buf_len` bytes (may be NULL
+ * if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_verifier_metadata_url(struct aauth_verifier *verifier,
+                                         uint8_t *buf,
+                                         size_t buf_len,
+                                         size_t *out_n);
+
+/**
+ * Checks the metadata document of an `AAUTH_FETCH_METADATA` plan (the body fetched from
+ * `aauth_verifier_metadata_url`): its `issuer` must equal the plan's `origin`, byte for byte.
+ * On success copies its `jwks_uri` (JSON-unescaped, not NUL-terminated) into `buf` and sets
+ * `*out_n` to its length: the JWKS to fetch next. Then finish with `AAUTH_KEY_KIND_DOCUMENTS`
+ * and both documents (the metadata is checked again there), or with
+ * `AAUTH_KEY_KIND_TRUSTED_JWKS` when the host keeps what it checked.
+ *
+ * Returns `AAUTH_RESULT_ISSUER_MISSING`, `AAUTH_RESULT_ISSUER_MISMATCH` or
+ * `AAUTH_RESULT_INVALID_KEY` for a bad document, `AAUTH_RESULT_INSUFFICIENT_SIZE` when
+ * `jwks_uri` does not fit (`*out_n` not written), `AAUTH_RESULT_INVALID_STATE` before a
+ * successful parse or for another plan. `metadata` is read during this call only. Never
+ * allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.6 steps 2–4, §3.8 step 5; AAuth §Metadata
+ * Documents.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `metadata` readable for `metadata_len` bytes;
+ * `buf` writable for `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_verifier_check_metadata(struct aauth_verifier *verifier,
+                                           const uint8_t *metadata,
+                                           size_t metadata_len,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           size_t *out_n);
+
+/**
+ * Phase 2, for every scheme: takes the key from `*source` (the core checks that it fits the
+ * plan), verifies the token's JWS for the token schemes (skipped when the attached token
+ * cache recorded this token under the same key), applies the revocation check, checks a
+ * covered `Content-Digest` against the body, verifies the Ed25519 signature over the streamed
+ * signature base and applies the replay mode. On success writes `*out_identity` (see
+ * `aauth_identity` and `aauth_text` for lifetimes).
+ *
+ * The verifier stays parsed: finish may be called again, e.g. after a failure whose
+ * `aauth_verifier_last_refetch` is true, with refetched keys (at most once per signer per
+ * minute: that rate is the host's). For the `cached` scheme, resolve the assertion first.
+ * `source` and its documents are read during this call only. Never allocates.
+ *
+ * Spec: RFC 9421 §3.2 steps 7–8; RFC 9530 §2; draft-hardt-httpbis-signature-key-09
+ * §3.4–§3.11, §5.4.8, §5.4.13, §7.2; AAuth §Verification steps 5–7, §Freshness and Replay.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `source` NULL or readable, with the slices its
+ * kind uses readable for their lengths; `out_identity` NULL or writable for one
+ * `aauth_identity`.
+ */
+aauth_result aauth_verifier_finish(struct aauth_verifier *verifier,
+                                   const struct aauth_key_source *source,
+                                   struct aauth_identity *out_identity);
+
+/**
+ * Copies the signature base (RFC 9421 §2.5) of the parsed signature into `buf` and sets
+ * `*out_n` to its length (for logging and debugging; not NUL-terminated).
+ *
+ * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (nothing written) when it does not fit; a
+ * verification failure if a covered component cannot be produced;
+ * `AAUTH_RESULT_INVALID_STATE` before a successful parse. Never allocates.
+ *
+ * Spec: RFC 9421 §2.5.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `buf` writable for `buf_len` bytes (may be NULL
+ * if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_verifier_signature_base(struct aauth_verifier *verifier,
+                                           uint8_t *buf,
+                                           size_t buf_len,
+                                           size_t *out_n);
+
+/**
+ * Copies the English description of the verifier's last failure (`Check::detail`: which
+ * check failed; never request bytes, safe to log; the same text as
+ * `aauth_check_detail(last check)`) into `buf` and sets `*out_n` to its length (0 when there
+ * was none). Not NUL-terminated.
+ *
+ * Returns `AAUTH_RESULT_INSUFFICIENT_SIZE` (`*out_n` not written) when it does not fit; 128
+ * bytes always suffice. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.2 (the Problem Details `detail`).
+ *
+ * # Safety
+ *
+ * `verifier` NULL or zeroed or initialised, readable and writable; `buf` writable for
+ * `buf_len` bytes (may be NULL if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_verifier_detail(struct aauth_verifier *verifier,
+                                   uint8_t *buf,
+                                   size_t buf_len,
+                                   size_t *out_n);
+
+/**
+ * Writes into `*out_check` the number of the check behind the verifier's last verification
+ * failure (the core's stable `Check` number; `aauth_check_name` and `aauth_check_detail`
+ * name it), or 0 when there is none: the failure of the last parse, metadata check, resolve,
+ * cache miss or finish, forgotten by a successful parse, resolve or finish.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` for a NULL pointer. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4 (which rule refused the request).
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_detail`; `out_check` NULL or writable.
+ */
+aauth_result aauth_verifier_last_check(struct aauth_verifier *verifier, uint16_t *out_check);
+
+/**
+ * Writes into `*out_refetch` whether the verifier's last failure used a key from the host (a
+ * fetched, cached or configured JWKS or key) that lacked the requested `kid` or did not
+ * verify: refetching the signer's keys once (key rotation) and finishing again may help.
+ * False for keys the request carries and when there was no failure.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` for a NULL pointer. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4.8, §7.2 (refresh once before
+ * `unknown_key`).
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_detail`; `out_refetch` NULL or writable.
+ */
+aauth_result aauth_verifier_last_refetch(struct aauth_verifier *verifier, bool *out_refetch);
+
+/**
+ * Sets the verifier's revocation check (NULL `revoked` clears it): in phase 2, after a
+ * token's JWS verified, the core calls `revoked(ctx, iss, iss_len, jti, jti_len)` with the
+ * token's unescaped `iss` and `jti`; true refuses the request as
+ * `AAUTH_RESULT_REVOKED_JWT`. Tokens without a `jti` are not checked. It stays set across
+ * parses until `aauth_verifier_init`.
+ *
+ * Returns `AAUTH_RESULT_NULL_PARAMETER` if `verifier` is NULL. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4.13; AAuth §Token Revocation.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_detail`. `revoked` is NULL or a function that may be
+ * called with `ctx` from any later finish on this verifier (on the thread making the call),
+ * as long as it is set; it must not call into this verifier.
+ */
+aauth_result aauth_verifier_set_revocation(struct aauth_verifier *verifier,
+                                           aauth_revoked_fn revoked,
+                                           void *ctx);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -6,14 +6,16 @@
  *   --authority HOST[:PORT]  the service's canonical authority (default: the Host header;
  *                            a real proxy must use its own configured name, never Host)
  *   --scheme https|http      @scheme (default https)
- *   --metadata FILE          the signer's (or token issuer's) metadata document, for
- *                            jwks_uri, legacy jwks with id, jwt and self-jwt
+ *   --metadata FILE          the signer's (or token issuer's) metadata document, checked
+ *                            for jwks_uri, legacy jwks with id, jwt and self-jwt; without
+ *                            it, JWKS_FILE is trusted for whichever signer the plan names
  *   --now SECONDS            the clock (default: time(NULL))
  *   --compat                 the compatibility profile (older peers)
  *
- * Prints the verdict and the agent identity. Exit status: 0 verified, 1 rejected, 2 usage or
- * I/O error. Copy it: it shows the whole API flow a proxy needs, with no heap allocation
- * (static buffers only) — parse, look at the key requirement, supply the keys, finish.
+ * Prints the plan, the verdict and the agent identity. Exit status: 0 verified, 1 rejected,
+ * 2 usage or I/O error. Copy it: it shows the whole API flow a proxy needs, with no heap
+ * allocation (static buffers only) — parse, read the plan the library made, supply what it
+ * names, finish.
  *
  * Build against an installed library (`make install PREFIX=...`), with a run path so that it
  * finds libaauth_verify.so.0 when PREFIX/lib is not in the loader's paths:
@@ -136,8 +138,8 @@ static void print_text(const char *label, const aauth_text *t) {
 
 static const char *scheme_name(aauth_scheme s) {
   static const char *const names[] = {"none", "hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt", "jkt-jwt",
-                                      "self-jwt"};
-  return s <= AAUTH_SCHEME_SELF_JWT ? names[s] : "?";
+                                      "self-jwt", "cached"};
+  return s <= AAUTH_SCHEME_CACHED ? names[s] : "?";
 }
 
 int main(int argc, char **argv) {
@@ -148,7 +150,8 @@ int main(int argc, char **argv) {
   aauth_slice host;
   aauth_policy policy;
   aauth_verifier verifier; /* 8 KiB, on the stack: no allocation anywhere */
-  aauth_key_requirement req;
+  aauth_plan plan;
+  aauth_key_source keys;
   aauth_identity id;
   aauth_result r;
 
@@ -180,39 +183,56 @@ int main(int argc, char **argv) {
     return 2;
   aauth_verifier_init(&verifier);
 
-  /* Phase 1: offline checks; learn which key is needed. */
-  r = aauth_verifier_parse(&verifier, &request, &policy, (int64_t)now, &req);
+  /* Phase 1: offline checks; the library says what to fetch (the plan). */
+  r = aauth_verifier_parse(&verifier, &request, &policy, (int64_t)now, &plan);
   if (r == AAUTH_RESULT_OK) {
-    printf("scheme: %s\n", scheme_name(req.scheme));
-    /* Phase 2: a proxy would now fetch what `req` names (asynchronously) and come back.
-     * Here the documents come from files. */
-    if (req.scheme == AAUTH_SCHEME_HWK || req.scheme == AAUTH_SCHEME_JKT_JWT) {
-      r = aauth_verifier_finish_inline(&verifier, &id);
-    } else {
-      r = aauth_verifier_finish_jwks(&verifier, jwks_buf, (size_t)jwks_len,
-                                     metadata_path ? metadata_buf : NULL, (size_t)metadata_len, &id);
+    memset(&keys, 0, sizeof keys);
+    printf("scheme: %s\n", scheme_name(plan.scheme));
+    if (plan.fetch == AAUTH_FETCH_METADATA) {
+      uint8_t url[1024];
+      size_t n = 0;
+      if (aauth_verifier_metadata_url(&verifier, url, sizeof url, &n) == AAUTH_RESULT_OK)
+        printf("plan: metadata %.*s, then its jwks_uri\n", (int)n, (const char *)url);
+    } else if (plan.fetch == AAUTH_FETCH_JWKS) {
+      print_text("plan: jwks", &plan.url);
     }
+    /* Phase 2: a proxy would now fetch what the plan names (asynchronously) and come back.
+     * Here the documents come from files: the metadata document when given (it is checked),
+     * else a JWKS trusted for whichever signer the plan names. */
+    if (plan.fetch == AAUTH_FETCH_NOTHING) {
+      keys.kind = AAUTH_KEY_KIND_INLINE;
+    } else if (metadata_path) {
+      keys.kind = AAUTH_KEY_KIND_DOCUMENTS;
+      keys.metadata = mk(metadata_buf, (size_t)metadata_len);
+    } else {
+      keys.kind = AAUTH_KEY_KIND_TRUSTED_JWKS;
+    }
+    keys.jwks = mk(jwks_buf, (size_t)jwks_len);
+    r = aauth_verifier_finish(&verifier, &keys, &id);
   }
 
   if (r == AAUTH_RESULT_OK) {
     printf("verdict: verified\n");
     printf("label: %.*s\n", (int)id.label.len, (const char *)id.label.data);
-    print_text("signer", &id.signer);
-    print_text("agent", &id.subject);
+    print_text("agent", &id.agent);
     print_text("issuer", &id.issuer);
+    print_text("subject", &id.subject);
     print_text("kid", &id.kid);
     printf("thumbprint: %s\n", id.thumbprint);
     if (id.has_created) printf("created: %lld\n", (long long)id.created);
     return 0;
   }
   if (aauth_result_is_verification_error(r)) {
-    uint8_t out[512], detail[128];
-    size_t n = 0, dn = 0;
+    uint8_t out[512];
+    size_t n = 0;
+    uint16_t check = 0;
+    aauth_request_facts facts;
     printf("verdict: rejected (%s)\n", aauth_result_token(r));
-    if (aauth_signature_error(r, &policy, false, out, sizeof out, &n) == AAUTH_RESULT_OK)
+    if (aauth_request_facts_of(&request, &facts) == AAUTH_RESULT_OK &&
+        aauth_signature_error(r, &policy, &facts, out, sizeof out, &n) == AAUTH_RESULT_OK)
       printf("Signature-Error: %.*s\n", (int)n, (const char *)out);
-    if (aauth_verifier_detail(&verifier, detail, sizeof detail, &dn) == AAUTH_RESULT_OK && dn)
-      printf("detail: %.*s\n", (int)dn, (const char *)detail);
+    if (aauth_verifier_last_check(&verifier, &check) == AAUTH_RESULT_OK && check != 0)
+      printf("check: %s (%s)\n", aauth_check_name(check), aauth_check_detail(check));
     return 1;
   }
   fprintf(stderr, "error: %s\n", aauth_result_name(r));

@@ -10,7 +10,7 @@ macro_rules! ffi_boundary {
     ($body:expr) => {
         match ::std::panic::catch_unwind(::std::panic::AssertUnwindSafe(|| $body)) {
             Ok(r) => r,
-            Err(_) => $crate::types::aauth_result::Panic,
+            Err(_) => $crate::result::aauth_result::Panic,
         }
     };
 }

@@ -14,13 +14,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # (file, case, expected verdict line, expected lines in the output)
 CASES = [
-    ("signatures", "hwk-get-a1", "verdict: verified", ["scheme: hwk"]),
-    ("signatures", "jwks-uri-v4-strict", "verdict: verified", ["scheme: jwks_uri", "signer: http"]),
+    ("signatures", "hwk-get-a1", "verdict: verified", ["scheme: hwk", "thumbprint: "]),
+    ("signatures", "jwks-uri-v4-strict", "verdict: verified",
+     ["scheme: jwks_uri", "plan: metadata http", "agent: http", "issuer: http", "kid: "]),
     ("signatures", "jwks-uri-v4-wrong-key", "verdict: rejected (invalid_signature)",
-     ["Signature-Error: error=invalid_signature"]),
-    ("signatures", "jwks-uri-v4-issuer-mismatch", "verdict: rejected (issuer_mismatch)", []),
+     ["Signature-Error: error=invalid_signature", "check: signature_invalid ("]),
+    ("signatures", "jwks-uri-v4-issuer-mismatch", "verdict: rejected (issuer_mismatch)",
+     ["check: issuer_differs ("]),
     ("tokens", "jwt-a3", "verdict: verified",
-     ["scheme: jwt", "agent: aauth:assistant@agent.example", "issuer: https://agent.example"]),
+     ["scheme: jwt", "plan: metadata https://agent.example/.well-known/",
+      "agent: aauth:assistant@agent.example", "issuer: https://agent.example",
+      "subject: aauth:assistant@agent.example"]),
 ]
 
 

@@ -21,8 +21,12 @@ SCHEME_BITS = {
     "jwt": 1 << 5,
     "jkt-jwt": 1 << 6,
     "self-jwt": 1 << 7,
+    "cached": 1 << 8,
 }
-KEY_TYPES = {"inline": 0, "raw_ed25519": 1, "jwk": 2, "jwks": 3, "jwt_issuer": 4}
+KEY_TYPES = {"inline": 0, "raw_ed25519": 1, "jwk": 2, "jwks": 3, "jwt_issuer": 4, "assertion": 5}
+# aauth_scheme numbers, by the core's stable scheme names.
+SCHEME_NUMBERS = {"hwk": 1, "jwks_uri": 2, "jwks": 3, "legacy-jwks": 4, "jwt": 5, "jkt-jwt": 6,
+                  "self-jwt": 7, "cached": 8}
 
 
 class Out:
@@ -90,6 +94,15 @@ def case_init(out, file_name, idx, case):
     for s in schemes or []:
         bits |= SCHEME_BITS[s]
 
+    revoked = pol.get("revoked") or []
+    vname = "NULL"
+    if revoked:
+        vname = "v%s_%d" % (file_name, idx)
+        out.blobs.append(
+            "static const struct vec_revoked %s[] = {%s};"
+            % (vname, ",".join("{%s, %s}" % (out.blob(i), out.blob(j)) for i, j in revoked))
+        )
+
     raw = b64url(key["x"]) if key.get("x") else b"\0" * 32
     assert len(raw) == 32, case["name"]
 
@@ -99,9 +112,15 @@ def case_init(out, file_name, idx, case):
 
     r = exp.get("requirement") or {}
     tok = exp.get("token") or {}
+    ident = exp.get("identity")
+    cache = exp.get("cache")
 
     def s_opt(v):
         return out.opt(v if isinstance(v, str) else None)
+
+    def identity_fields():
+        i = ident or {}
+        return [s_opt(i.get(k)) for k in ("scheme", "agent", "issuer", "subject", "kid", "thumbprint")]
 
     fields = [
         c_string(file_name),
@@ -127,12 +146,18 @@ def case_init(out, file_name, idx, case):
         "1" if "base64url_signatures" in pol else "0",
         "1" if pol.get("base64url_signatures") else "0",
         out.opt(pol.get("label")),
+        str(pol.get("max_validity") or 0) + "u",
+        "1" if pol.get("require_query") else "0",
+        vname,
+        str(len(revoked)),
         str(case["now"]),
         str(KEY_TYPES[key["type"]]),
         "{%s}" % ",".join(str(b) for b in raw),
         out.opt(doc("jwk")),
         out.opt(doc("jwks")),
         out.opt(doc("metadata")),
+        s_opt(key.get("assertion")),
+        str(SCHEME_NUMBERS.get(key.get("scheme"), 0)) + "u",
         "1" if exp["result"] == "ok" else "0",
         c_string(exp.get("error") or ""),
         s_opt(exp.get("label")),
@@ -148,10 +173,17 @@ def case_init(out, file_name, idx, case):
         s_opt(r.get("dwk")),
         s_opt(r.get("kid")),
         s_opt(r.get("url") or r.get("jwks")),
-        s_opt(r.get("jwt")),
+        s_opt(r.get("cid")),
+        "1" if r.get("jwt") else "0",
         s_opt(tok.get("typ")),
         s_opt(tok.get("iss")),
         s_opt(tok.get("sub")),
+        "1" if ident is not None else "0",
+        *identity_fields(),
+        "1" if cache else "0",
+        s_opt((cache or {}).get("scheme")),
+        s_opt((cache or {}).get("jti")),
+        str((cache or {}).get("exp") or 0),
     ]
     return "{" + ",\n  ".join(fields) + "}"
 

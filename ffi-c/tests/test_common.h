@@ -90,7 +90,7 @@ static inline aauth_slice cstr(const char *s) {
   return out;
 }
 
-/* Whether `t` (unescaped) equals `want`. */
+/* Whether `t` (unescaped) equals `want`; an absent `want` matches anything. */
 static inline int text_eq(const aauth_text *t, vb want) {
   uint8_t buf[4096];
   size_t n = 0;
@@ -100,21 +100,36 @@ static inline int text_eq(const aauth_text *t, vb want) {
   return n == want.n && memcmp(buf, want.p, n) == 0;
 }
 
+/* Whether `t` is exactly `want`: absent when `want` is absent, else equal once unescaped. */
+static inline int text_is(const aauth_text *t, vb want) {
+  if (!want.has) return t->data == NULL;
+  return text_eq(t, want);
+}
+
 static inline int slice_eq(aauth_slice s, vb want) {
   if (!want.has) return 1;
   return s.data != NULL && s.len == want.n && memcmp(s.data, want.p, s.len) == 0;
 }
 
+/* The core's stable scheme name (legacy jwks is "legacy-jwks"), or NULL for none. */
+static inline const char *scheme_name(aauth_scheme s) {
+  static const char *const names[] = {NULL, "hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt",
+                                      "jkt-jwt", "self-jwt", "cached"};
+  return s <= AAUTH_SCHEME_CACHED ? names[s] : "?";
+}
+
+/* Whether scheme `s` is exactly the stable name `want` (absent: no scheme). */
+static inline int scheme_is(aauth_scheme s, vb want) {
+  const char *name = scheme_name(s);
+  if (!want.has) return name == NULL;
+  return name != NULL && strlen(name) == want.n && memcmp(name, want.p, want.n) == 0;
+}
+
 /* The expected scheme name (either the wire token or the stable name) matches `s`. */
 static inline int scheme_eq(aauth_scheme s, vb want) {
-  static const char *const tokens[] = {"", "hwk", "jwks_uri", "jwks", "jwks", "jwt", "jkt-jwt",
-                                       "self-jwt"};
-  static const char *const names[] = {"", "hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt",
-                                      "jkt-jwt", "self-jwt"};
   if (!want.has) return s == AAUTH_SCHEME_NONE;
-  if (s > AAUTH_SCHEME_SELF_JWT) return 0;
-  return (strlen(tokens[s]) == want.n && memcmp(tokens[s], want.p, want.n) == 0) ||
-         (strlen(names[s]) == want.n && memcmp(names[s], want.p, want.n) == 0);
+  if (s == AAUTH_SCHEME_LEGACY_JWKS && want.n == 4 && memcmp(want.p, "jwks", 4) == 0) return 1;
+  return scheme_is(s, want);
 }
 
 /* A vector's request. `headers` must have room for the vector's header lines. */
@@ -152,7 +167,92 @@ static inline aauth_policy policy_of(const struct vec_case *c, aauth_slice *requ
   if (c->has_schemes) p.schemes = c->schemes;
   if (c->has_base64url) p.base64url_signatures = c->base64url != 0;
   p.label = slice_of(c->label);
+  p.max_validity = c->max_validity;
+  p.require_query = c->require_query != 0;
   return p;
+}
+
+/* The key source a vector describes, as the Rust harness builds it: the request's own key, a
+ * raw key or JWK the host holds, or the documents it fetched (a JWKS without a metadata
+ * document is one the configuration trusts). */
+static inline aauth_key_source source_of(const struct vec_case *c) {
+  aauth_key_source s;
+  memset(&s, 0, sizeof s);
+  switch (c->key_type) {
+    case KEY_INLINE:
+      s.kind = AAUTH_KEY_KIND_INLINE;
+      break;
+    case KEY_RAW:
+      s.kind = AAUTH_KEY_KIND_RAW_KEY;
+      s.key.data = c->raw_x;
+      s.key.len = sizeof c->raw_x;
+      break;
+    case KEY_JWK:
+      s.kind = AAUTH_KEY_KIND_JWK;
+      s.key = slice_of(c->jwk);
+      break;
+    default: /* KEY_JWKS, KEY_JWT_ISSUER, KEY_ASSERTION */
+      if (!c->jwks.has) {
+        s.kind = AAUTH_KEY_KIND_INLINE; /* a jkt-jwt assertion carries its key */
+      } else if (c->metadata.has) {
+        s.kind = AAUTH_KEY_KIND_DOCUMENTS;
+        s.jwks = slice_of(c->jwks);
+        s.metadata = slice_of(c->metadata);
+      } else {
+        s.kind = AAUTH_KEY_KIND_TRUSTED_JWKS;
+        s.jwks = slice_of(c->jwks);
+      }
+      break;
+  }
+  return s;
+}
+
+/* The revocation check of a vector (`policy.revoked`): `ctx` is the case. */
+static inline bool vec_revoked(void *ctx, const uint8_t *iss, size_t iss_len, const uint8_t *jti,
+                        size_t jti_len) {
+  const struct vec_case *c = (const struct vec_case *)ctx;
+  size_t i;
+  for (i = 0; i < c->revoked_len; i++) {
+    const struct vec_revoked *r = &c->revoked[i];
+    if (r->iss.n == iss_len && memcmp(r->iss.p, iss, iss_len) == 0 && r->jti.n == jti_len &&
+        memcmp(r->jti.p, jti, jti_len) == 0)
+      return true;
+  }
+  return false;
+}
+
+/* Checks run between the phases (the plan, the signature base); returns 1 when they pass. */
+typedef int (*after_parse_fn)(const struct vec_case *c, aauth_verifier *v, const aauth_plan *plan);
+
+/* The host's part of the two-phase flow for a vector, on a verifier set up by the caller:
+ * parse; for an assertion plan, resolve the cid (or report the miss); for a metadata plan with
+ * documents, build the metadata URL and check the document (its error is the outcome); then
+ * finish with the vector's key source. `*checks_ok` is cleared when `after` fails. */
+static inline aauth_result two_phase(aauth_verifier *v, const struct vec_case *c,
+                                     const aauth_request *request, const aauth_policy *policy,
+                                     after_parse_fn after, int *checks_ok, aauth_identity *id) {
+  aauth_plan plan;
+  aauth_key_source src = source_of(c);
+  aauth_result r;
+  uint8_t buf[512];
+  size_t n = 0;
+  r = aauth_verifier_set_revocation(v, c->revoked_len ? vec_revoked : NULL, (void *)c);
+  if (r != AAUTH_RESULT_OK) return r;
+  r = aauth_verifier_parse(v, request, policy, c->now, &plan);
+  if (r != AAUTH_RESULT_OK) return r;
+  if (after != NULL && !after(c, v, &plan)) *checks_ok = 0;
+  if (plan.fetch == AAUTH_FETCH_ASSERTION) {
+    if (!c->assertion.has) return aauth_verifier_cache_miss(v);
+    r = aauth_verifier_resolve_assertion(v, c->assertion.p, c->assertion.n, c->assertion_scheme, &plan);
+    if (r != AAUTH_RESULT_OK) return r;
+  }
+  if (plan.fetch == AAUTH_FETCH_METADATA && src.kind == AAUTH_KEY_KIND_DOCUMENTS) {
+    r = aauth_verifier_metadata_url(v, buf, sizeof buf, &n);
+    if (r != AAUTH_RESULT_OK) return r;
+    r = aauth_verifier_check_metadata(v, src.metadata.data, src.metadata.len, buf, sizeof buf, &n);
+    if (r != AAUTH_RESULT_OK) return r;
+  }
+  return aauth_verifier_finish(v, &src, id);
 }
 
 #endif

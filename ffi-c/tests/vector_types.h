@@ -17,7 +17,15 @@ struct vec_header {
   vb value;
 };
 
-enum { KEY_INLINE = 0, KEY_RAW = 1, KEY_JWK = 2, KEY_JWKS = 3, KEY_JWT_ISSUER = 4 };
+/* An (iss, jti) pair the case's revocation list holds. */
+struct vec_revoked {
+  vb iss;
+  vb jti;
+};
+
+/* key.type: the request's own key, a raw key or JWK the host holds, the documents (a JWKS,
+ * with the metadata document when the case has one), or a `cached` assertion. */
+enum { KEY_INLINE = 0, KEY_RAW = 1, KEY_JWK = 2, KEY_JWKS = 3, KEY_JWT_ISSUER = 4, KEY_ASSERTION = 5 };
 
 struct vec_case {
   const char *file;
@@ -39,11 +47,17 @@ struct vec_case {
   uint32_t schemes;
   int has_base64url, base64url;
   vb label;
+  uint64_t max_validity; /* 0: unset */
+  int require_query;
+  const struct vec_revoked *revoked;
+  size_t revoked_len;
   int64_t now;
   /* key */
   int key_type;
   uint8_t raw_x[32];
   vb jwk, jwks, metadata;
+  vb assertion;          /* KEY_ASSERTION: what the host resolves the cid to (absent: a miss) */
+  uint32_t assertion_scheme; /* its aauth_scheme number (0: none) */
   /* expectations */
   int expect_ok;
   const char *expect_error;
@@ -52,8 +66,16 @@ struct vec_case {
   int64_t created;
   vb e_base;
   int has_requirement;
-  vb r_scheme, r_id, r_dwk, r_kid, r_url, r_jwt;
+  vb r_scheme, r_id, r_dwk, r_kid, r_url, r_cid;
+  int r_token;           /* the requirement names a jwt */
   vb t_typ, t_iss, t_sub;
+  /* expect.identity: every field is checked; an absent `vb` must be absent */
+  int has_identity;
+  vb i_scheme, i_agent, i_issuer, i_subject, i_kid, i_thumbprint;
+  /* expect.cache: the grant of a `;cache` token */
+  int has_cache;
+  vb c_scheme, c_jti;
+  int64_t c_exp;
 };
 
 #endif
