@@ -21,15 +21,14 @@
 #define NGX_HTTP_AAUTH_ON        1
 #define NGX_HTTP_AAUTH_OPTIONAL  2
 
-/* The library's input bound for one JWKS document (aauth_verifier_finish_jwks). */
+/* The library's input bound for one JWKS document (aauth_verifier_finish). */
 #define NGX_HTTP_AAUTH_MAX_JWKS  16384
 
 
 typedef struct {
-    ngx_str_t                 id;        /* signer id / JWKS url / token issuer */
+    ngx_str_t                 id;        /* the plan's signer: id / JWKS url / token issuer */
     ngx_str_t                 file;      /* for messages */
     ngx_str_t                 jwks;      /* the file's contents */
-    ngx_str_t                 metadata;  /* {"issuer":"<id>",...}: see trust store below */
 } ngx_http_aauth_trusted_t;
 
 
@@ -71,7 +70,7 @@ static ngx_int_t ngx_http_aauth_verify(ngx_http_request_t *r,
     aauth_header *headers, size_t nheaders);
 static ngx_int_t ngx_http_aauth_reject(ngx_http_request_t *r,
     ngx_http_aauth_loc_conf_t *alcf, ngx_http_aauth_ctx_t *ctx, aauth_result res,
-    aauth_verifier *verifier);
+    aauth_verifier *verifier, const aauth_request *req);
 static ngx_int_t ngx_http_aauth_text(ngx_http_request_t *r, const aauth_text *t,
     ngx_str_t *out);
 static ngx_http_aauth_trusted_t *ngx_http_aauth_lookup(
@@ -503,11 +502,11 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
     int64_t                    now;
     ngx_int_t                  rc;
     ngx_str_t                  id;
-    const aauth_text          *lookup;
     aauth_result               res;
     aauth_request              req;
+    aauth_plan                 plan;
     aauth_identity             ident;
-    aauth_key_requirement      kr;
+    aauth_key_source           keys;
     ngx_http_aauth_trusted_t  *t;
     aauth_verifier            *verifier;
 
@@ -569,11 +568,12 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
                                            : (int64_t) ngx_time();
 
     /*
-     * SAFETY: the verifier (request pool, 8 KiB) keeps pointers to `req` (this stack frame),
-     * to the bytes `req` points to (request memory, configuration) and to alcf->policy's
-     * lists (configuration pool) from aauth_verifier_parse until the last call below; every
-     * call on it happens before this function returns. Identity texts that point into the
-     * verifier (token claims) are copied into the request pool before returning.
+     * SAFETY: the verifier (request pool, 8 KiB) keeps copies of `req` and alcf->policy and
+     * so pointers to the bytes they point to (request memory, the header array in the request
+     * pool, configuration) and to the policy's lists (configuration pool), from
+     * aauth_verifier_parse until the last call below; every call on it happens before this
+     * function returns. Identity texts that point into the verifier (token claims) are copied
+     * into the request pool before returning.
      */
 
     verifier = ngx_palloc(r->pool, sizeof(aauth_verifier));
@@ -588,39 +588,31 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
         return NGX_ERROR;
     }
 
-    res = aauth_verifier_parse(verifier, &req, &alcf->policy, now, &kr);
+    res = aauth_verifier_parse(verifier, &req, &alcf->policy, now, &plan);
 
     if (res != AAUTH_RESULT_OK) {
-        return ngx_http_aauth_reject(r, alcf, ctx, res, verifier);
+        return ngx_http_aauth_reject(r, alcf, ctx, res, verifier, &req);
     }
 
-    switch (kr.scheme) {
+    /* The library's plan says what the key needs; the module supplies it. */
 
-    case AAUTH_SCHEME_HWK:
-    case AAUTH_SCHEME_JKT_JWT:
-        res = aauth_verifier_finish_inline(verifier, &ident);
+    ngx_memzero(&keys, sizeof(aauth_key_source));
+
+    switch (plan.fetch) {
+
+    case AAUTH_FETCH_NOTHING:
+        /* hwk, jkt-jwt: the request carries its key. */
+        keys.kind = AAUTH_KEY_KIND_INLINE;
+        res = aauth_verifier_finish(verifier, &keys, &ident);
         break;
 
-    case AAUTH_SCHEME_JWKS_URI:
-    case AAUTH_SCHEME_JWKS:
-    case AAUTH_SCHEME_LEGACY_JWKS:
-    case AAUTH_SCHEME_JWT:
-    case AAUTH_SCHEME_SELF_JWT:
+    case AAUTH_FETCH_METADATA:
+    case AAUTH_FETCH_JWKS:
 
-        /* The trust store maps the signer identifier (`id`, else the JWKS `url`) or, for
-         * token schemes, the token issuer straight to its JWKS. */
+        /* The trust store maps the plan's signer (the `id`, the JWKS `url`, or a token's
+         * issuer) straight to a JWKS the configuration trusts: no metadata document. */
 
-        if (kr.scheme == AAUTH_SCHEME_JWT || kr.scheme == AAUTH_SCHEME_SELF_JWT) {
-            lookup = &kr.iss;
-
-        } else if (kr.id.data != NULL) {
-            lookup = &kr.id;
-
-        } else {
-            lookup = &kr.url;
-        }
-
-        if (ngx_http_aauth_text(r, lookup, &id) != NGX_OK) {
+        if (ngx_http_aauth_text(r, &plan.signer, &id) != NGX_OK) {
             return NGX_ERROR;
         }
 
@@ -633,22 +625,25 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
             break;
         }
 
-        res = aauth_verifier_finish_jwks(verifier, t->jwks.data, t->jwks.len,
-                                         kr.needs_metadata ? t->metadata.data
-                                                           : NULL,
-                                         kr.needs_metadata ? t->metadata.len
-                                                           : 0,
-                                         &ident);
+        keys.kind = AAUTH_KEY_KIND_TRUSTED_JWKS;
+        keys.jwks.data = t->jwks.data;
+        keys.jwks.len = t->jwks.len;
+        res = aauth_verifier_finish(verifier, &keys, &ident);
+        break;
+
+    case AAUTH_FETCH_ASSERTION:
+        /* `cached`: the module keeps no assertions (its scheme list cannot name it). */
+        res = aauth_verifier_cache_miss(verifier);
         break;
 
     default:
-        /* AAUTH_SCHEME_NONE (no Signature-Key): the policy always requires one. */
+        /* AAUTH_FETCH_CALLER_KEY (no Signature-Key): the policy always requires one. */
         res = AAUTH_RESULT_UNKNOWN_KEY;
         break;
     }
 
     if (res != AAUTH_RESULT_OK) {
-        return ngx_http_aauth_reject(r, alcf, ctx, res, verifier);
+        return ngx_http_aauth_reject(r, alcf, ctx, res, verifier, &req);
     }
 
     /* Copy the identity out of the verifier (token texts point into it). */
@@ -657,9 +652,7 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
         ctx->scheme = ngx_http_aauth_scheme_names[ident.scheme];
     }
 
-    if (ngx_http_aauth_text(r, ident.subject.data ? &ident.subject
-                                                   : &ident.signer,
-                            &ctx->agent) != NGX_OK
+    if (ngx_http_aauth_text(r, &ident.agent, &ctx->agent) != NGX_OK
         || ngx_http_aauth_text(r, &ident.issuer, &ctx->issuer) != NGX_OK
         || ngx_http_aauth_text(r, &ident.kid, &ctx->kid) != NGX_OK)
     {
@@ -684,12 +677,14 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
 
 static ngx_int_t
 ngx_http_aauth_reject(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
-    ngx_http_aauth_ctx_t *ctx, aauth_result res, aauth_verifier *verifier)
+    ngx_http_aauth_ctx_t *ctx, aauth_result res, aauth_verifier *verifier,
+    const aauth_request *req)
 {
-    u_char            buf[512], detail[128];
-    size_t            n, dn;
-    const char       *token;
-    ngx_table_elt_t  *h;
+    u_char               buf[512], detail[128];
+    size_t               n, dn;
+    const char          *token;
+    ngx_table_elt_t     *h;
+    aauth_request_facts  facts;
 
     if (!aauth_result_is_verification_error(res)) {
         /* An API misuse or a caught panic: a bug, not a verdict about the request. */
@@ -713,11 +708,12 @@ ngx_http_aauth_reject(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "aauth: rejected: %V (%*s)", &ctx->error, dn, detail);
 
+    /* What the request carries that the policy's required_input depends on. */
     n = 0;
-    if (aauth_signature_error(res, &alcf->policy,
-                              r->headers_in.authorization != NULL,
-                              buf, sizeof(buf), &n)
-        != AAUTH_RESULT_OK)
+    if (aauth_request_facts_of(req, &facts) != AAUTH_RESULT_OK
+        || aauth_signature_error(res, &alcf->policy, &facts, buf, sizeof(buf),
+                                 &n)
+           != AAUTH_RESULT_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -935,8 +931,9 @@ ngx_http_aauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_aauth_loc_conf_t *prev = parent;
     ngx_http_aauth_loc_conf_t *conf = child;
 
-    u_char   buf[512];
-    size_t   n;
+    u_char               buf[512];
+    size_t               n;
+    aauth_request_facts  all;
 
     ngx_conf_merge_uint_value(conf->mode, prev->mode, NGX_HTTP_AAUTH_OFF);
     ngx_conf_merge_str_value(conf->authority, prev->authority, "");
@@ -975,8 +972,11 @@ ngx_http_aauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     }
 
     /* The policy must render its invalid_input answer (the longest Signature-Error). */
+    all.authorization = true;
+    all.body = true;
+    all.query = true;
     n = 0;
-    if (aauth_signature_error(AAUTH_RESULT_INVALID_INPUT, &conf->policy, true,
+    if (aauth_signature_error(AAUTH_RESULT_INVALID_INPUT, &conf->policy, &all,
                               buf, sizeof(buf), &n)
         != AAUTH_RESULT_OK)
     {
@@ -1179,12 +1179,11 @@ ngx_http_aauth_schemes(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 /*
  * aauth_trusted_keys <id-or-issuer> <jwks-file>;
  *
- * A static trust store: the identifier (the Signature-Key `id` of jwks_uri and legacy jwks,
- * the `url` of jwks, or the `iss` of jwt/self-jwt tokens) maps directly to the JWKS in the
- * file, read now into the configuration pool (a reload reads it again). There is no metadata
- * document to fetch: the configuration vouches for the mapping, so the module hands the
- * verifier a metadata document stating exactly that ({"issuer":"<id>"}) where the scheme
- * asks for one.
+ * A static trust store: the identifier (the plan's signer: the Signature-Key `id` of
+ * jwks_uri and legacy jwks, the `url` of jwks, or the `iss` of jwt/self-jwt tokens) maps
+ * directly to the JWKS in the file, read now into the configuration pool (a reload reads it
+ * again). There is no metadata document to fetch: the configuration vouches for the mapping,
+ * and the JWKS is handed to the verifier as a trusted JWKS (AAUTH_KEY_KIND_TRUSTED_JWKS).
  */
 static char *
 ngx_http_aauth_trusted_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
@@ -1311,19 +1310,6 @@ ngx_http_aauth_trusted_keys(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     t->file = name;
     t->jwks.data = p;
     t->jwks.len = last - p;
-
-    /* {"issuer":"<id>","jwks_uri":"urn:nginx:aauth_trusted_keys"}: the id has no quotes,
-     * backslashes or control characters (checked above), so it needs no JSON escaping. */
-    t->metadata.data = ngx_pnalloc(cf->pool, value[1].len + 64);
-    if (t->metadata.data == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    t->metadata.len = ngx_sprintf(t->metadata.data,
-                                  "{\"issuer\":\"%V\",\"jwks_uri\":"
-                                  "\"urn:nginx:aauth_trusted_keys\"}",
-                                  &value[1])
-                      - t->metadata.data;
 
     return NGX_CONF_OK;
 

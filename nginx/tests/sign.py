@@ -53,7 +53,7 @@ def main():
     add("fresh-hwk-post-digest", "POST", "/api/fresh", b'{"fresh": true}', "hwk",
         {"scheme": "hwk"}, extra=["content-type", "content-digest"])
     add("fresh-jwks-uri-get", "GET", "/api/fresh", None, "jwks_uri",
-        {"scheme": "jwks_uri", "agent": AGENT_ID, "kid": "fresh-1"},
+        {"scheme": "jwks_uri", "agent": AGENT_ID, "issuer": AGENT_ID, "kid": "fresh-1"},
         id=AGENT_ID, dwk="aauth-agent.json", kid="fresh-1")
     add("fresh-jwt-get", "GET", "/api/fresh", None, "jwt",
         {"scheme": "jwt", "agent": AGENT_SUB, "issuer": ISSUER, "kid": "issuer-1"}, jwt=token)
