@@ -4,7 +4,9 @@
 #   make header                     regenerate include/aauth_verify.h (cbindgen $(CBINDGEN_VERSION))
 #   make header-check               fail if the committed header is stale
 #   make test-c [VALGRIND=1]        header check, version check, C tests, pkg-config and example
-#   make test-c-valgrind            test-c, then the C test binaries again under valgrind
+#   make test-c-valgrind            test-c, then the C test binaries again under valgrind, and
+#                                   test-c-decodes
+#   make test-c-decodes             callgrind proof that every C path decodes a token once
 #   make install PREFIX=/usr/local  libraries, header and aauth-verify.pc (DESTDIR honoured):
 #                                   libaauth_verify.a, libaauth_verify.so.$(FFI_VERSION) with the
 #                                   links libaauth_verify.so.<major> (its SONAME, ffi-c/build.rs)
@@ -48,7 +50,8 @@ else
 FFI_RUN :=
 endif
 
-.PHONY: lib header header-check header-version-check test-c test-c-valgrind install cbindgen-pinned
+.PHONY: lib lib-debug header header-check header-version-check test-c test-c-valgrind \
+	test-c-decodes install cbindgen-pinned
 
 lib:
 	$(call step,cargo build --release -p aauth-verify-ffi)
@@ -112,6 +115,16 @@ $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
+# The decode-count probe links the debug library: without optimisation the core's decoding
+# functions stay out of line, so callgrind sees every call.
+FFI_DEBUG_STATIC := target/debug/libaauth_verify.a
+
+lib-debug:
+	$(CARGO) build -p aauth-verify-ffi
+
+$(FFI_BUILD)/decode_probe: $(FFI_DIR)/tests/decode_probe.c $(FFI_TEST_DEPS) lib-debug
+	$(CC) $(FFI_CFLAGS) $(FFI_TEST_INC) $< -o $@ $(FFI_DEBUG_STATIC) $(FFI_NATIVE_LIBS)
+
 # Every object-like macro of the header used as a constant: a macro is compiled only where it
 # is used, so a broken one passes every other test.
 $(FFI_BUILD)/macros_test.c: $(FFI_DIR)/tests/gen_macros_test.py $(FFI_HEADER)
@@ -156,6 +169,13 @@ test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUI
 	  $(PYTHON) $(FFI_DIR)/tests/example_test.py $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
 	env -u LD_LIBRARY_PATH FFI_RUN='$(FFI_RUN)' $(PYTHON) $(FFI_DIR)/tests/example_test.py \
 	  $(FFI_BUILD)/aauth_verify_request_static $(FFI_BUILD)/example-static
+	$(if $(FFI_RUN),$(MAKE) --no-print-directory test-c-decodes)
+
+# A token is decoded once per request on every C path (issue 11): counted by callgrind.
+test-c-decodes: $(FFI_BUILD)/decode_probe
+	$(call step,C token decodes per request (callgrind over the debug library))
+	$(call require,valgrind,valgrind)
+	$(PYTHON) $(FFI_DIR)/tests/decode_count.py $(FFI_BUILD)/decode_probe
 
 FFI_VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full --show-leak-kinds=all \
   --errors-for-leak-kinds=all --track-origins=yes
@@ -168,6 +188,7 @@ test-c-valgrind: test-c
 	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
 	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
 	env -u LD_LIBRARY_PATH $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
+	$(MAKE) --no-print-directory test-c-decodes
 
 install: lib
 	$(call step,install into $(DESTDIR)$(PREFIX))
