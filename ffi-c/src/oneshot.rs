@@ -9,7 +9,7 @@ use crate::ptr::{check_out, opt_bytes, req_bytes, try_ref, write_out};
 use crate::request::aauth_request;
 use crate::result::aauth_result;
 use crate::state::{aauth_verifier, verifier};
-use crate::verifier::finish_in;
+use crate::verifier::finish_session;
 
 /// Parse and finish on one verifier.
 ///
@@ -32,10 +32,10 @@ unsafe fn one_shot(
     let out = tri!(check_out(out));
     // SAFETY: our contract.
     let inner = tri!(unsafe { self::verifier(verifier) });
-    // SAFETY: the request and policy stay valid for this call, and the verifier is not used
-    // after it except through the documented identity lifetimes.
-    tri!(unsafe { inner.parse(c_req, c_policy, now) });
-    let identity = tri!(finish_in(inner, key));
+    // SAFETY: the request and policy stay valid for this call; a later call on the verifier
+    // (its documented use after a one-shot call) needs them valid, as after a parse.
+    let identity =
+        tri!(unsafe { inner.parse_then(c_req, c_policy, now, |s| finish_session(s, key)) });
     // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
     unsafe { write_out(out, identity) };
     aauth_result::Ok

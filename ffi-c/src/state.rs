@@ -28,7 +28,6 @@ use core_verify::{
     Request, Revocation, Scheme, Text, TokenCache, TokenStore, MAX_PAYLOAD_LEN,
 };
 
-use crate::identity::aauth_plan;
 use crate::policy::{aauth_policy, policy, PolicyStore};
 use crate::ptr::check_out;
 use crate::request::{aauth_request, opt_slice, request, RequestError, EMPTY_HEADERS};
@@ -456,19 +455,23 @@ impl Inner {
         self.revoked = f.map(|f| Hook { f, ctx });
     }
 
-    /// Phase 1: parses the request, keeps the signature frozen, and returns the plan.
+    /// Phase 1: parses the request and keeps the signature frozen, then runs `f` on the
+    /// parsed signature in the same call (no thaw: the plan for `aauth_verifier_parse`, phase
+    /// 2 for the one-shot calls). A verification failure is recorded as the last error; once
+    /// the parse succeeded the verifier holds the signature, whatever `f` returns.
     ///
     /// # Safety
     ///
     /// `c_req` and `c_policy` (with everything they point to) are readable and stay valid and
     /// unchanged until the last call on this verifier (the documented contract of
     /// `aauth_verifier_parse`; the one-shot calls finish within the call).
-    pub(crate) unsafe fn parse(
+    pub(crate) unsafe fn parse_then<R>(
         &mut self,
         c_req: &aauth_request,
         c_policy: &aauth_policy,
         now: i64,
-    ) -> Result<aauth_plan, aauth_result> {
+        f: impl for<'s, 'x> FnOnce(Session<'s, 'x>) -> Result<R, Fail>,
+    ) -> Result<R, aauth_result> {
         self.tag = TAG_RESET;
         self.last = None;
         let Inner {
@@ -481,7 +484,7 @@ impl Inner {
             replays,
             revoked,
         } = self;
-        let mut run = || -> Result<(aauth_plan, Frozen), Fail> {
+        let run = || -> Result<R, Fail> {
             let mut lists = PolicyStore::new();
             // SAFETY: the policy's lists are readable per our contract.
             let (policy, label) = unsafe { policy(c_policy, &mut lists) }?;
@@ -491,22 +494,26 @@ impl Inner {
             // SAFETY: the attached stores, per the attach functions' contract.
             let ctx = unsafe { context(now, label, *tokens, *replay_mode, *replays, revoked) }?;
             let parsed = parse(&req, &policy, &ctx, Some(scratch))?;
-            let plan = aauth_plan::of(&parsed);
-            Ok((plan, parsed.freeze(&req)?))
+            let frozen = parsed.freeze(&req)?;
+            let body = body.write(Body {
+                request: *c_req,
+                policy: *c_policy,
+                now,
+                frozen,
+                assertion: aauth_slice::NULL,
+                grant: None,
+            });
+            *tag = TAG_PARSED;
+            f(Session {
+                parsed,
+                req: &req,
+                policy: &policy,
+                ctx,
+                body,
+            })
         };
         match run() {
-            Ok((plan, frozen)) => {
-                body.write(Body {
-                    request: *c_req,
-                    policy: *c_policy,
-                    now,
-                    frozen,
-                    assertion: aauth_slice::NULL,
-                    grant: None,
-                });
-                *tag = TAG_PARSED;
-                Ok(plan)
-            }
+            Ok(r) => Ok(r),
             Err(Fail::Api(e)) => Err(e),
             Err(Fail::Verify(e)) => {
                 *last = Some(e);

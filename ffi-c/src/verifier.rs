@@ -12,9 +12,7 @@ use crate::policy::aauth_policy;
 use crate::ptr::{check_out, copy_out, out_buf, req_bytes, try_ref, write_out};
 use crate::request::aauth_request;
 use crate::result::aauth_result;
-use crate::state::{
-    aauth_revoked_fn, aauth_verifier, reset, verifier, Fail, Grant, Inner, Session,
-};
+use crate::state::{aauth_revoked_fn, aauth_verifier, reset, verifier, Fail, Grant, Session};
 use crate::text::aauth_slice;
 
 /// Initialises (or resets) a verifier to the fresh state: no signature, no last error, no
@@ -82,7 +80,9 @@ pub unsafe extern "C" fn aauth_verifier_parse(
         // SAFETY: our contract for `verifier`.
         let inner = tri!(unsafe { self::verifier(verifier) });
         // SAFETY: our contract: the request and policy stay valid until the last call.
-        let plan = tri!(unsafe { inner.parse(c_req, c_policy, now) });
+        let plan = tri!(unsafe {
+            inner.parse_then(c_req, c_policy, now, |s| Ok(aauth_plan::of(&s.parsed)))
+        });
         // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
         unsafe { write_out(out, plan) };
         aauth_result::Ok
@@ -218,32 +218,26 @@ pub unsafe extern "C" fn aauth_verifier_check_metadata(
     })
 }
 
-/// Phase 2 on a checked verifier: the key from `key`, the core's finish, the identity.
-pub(crate) fn finish_in(
-    inner: &mut Inner,
-    key: HostKey<'_>,
-) -> Result<aauth_identity, aauth_result> {
-    let identity = inner.session(|s| {
-        let Session {
-            parsed,
-            req,
-            policy,
-            mut ctx,
-            body,
-        } = s;
-        body.grant = None;
-        key.with_source(policy, |source| {
-            let v = parsed.finish(req, policy, source, &mut ctx)?;
-            body.grant = v.cache.map(|g| Grant {
-                scheme: g.scheme,
-                exp: g.exp,
-                assertion: aauth_slice::of(g.assertion),
-            });
-            Ok(aauth_identity::of(&v))
-        })
-    })?;
-    inner.clear_last();
-    Ok(identity)
+/// Phase 2 on a parsed signature: the key from `key`, the core's finish, the identity (and
+/// the cache grant kept for `aauth_verifier_issue_cid`).
+pub(crate) fn finish_session(s: Session<'_, '_>, key: HostKey<'_>) -> Result<aauth_identity, Fail> {
+    let Session {
+        parsed,
+        req,
+        policy,
+        mut ctx,
+        body,
+    } = s;
+    body.grant = None;
+    key.with_source(policy, |source| {
+        let v = parsed.finish(req, policy, source, &mut ctx)?;
+        body.grant = v.cache.map(|g| Grant {
+            scheme: g.scheme,
+            exp: g.exp,
+            assertion: aauth_slice::of(g.assertion),
+        });
+        Ok(aauth_identity::of(&v))
+    })
 }
 
 /// Phase 2, for every scheme: takes the key from `*source` (the core checks that it fits the
@@ -278,7 +272,8 @@ pub unsafe extern "C" fn aauth_verifier_finish(
         let out = tri!(check_out(out_identity));
         // SAFETY: our contract for `verifier`.
         let inner = tri!(unsafe { self::verifier(verifier) });
-        let identity = tri!(finish_in(inner, key));
+        let identity = tri!(inner.session(|s| finish_session(s, key)));
+        inner.clear_last();
         // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
         unsafe { write_out(out, identity) };
         aauth_result::Ok
