@@ -40,7 +40,7 @@ VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/pytho
 
 .PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
 	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
-	bench-python-instr
+	bench-python-instr bench-c-instr
 
 # deps comes first: make builds prerequisites left to right (run `make test` without -j).
 test: deps $(TEST_TARGETS)
@@ -259,6 +259,14 @@ bench-c:
 	  rm -f $(BENCH_OUT)/c.json; \
 	  echo "bench-c: no C bindings (ffi-c/) or bench in this tree; reported as missing"; \
 	fi
+
+# Optional (not part of `make bench`, ≈ 1 min): instructions per one-shot C call under
+# callgrind (benches/c/instr.sh), the stable companion of bench-c's wall clock. To compare with
+# another build: bash benches/c/instr.sh OUT.json OTHER/include OTHER/libaauth_verify.a
+bench-c-instr:
+	$(call step,bench: C API instruction counts)
+	$(call require,valgrind,valgrind)
+	bash benches/c/instr.sh $(BENCH_OUT)/c-instr.json
 
 ## Housekeeping ################################################################
 

@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
   double slice_seconds = argc > 1 ? atof(argv[1]) : 0.4;
   int slices = argc > 2 ? atoi(argv[2]) : 5;
   static aauth_verifier verifier;  /* 8 KiB, zeroed */
-  static aauth_token_cache cache;  /* 9 KiB */
+  static aauth_token_cache cache;  /* 10 KiB */
   size_t i;
 
   if (slice_seconds <= 0 || slices <= 0) {
