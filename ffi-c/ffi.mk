@@ -159,11 +159,16 @@ test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUI
 	  -o $(FFI_BUILD)/vectors_test_pkgconfig $$shared; \
 	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request $$shared; \
 	$(CC) $(FFI_CFLAGS) examples/c/aauth_verify_request.c -o $(FFI_BUILD)/aauth_verify_request_static \
-	  $$static
+	  $$static; \
+	$(PYTHON) $(FFI_DIR)/tests/readme_c.py README.md $(FFI_BUILD)/quickstart.c; \
+	$(CC) $(FFI_CFLAGS) $(FFI_BUILD)/quickstart.c -o $(FFI_BUILD)/quickstart $$shared
 	bash $(FFI_DIR)/tests/check_install.sh $(FFI_TEST_PREFIX)/lib $(FFI_SONAME) $(FFI_REALNAME) \
 	  $(FFI_BUILD)/vectors_test_pkgconfig $(FFI_BUILD)/aauth_verify_request_static
 	$(call step,C vector tests (installed shared library, found through the run path))
 	env -u LD_LIBRARY_PATH $(FFI_RUN) $(FFI_BUILD)/vectors_test_pkgconfig
+	$(call step,the C quick start of README.md (installed shared library))
+	env -u LD_LIBRARY_PATH $(FFI_RUN) $(FFI_BUILD)/quickstart | tee $(FFI_BUILD)/quickstart.out
+	grep -qx 'verified: thumbprint poqkLGiymh_W0uP6PZFw-dvez3QJT5SolqXBCW38r0U' $(FFI_BUILD)/quickstart.out
 	$(call step,example program: examples/c/aauth_verify_request (shared, then static))
 	env -u LD_LIBRARY_PATH FFI_RUN='$(FFI_RUN)' \
 	  $(PYTHON) $(FFI_DIR)/tests/example_test.py $(FFI_BUILD)/aauth_verify_request $(FFI_BUILD)/example
