@@ -26,6 +26,7 @@ pub mod b64;
 pub mod cache;
 pub mod component;
 pub mod digest;
+pub mod egress;
 pub mod error;
 pub mod json;
 pub mod jwk;
