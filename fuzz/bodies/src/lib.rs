@@ -8,6 +8,9 @@ use aauth_verify::{
     b64, parse, sf, verify_request_with_token, Header, JwtScratch, KeySource, Policy, Request,
 };
 
+mod egress;
+pub use egress::egress;
+
 /// A fuzz target body.
 pub type Body = fn(&[u8]);
 
@@ -20,6 +23,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("signature_key", signature_key),
     ("verify", verify),
     ("jwt", jwt),
+    ("egress", egress),
 ];
 
 /// Size of each stack buffer that a serialization is written into.
