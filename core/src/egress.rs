@@ -847,7 +847,9 @@ pub fn admit(
 ) -> Result<Admitted, Error> {
     let http_listed = listed(http_hosts.iter().copied(), origin);
     if origin.scheme == UrlScheme::Http && !http_listed {
-        return Err(denied("plain http to a host the deployment does not list (https required)"));
+        return Err(denied(
+            "plain http to a host the deployment does not list (https required)",
+        ));
     }
     if http_listed || listed(private_hosts.iter().copied(), origin) {
         return Ok(Admitted::Listed);
