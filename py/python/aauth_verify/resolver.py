@@ -384,9 +384,16 @@ class _Base:
             return min(float(m.group(1)), self.max_ttl)
         return self.ttl
 
-    @staticmethod
-    def _limit(what: str, max_bytes: int) -> int:
-        return min(max_bytes, MAX_METADATA_BYTES if what == "metadata document" else MAX_JWKS_BYTES)
+    def _budget(self, what: str, deadline: Optional[float], limit: Optional[int]) -> Tuple[float, int]:
+        """A document's deadline (its own ``timeout``, within the resolution's) and byte limit
+        (``max_bytes``, within what the core parses)."""
+        doc_deadline = time.monotonic() + self.egress.timeout
+        if deadline is not None:
+            doc_deadline = min(doc_deadline, deadline)
+        if limit is None:
+            core = MAX_METADATA_BYTES if what == "metadata document" else MAX_JWKS_BYTES
+            limit = min(self.egress.max_bytes, core)
+        return doc_deadline, limit
 
     @staticmethod
     def _jwks_uri(meta: bytes, identifier: str, rules: KeyRules, cross: FrozenSet[str]) -> str:
@@ -593,10 +600,7 @@ class Resolver(_Base):
         (``time.monotonic``) bounds the resolution this document belongs to; ``addrs`` pins
         each name to the address checked first."""
         addrs = {} if addrs is None else addrs
-        doc_deadline = time.monotonic() + self.egress.timeout
-        if deadline is not None:
-            doc_deadline = min(doc_deadline, deadline)
-        limit = self._limit(what, self.egress.max_bytes) if limit is None else limit
+        doc_deadline, limit = self._budget(what, deadline, limit)
         seen: List[str] = []
         hops = 0
         while True:
@@ -789,10 +793,7 @@ class AsyncResolver(_Base):
                   addrs: Optional[Dict[str, str]] = None, limit: Optional[int] = None) -> Tuple[bytes, float]:
         """:meth:`Resolver.get` for asyncio: the deadlines cancel the fetch wherever it is."""
         addrs = {} if addrs is None else addrs
-        doc_deadline = time.monotonic() + self.egress.timeout
-        if deadline is not None:
-            doc_deadline = min(doc_deadline, deadline)
-        limit = self._limit(what, self.egress.max_bytes) if limit is None else limit
+        doc_deadline, limit = self._budget(what, deadline, limit)
         seen: List[str] = []
         hops = 0
         while True:
