@@ -197,9 +197,12 @@ class _Response:
 
     def __init__(self, t: _Target, limit: int) -> None:
         self.conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=_MAX_HEAD)
-        #: The request to send: a GET without a body.
-        self.request = (self.conn.send(h11.Request(method="GET", target=t.target, headers=t.headers()))
-                        or b"") + (self.conn.send(h11.EndOfMessage()) or b"")
+        try:
+            #: The request to send: a GET without a body.
+            self.request = (self.conn.send(h11.Request(method="GET", target=t.target, headers=t.headers()))
+                            or b"") + (self.conn.send(h11.EndOfMessage()) or b"")
+        except h11.ProtocolError as e:  # the core admitted target and authority; defensive
+            raise _Failed(f"request not expressible: {e}") from None
         self.limit = limit
         self.status = 0
         self.location: Optional[str] = None
@@ -348,10 +351,11 @@ class _Base:
         if self.egress.check_url(url) != "listed":
             for a in addrs:
                 try:
-                    self.egress.check_address(a)
-                except VerificationError:
+                    # A link-local answer may carry its zone (fe80::1%eth0): refused either way.
+                    self.egress.check_address(a.split("%", 1)[0])
+                except (VerificationError, ValueError):
                     log.info("aauth_verify: refusing %s: %s resolves to %s", url, host, a)
-                    raise
+                    raise VerificationError("unknown_key", "the host resolves to an address that is not public") from None
         return addrs[0]
 
     # -- documents -------------------------------------------------------------------------
