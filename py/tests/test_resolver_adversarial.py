@@ -889,9 +889,7 @@ def test_resolver_module_is_mypy_strict_clean():
 
 def test_f2_zoned_link_local_answers_are_refused(monkeypatch, listener):
     """Finding 2: a link-local answer with a zone (`fe80::1%lo`, which is not an address the
-    core parses) is refused as unknown_key, not raised as ValueError; nothing connects. (The
-    resolver refuses a host when any answer is not public; a test of that with a public
-    answer in the set would risk traffic off the machine, so it is not written.)"""
+    core parses) is refused as unknown_key, not raised as ValueError; nothing connects."""
     answers = {
         "loopback.example": [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 0))],
         "zoned.example": [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("fe80::1%lo", 0, 0, 1))],
@@ -908,3 +906,25 @@ def test_f2_zoned_link_local_answers_are_refused(monkeypatch, listener):
         assert code_of(lambda: r.key(f"https://{name}:{listener.port}", DWK, "key-1")) == "unknown_key"
     time.sleep(0.05)
     assert listener.accepted == 0
+
+
+def test_f2_one_private_answer_refuses_the_host(monkeypatch):
+    """Finding 2: the attacker's DNS chooses the whole answer set, so a public first answer
+    does not vouch for a loopback second one. Connecting is stubbed to fail the test, so even a
+    broken resolver sends nothing to the public address."""
+    tried: List[Any] = []
+
+    def no_network(addr: Any, *a: Any, **k: Any) -> Any:
+        tried.append(addr)
+        raise AssertionError("the resolver tried to connect")
+
+    def fake(host: Any, port: Any, *a: Any, **k: Any) -> Any:
+        if host == "mixed.example":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", port)),
+                    (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        raise socket.gaierror(socket.EAI_NONAME, "stub DNS knows no such name")
+
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    assert code_of(lambda: Resolver().key("https://mixed.example", DWK, "key-1")) == "unknown_key"
+    assert tried == []
