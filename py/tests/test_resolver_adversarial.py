@@ -427,10 +427,10 @@ def _self_signed(name: str, tmp: str) -> Tuple[str, str]:
     return cert_path, key_path
 
 
-def test_f2_pinned_https_keeps_sni_and_certificate_on_the_name(dns):
-    """Finding 2: with the connection pinned to the checked address, TLS still sends the name
-    as SNI and verifies the certificate against the name (the certificate is for
-    `keys.example` only, so verification against 127.0.0.1 would fail)."""
+@pytest.fixture
+def tls_server(dns):
+    """An HTTPS signer on 127.0.0.1 whose certificate names `keys.example` only; yields
+    (origin, port, client SSL context, the SNI names the server saw)."""
     import http.server
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -463,13 +463,33 @@ def test_f2_pinned_https_keeps_sni_and_certificate_on_the_name(dns):
             origin = f"https://keys.example:{port}"
             origin_box.append(origin)
             dns["keys.example"] = ["127.0.0.1"]
-            cctx = ssl.create_default_context(cafile=cert)
-            r = Resolver(allow_private_hosts=[f"keys.example:{port}"], ssl_context=cctx)
-            assert r.key(origin, DWK, "key-1").jwk()["x"] == JWK["x"]
-            assert seen_sni and set(seen_sni) == {"keys.example"}
+            yield origin, port, ssl.create_default_context(cafile=cert), seen_sni
         finally:
             httpd.shutdown()
             httpd.server_close()
+
+
+def test_f2_pinned_https_keeps_sni_and_certificate_on_the_name(tls_server):
+    """Finding 2: with the connection pinned to the checked address, TLS still sends the name
+    as SNI and verifies the certificate against the name (the certificate is for
+    `keys.example` only, so verification against 127.0.0.1 would fail)."""
+    origin, port, cctx, seen_sni = tls_server
+    r = Resolver(allow_private_hosts=[f"keys.example:{port}"], ssl_context=cctx)
+    assert r.key(origin, DWK, "key-1").jwk()["x"] == JWK["x"]
+    assert seen_sni and set(seen_sni) == {"keys.example"}
+    # Without the CA the same server is refused: the certificate really is checked.
+    assert code_of(lambda: Resolver(allow_private_hosts=[f"keys.example:{port}"]).key(origin, DWK, "key-1")) \
+        == "unknown_key"
+
+
+async def test_f2_async_pinned_https_keeps_sni_and_certificate_on_the_name(tls_server, dns):
+    """Finding 2 (async resolver): one lookup per resolution, SNI and certificate on the name."""
+    origin, port, cctx, seen_sni = tls_server
+    dns.calls.clear()
+    r = AsyncResolver(allow_private_hosts=[f"keys.example:{port}"], ssl_context=cctx)
+    assert (await r.akey(origin, DWK, "key-1")).jwk()["x"] == JWK["x"]
+    assert set(seen_sni) == {"keys.example"} and dns.calls["keys.example"] == 1
+    await r.aclose()
 
 
 def test_f2_cross_origin_jwks_uri_needs_explicit_admission(server):
