@@ -948,3 +948,17 @@ def test_f2_one_private_answer_refuses_the_host(monkeypatch):
     monkeypatch.setattr(socket, "getaddrinfo", fake)
     assert code_of(lambda: Resolver().key("https://mixed.example", DWK, "key-1")) == "unknown_key"
     assert tried == []
+
+
+def test_f7_one_origin_gets_a_bounded_number_of_gets_whatever_the_spellings(server):
+    """Finding 7/8 (SK-09 §7.2 "per issuer"): 40 distinct `dwk` names for one origin are 40
+    cache keys, but the origin receives at most `max_fetches_per_origin` GETs per
+    `refetch_interval`; the verifier cannot be made a reflector against one host."""
+    clock = Clock()
+    r = listed(server, clock=clock, max_fetches_per_origin=8)
+    for i in range(40):
+        assert code_of(lambda: r.key(server.origin, f"doc-{i}.json", "key-1")) == "unknown_key"
+    assert len(server.requests) == 8
+    clock.t += 61
+    code_of(lambda: r.key(server.origin, "doc-99.json", "key-1"))
+    assert len(server.requests) == 9

@@ -48,7 +48,9 @@ Cache (SK-09 §7.2):
   (one shielded task per document in the async resolver: cancelling one waiter, even the
   first, cancels nobody else);
 * at most ``max_entries`` entries and ``max_cache_bytes`` bytes (least recently used entries
-  go first); only documents that parse are stored, and cache keys are the canonical URLs.
+  go first); only documents that parse are stored, and cache keys are the canonical URLs;
+* one origin receives at most ``max_fetches_per_origin`` (16) GETs per ``refetch_interval``,
+  however many ``dwk`` names or URLs a signer points at it.
 
 Keys (decided for issue 12, item 13): the core's ``select_jwk`` picks the **first** element
 whose ``kid`` matches and that is a usable Ed25519 key; a later element with the same ``kid``
@@ -280,12 +282,15 @@ class _Base:
         max_entries: int = 1024,
         max_cache_bytes: int = 8 << 20,
         ssl_context: Optional[ssl.SSLContext] = None,
+        max_fetches_per_origin: int = 16,
     ) -> None:
         """See the module documentation. ``ttl``, ``max_ttl`` (capped at 24 h),
         ``refetch_interval`` (SK-09 requires at least 60 s; smaller values are for tests),
         ``max_backoff`` and ``max_stale`` are seconds; ``clock`` drives the cache only
         (deadlines use :func:`time.monotonic`); ``ssl_context`` verifies HTTPS servers
-        (default: the system trust store)."""
+        (default: the system trust store); ``max_fetches_per_origin`` bounds the GETs sent to
+        one origin per ``refetch_interval``, whatever ``id``/``dwk``/URL spellings a signer
+        names (so the verifier cannot be turned into a reflector against one host)."""
         if trusted is not None and isinstance(trusted, (str, bytes)):
             raise TypeError("trusted must be a collection of identifiers, not a single string")
         self.egress = EgressPolicy(
@@ -311,6 +316,11 @@ class _Base:
             raise TypeError("ssl_context must be an ssl.SSLContext")
         self._ssl = ssl_context or ssl.create_default_context()
         self._clock = clock
+        self.max_fetches_per_origin = int(_number("max_fetches_per_origin", max_fetches_per_origin, 1, 1 << 20,
+                                                  integer=True))
+        #: GET times per origin within the last ``refetch_interval`` (at most ``max_entries``
+        #: origins, least recently used dropped first).
+        self._sent: "OrderedDict[str, List[float]]" = OrderedDict()
         self._cache: "OrderedDict[CacheKey, _Entry]" = OrderedDict()
         self._bytes = 0
         self._guard = threading.Lock()
@@ -341,6 +351,24 @@ class _Base:
         (scheme, kind, host, port, authority), _, target = _native.parse_url(url)
         t = _Target(url, scheme, host, addrs.get(host, host), port, authority, target)
         return t, ((host, port) if kind == "name" and host not in addrs else None)
+
+    def _spend(self, t: _Target) -> None:
+        """Counts one GET to ``t``'s origin against ``max_fetches_per_origin``."""
+        origin, url = f"{t.scheme}://{t.authority}", t.url
+        now = self._clock()
+        with self._guard:
+            sent = self._sent.pop(origin, None) or []
+            sent = [t for t in sent if t > now - self.refetch_interval]
+            full = len(sent) >= self.max_fetches_per_origin
+            if not full:
+                sent.append(now)
+            self._sent[origin] = sent
+            while len(self._sent) > self.max_entries:
+                self._sent.popitem(last=False)
+        if full:
+            log.info("aauth_verify: not fetching %s: %d GETs to its origin in %g s", url,
+                     self.max_fetches_per_origin, self.refetch_interval)
+            raise VerificationError("unknown_key", "key document could not be fetched")
 
     def _pick(self, url: str, host: str, infos: List[Any]) -> str:
         """The address to connect to among ``getaddrinfo`` results: every one must be public
@@ -616,6 +644,7 @@ class Resolver(_Base):
                     addrs[lookup[0]] = self._resolve(url, lookup[0], lookup[1], doc_deadline)
                     t, _ = self._plan(url, addrs)
                 addr = t.addr
+                self._spend(t)
                 self.fetches += 1
                 resp = self._exchange(t, limit, doc_deadline)
             except _Failed as e:
@@ -790,6 +819,7 @@ class AsyncResolver(_Base):
             addrs[lookup[0]] = await self._resolve(url, lookup[0], lookup[1])
             t, _ = self._plan(url, addrs)
         assert t is not None
+        self._spend(t)
         self.fetches += 1
         return await self._exchange(t, limit)
 
