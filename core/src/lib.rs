@@ -67,6 +67,7 @@ mod backend;
 pub mod cache;
 mod component;
 mod digest;
+pub mod egress;
 mod error;
 mod finish;
 mod frozen;

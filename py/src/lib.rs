@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+mod egress;
+
 use aauth_verify::{
     json::JsonStr,
     jwk::{self, KeyAlg, KeyRules},
@@ -1277,6 +1279,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error_codes, m)?)?;
     m.add_function(wrap_pyfunction!(key_allowed, m)?)?;
     m.add_function(wrap_pyfunction!(same_json, m)?)?;
+    egress::register(m)?;
     m.add("CORE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

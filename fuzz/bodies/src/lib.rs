@@ -9,6 +9,9 @@ use aauth_verify::{
 };
 use aauth_verify_sf::{b64, sf};
 
+mod egress;
+pub use egress::egress;
+
 /// A fuzz target body.
 pub type Body = fn(&[u8]);
 
@@ -22,6 +25,7 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("verify", verify),
     ("jwt", jwt),
     ("cached", cached),
+    ("egress", egress),
 ];
 
 /// Size of each stack buffer that a serialization is written into.
