@@ -483,9 +483,7 @@ fn parse_host(host: &[u8]) -> Result<Host<'_>, Error> {
         return Err(malformed(Check::UrlHost));
     }
     if let Some(rest) = host.strip_prefix(b"[") {
-        let inner = rest
-            .strip_suffix(b"]")
-            .ok_or(malformed(Check::UrlHost))?;
+        let inner = rest.strip_suffix(b"]").ok_or(malformed(Check::UrlHost))?;
         return parse_v6(inner).map(Host::V6);
     }
     if host.contains(&b'%') {
@@ -499,7 +497,9 @@ fn parse_host(host: &[u8]) -> Result<Host<'_>, Error> {
     }
     let last = host.rsplit(|&b| b == b'.').next().unwrap_or(host);
     if numeric_label(last) {
-        return canonical_v4(host).map(Host::V4).ok_or(malformed(Check::UrlHost));
+        return canonical_v4(host)
+            .map(Host::V4)
+            .ok_or(malformed(Check::UrlHost));
     }
     for label in host.split(|&b| b == b'.') {
         if label.is_empty() || label.len() > 63 {
@@ -720,9 +720,7 @@ pub fn metadata_url<'b>(
             .copy_from_slice(part.as_bytes());
         n = end;
     }
-    let written = out
-        .get(..n)
-        .ok_or(malformed(Check::TextTooLong))?;
+    let written = out.get(..n).ok_or(malformed(Check::TextTooLong))?;
     as_str(written)
 }
 

@@ -958,6 +958,42 @@ def signatures(K1, K2, py020, py012):
     v4case("jwks-uri-v4-jwks-uri-nul", "V4 with a metadata jwks_uri carrying an escaped NUL",
            err("invalid_key", v4_rq, "sig", "jwks_uri"), jwks_alg,
            dict(v4meta, jwks_uri=v4meta["jwks_uri"] + "\u0000"), prov="own signer")
+    # Identifiers and URLs in the spec's forms only, before anything is fetched (SK-09 §7.3;
+    # AAuth §Server Identifiers): otherwise `id="https://host/admin/delete?x=1#"` makes the
+    # verifier GET /admin/delete?x=1.
+    FSP = "SK-09 §3.6, §3.7, §7.3 (egress admission); AAuth §Server Identifiers"
+    for name, desc, params in (
+            ("jwks-uri-id-with-path", "id with a path, query and fragment",
+             [("id", "https://agent.example/admin/delete?x=1#"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-with-userinfo", "id with userinfo",
+             [("id", "https://user@agent.example"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-trailing-slash", "id with a trailing slash",
+             [("id", "https://agent.example/"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-id-unclosed-ipv6", "id https://[x", [("id", "https://[x"),
+                                                            ("dwk", "aauth-agent.json"),
+                                                            ("kid", "key-1")]),
+            ("jwks-uri-id-bad-port", "id with a non-numeric port",
+             [("id", "https://agent.example:abc"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-hex-ip", "id with an ambiguous numeric host (0x7f000001)",
+             [("id", "https://0x7f000001"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-dwk-path", "dwk naming a path (../admin)",
+             [("id", "https://agent.example"), ("dwk", "../admin"), ("kid", "key-1")]),
+            ("jwks-url-with-fragment", "jwks url with a fragment",
+             [("url", "https://agent.example/jwks.json#x"), ("kid", "key-1")]),
+            ("jwks-url-with-userinfo", "jwks url with userinfo",
+             [("url", "https://u:p@agent.example/jwks.json"), ("kid", "key-1")])):
+        scheme = "jwks" if params[0][0] == "url" else "jwks_uri"
+        v, frq = sk_item("sig", scheme, params)
+        m = copy.deepcopy(r)
+        set_header(m, "Signature-Key", v)
+        sign(m, K1, AAUTH, P0)
+        C.add(name, desc, "own signer", FSP, m, err("invalid_key", frq, "sig", scheme),
+              key={"type": "jwks", "jwks": jwks_alg, "metadata": v4meta},
+              components=AAUTH, params=P0)
+
     # Signature-Key parameters cannot carry control characters: sf-strings are 0x20-0x7E
     # (RFC 8941 §3.3.3), so the field does not parse. Pinned so that it stays so.
     for name, desc, value in (
@@ -1972,6 +2008,18 @@ def tokens(K1, K2, py020, py012):
                                         post=False)
     good("jwt-iat-within-window", "iat 30 s ahead of now, inside the 60 s window", own,
          SP + "; RFC 7519 §4.1.6", r2, rq2, c2, p2)
+
+    # The token's iss and dwk are fetched ({iss}/.well-known/{dwk}): spec forms only.
+    for name, desc, t in (
+            ("jwt-iss-with-path", "Agent token whose iss has a path",
+             make_jwt(HDR, dict(PAY, iss=ISS + "/tenant"), K2)),
+            ("jwt-iss-uppercase", "Agent token whose iss host is not lowercase",
+             make_jwt(HDR, dict(PAY, iss="https://Agent.example"), K2)),
+            ("jwt-dwk-path", "Agent token whose dwk names a path",
+             make_jwt(HDR, dict(PAY, dwk="../admin"), K2))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, SP + "; SK-09 §7.3; AAuth §Server Identifiers", r2, rq2, c2, p2,
+            "invalid_jwt")
 
     # AAuth -11: token types fail closed; iat is REQUIRED on AAuth tokens (SK-09 §3.8 step 2;
     # AAuth §Person Token, §Agent Tokens).
