@@ -421,7 +421,7 @@ checks! {
     UrlUserinfo = 264 => "the URL carries userinfo",
     UrlFragment = 265 => "the URL has a fragment",
     UrlPath = 266 => "the URL has no path, or a dot segment",
-    PatternForm = 267 => "an allowlist pattern is not host[:port], *.suffix[:port] or *[:port]",
+    PatternForm = 267 => "an allowlist pattern is not host, *.suffix or *, each with an optional :port",
     AddressNotPublic = 268 => "the destination is not a public address",
     HttpNotListed = 269 => "plain http to a host the deployment does not list (https required)",
 }
