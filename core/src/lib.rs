@@ -90,7 +90,8 @@ pub use cache::{CachedToken, TokenCache, TokenKey, TokenLayout, TokenStore};
 pub use component::{FieldType, MAX_COMPONENTS, MAX_SF_FIELD, STRUCTURED_FIELDS};
 pub use error::{Check, Error, ErrorCode};
 pub use finish::{
-    verify_request, Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK,
+    verify_request, BodyCheck, BodyStream, Covered, Deferred, Fetch, Identity, KeySource,
+    UnverifiedToken, Verified, LEGACY_DWK,
 };
 pub use frozen::Frozen;
 pub use grant::{CacheGrant, Issued};

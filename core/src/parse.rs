@@ -406,10 +406,12 @@ pub(crate) fn parse_signature<'a>(
     {
         return Err(err(InvalidInput, Check::AuthorizationNotCovered));
     }
-    if policy.require_content_digest_with_body
-        && req.body.is_some_and(|b| !b.is_empty())
-        && !covers(b"content-digest")
-    {
+    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
+    // check, which reads every supported member of the field as sent.
+    let digest_covered = components
+        .iter()
+        .any(|c| c.derived.is_none() && c.name == b"content-digest");
+    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
         return Err(err(InvalidInput, Check::BodyNotCovered));
     }
     if policy.require_query {
@@ -495,11 +497,7 @@ pub(crate) fn parse_signature<'a>(
         covered,
         signature,
         cache,
-        // Any component of the field (`key`, `sf`, `bs` included) puts the body under the
-        // digest check, which reads every supported member of the field as sent.
-        digest_covered: components
-            .iter()
-            .any(|c| c.derived.is_none() && c.name == b"content-digest"),
+        digest_covered,
         field_types,
     })
 }

@@ -407,7 +407,7 @@ CREATED = 1730217600
 POLICY_DEFAULTS = {"profile": "strict", "window": 60, "required_components": None,
                    "require_signature_key": True, "schemes": None, "label": None,
                    "base64url_signatures": True, "max_validity": None, "revoked": None,
-                   "require_query": False}
+                   "require_query": False, "require_content_digest_with_body": False}
 
 
 class Cases:
@@ -1689,6 +1689,42 @@ def signatures_syntax(C, K1, K2, ctx):
          headers=[["Authorization", "AAuth abc"]])
     need("required-custom-policy", "Policy requires content-digest, not covered", AAUTH,
          policy={"required_components": AAUTH + ["content-digest"]})
+    # Policy require_content_digest_with_body: a request with a body must cover
+    # content-digest. "Has a body" is a non-empty body, or, when the host has not read the
+    # body (a gateway verifying before it reads), framing that announces one.
+    RB = "RFC 9530 §2; RFC 9112 §6.3; ours (policy require_content_digest_with_body)"
+    pol = {"require_content_digest_with_body": True}
+    cd = AAUTH + ["content-digest"]
+    for name, desc, body, hdrs, comps, res in (
+            ("require-body-digest-uncovered", "POST with a body, content-digest not covered",
+             "{}", [["Content-Digest", digest("{}")]], AAUTH, "invalid_input"),
+            ("require-body-digest-covered", "POST with a body and content-digest covered",
+             "{}", [["Content-Digest", digest("{}")]], cd, None),
+            ("require-body-digest-announced", "Body not supplied, Content-Length: 2 announces one",
+             None, [["Content-Length", "2"]], AAUTH, "invalid_input"),
+            ("require-body-digest-chunked", "Body not supplied, Transfer-Encoding announces one",
+             None, [["Transfer-Encoding", "chunked"]], AAUTH, "invalid_input"),
+            ("require-body-digest-length-zero", "Content-Length: 0 and no body: nothing required",
+             None, [["Content-Length", "0"]], AAUTH, None),
+            ("require-body-digest-empty-body", "An empty body supplied: nothing required",
+             "", [["Content-Length", "0"]], AAUTH, None)):
+        r = base_req(method="POST", body=body, headers=hdrs)
+        sign(r, K1, comps, P0)
+        if res is None:
+            good(name, desc, RB, r, comps, P0, policy=pol)
+        else:
+            bad(name, desc, RB, r, res, comps, P0, policy=pol)
+    r = base_req(method="POST", headers=[["Content-Digest", digest("")], ["Content-Length", "0"]],
+                 body="")
+    sign(r, K1, cd, P0)
+    good("digest-empty-body", "Covered Content-Digest of the empty body, body supplied empty",
+         "RFC 9530 §2", r, cd, P0)
+    r = base_req(method="PUT", headers=[["Content-Digest", digest("{\"a\":1}")],
+                                        ["Content-Length", "0"]], body="")
+    sign(r, K1, cd, P0)
+    bad("digest-body-resent-empty", "Signed PUT with a body, resent with an empty body",
+        "RFC 9530 §2", r, "invalid_signature", cd, P0)
+
     r = base_req(headers=[["Authorization", "AAuth abc"]])
     ca = AAUTH + ["authorization"]
     sign(r, K1, ca, P0)
@@ -1843,7 +1879,16 @@ def signatures_syntax(C, K1, K2, ctx):
             ("digest-unsupported-algorithm", "md5=:SaXfzeUzuiMWRDs3q3u1IQ==:", "invalid_signature",
              "Only an md5 digest: no supported algorithm"),
             ("digest-mismatch", digest("other"), "invalid_signature",
-             "sha-256 digest of another body")):
+             "sha-256 digest of another body"),
+            ("digest-malformed", "sha-256=:abc", "invalid_request",
+             "Content-Digest that is not a Dictionary"),
+            ("digest-not-byte-sequence", 'sha-256="' + digest(BODY)[9:-1] + '"', "invalid_request",
+             "sha-256 member is a String, not a Byte Sequence"),
+            ("digest-wrong-length", "sha-256=:" + b64std(b"short") + ":", "invalid_signature",
+             "sha-256 member of the wrong length"),
+            ("digest-two-values-one-algorithm", digest(BODY) + ", sha-256=:" +
+             b64std(hashlib.sha256(b"other").digest()) + ":", "invalid_signature",
+             "sha-256 given twice with different values (the last wins as a Dictionary)")):
         r = base_req(method="POST", headers=[["Content-Digest", dig]], body=BODY)
         sign(r, K1, cd, P0)
         if res:
