@@ -106,7 +106,7 @@ impl Ctx {
             revoked: rev.as_ref().map(|r| r as &dyn Revocation),
         };
         let out = f(&mut ctx);
-        drop(ctx);
+        // `ctx` borrows `rev`; it is not used past this point.
         (out, rev.and_then(|r| r.err.into_inner()))
     }
 }

@@ -12,7 +12,7 @@ import functools
 import json
 import math
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import urlparse, urlsplit
 
 from . import _native
@@ -196,12 +196,12 @@ def _header_pairs(
     sig_input: str,
     sig: str,
     sig_key: str,
-) -> list:
-    seen: set = set()
-    pairs: list = []
+) -> List[Tuple[Any, Any]]:
+    seen: Set[str] = set()
+    pairs: List[Tuple[Any, Any]] = []
     add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
-    for name, value in items:  # type: ignore[misc]
+    for name, value in items:
         lower = _LOWER.get(name) if type(name) is str else None
         if lower is None:
             lower = str(name).lower()

@@ -131,13 +131,13 @@ def _rebuild(cls: Any, code: str, detail: str, header: str, number: int, check: 
 
 def _signature_error_class() -> type:
     try:
-        from aauth_signing.errors import SignatureError as cls  # type: ignore[import-not-found,unused-ignore]
+        from aauth_signing.errors import SignatureError as cls  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         return cls  # type: ignore[no-any-return,unused-ignore]
     except ImportError:
         pass
     try:
-        from aauth.errors import SignatureError as cls  # type: ignore[import-not-found,unused-ignore]
+        from aauth.errors import SignatureError as cls  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         return cls  # type: ignore[no-any-return,unused-ignore]
     except ImportError:

@@ -26,7 +26,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Optional, Tuple
 from urllib.parse import urljoin, urlsplit
 
 from . import _native
@@ -56,8 +56,8 @@ DAY = 86400
 class EgressPolicy:
     """Where the resolver may connect, and how much it may read."""
 
-    allow_http_hosts: frozenset = frozenset()
-    trusted: Optional[frozenset] = None
+    allow_http_hosts: FrozenSet[str] = frozenset()
+    trusted: Optional[FrozenSet[str]] = None
     max_bytes: int = 64 * 1024
     timeout: float = 5.0
     max_redirects: int = 3
@@ -170,7 +170,7 @@ class _Base:
     def _check_response(self, url: str, resp: Any, hops: int) -> Optional[str]:
         """Returns the next URL for a same-origin redirect, None when the body is the answer."""
         if resp.status_code in (301, 302, 303, 307, 308):
-            loc = resp.headers.get("location")
+            loc: Optional[str] = resp.headers.get("location")
             nxt = urljoin(url, loc or "")
             if not loc or _origin(nxt) != _origin(url) or hops >= self.egress.max_redirects:
                 raise VerificationError("unknown_key", f"refusing redirect from {url}")

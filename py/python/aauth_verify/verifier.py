@@ -172,7 +172,7 @@ def _verified(values: Dict[str, Any]) -> Verified:
     the same object, whose ``__dict__`` is the field dict the native phase 2 built."""
     v = _new_object(Verified)
     _setattr(v, "__dict__", values)
-    return cast(Verified, v)
+    return v
 
 
 class StaticKeys:
