@@ -588,11 +588,11 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: RFC 9421 §2.5 (one line per component, then `"@signature-params"`, no final LF).
     pub fn write_base(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
-        for item in self.sig.covered.items() {
+        for (item, t) in self.sig.covered.items().zip(self.sig.field_types) {
             let c = Component::parse(&item)?;
             c.write_identifier(out);
             out.write(b": ");
-            c.write_value(req, out)?;
+            c.write_value(req, crate::component::FieldType::from_u8(t), out)?;
             out.write(b"\n");
         }
         out.write(b"\"@signature-params\": ");

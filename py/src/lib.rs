@@ -15,9 +15,11 @@
 //! * [`result`]: the fields of `Verified`, `ReplayKey`, `CacheGrant`, `Issued`.
 //! * [`store`]: the verified-token store and the scratch-buffer pool.
 //! * [`error`]: `VerificationError`, check names, Problem Details.
+//! * [`egress`]: the core's egress admission, for the resolvers.
 
 use pyo3::prelude::*;
 
+mod egress;
 mod error;
 mod key;
 mod plan;
@@ -56,6 +58,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(error::status_for, m)?)?;
     m.add_function(wrap_pyfunction!(error::problem_details, m)?)?;
     m.add_function(wrap_pyfunction!(same_json::same_json, m)?)?;
+    egress::register(m)?;
     m.add("CORE_VERSION", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

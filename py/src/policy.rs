@@ -2,7 +2,9 @@
 //! for responses (`Signature-Error`, `Accept-Signature-Scheme`, `Accept-Signature-Alg`).
 
 use aauth_verify::render;
-use aauth_verify::{Compat, Error, Limits, Policy, Scheme, Schemes, AAUTH_REQUIRED, AGENT_TYPES};
+use aauth_verify::{
+    Compat, Error, Limits, Policy, Scheme, Schemes, AAUTH_REQUIRED, AGENT_TYPES, STRUCTURED_FIELDS,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -65,6 +67,7 @@ impl NativePolicy {
                     limits: self.limits,
                     max_validity: self.max_validity,
                     require_query: self.require_query,
+                    structured_fields: STRUCTURED_FIELDS,
                 })
             })
         })

@@ -244,6 +244,10 @@ def sf_params(params):
 
 
 def norm_comp(c):
+    """`name` or `(name, params)` or `(name, params, canonical)`; the third member is the
+    hand-derived value an `sf` / `key` component must produce (RFC 9421 §2.1.1, §2.1.2): this
+    generator has no Structured Fields serializer of its own, so those values are written out
+    from RFC 9651 §4.1 by hand and the verifier must reproduce them."""
     return (c, []) if isinstance(c, str) else (c[0], list(c[1]))
 
 
@@ -318,6 +322,13 @@ def component_value(req, comp):
     lines = header_lines(req, name)
     if not lines:
         raise Fail("covered header %s missing" % name)
+    p = dict(params)
+    if p.get("bs") is True:  # RFC 9421 §2.1.3: each trimmed line as a Byte Sequence
+        return ", ".join(":" + b64std(v.strip(" \t").encode()) + ":" for v in lines)
+    if "sf" in p or "key" in p:
+        if isinstance(comp, str) or len(comp) < 3:
+            raise Fail("sf/key component %s needs its canonical value written out" % name)
+        return comp[2]
     return ", ".join(v.strip(" \t") for v in lines)
 
 
@@ -488,13 +499,15 @@ def body_bytes(req):
 
 def digest_ok(req, base):
     """RFC 9530 check as the verifier does it: only when covered and a body is supplied."""
-    line = [ln for ln in base.split("\n") if ln.startswith('"content-digest": ')]
+    line = [ln for ln in base.split("\n") if ln.startswith('"content-digest"')]
     body = body_bytes(req)
     if not line or body is None:
         return True
     algs = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
     seen = False
-    for member in line[0][len('"content-digest": '):].split(","):
+    # The verifier checks the field as sent (every supported member), whatever the identifier's
+    # parameters: read the field itself, not the base line.
+    for member in ", ".join(header_lines(req, "content-digest")).split(","):
         k, _, v = member.strip().partition("=")
         if k in algs:
             seen = True
@@ -958,6 +971,42 @@ def signatures(K1, K2, py020, py012):
     v4case("jwks-uri-v4-jwks-uri-nul", "V4 with a metadata jwks_uri carrying an escaped NUL",
            err("invalid_key", v4_rq, "sig", "jwks_uri"), jwks_alg,
            dict(v4meta, jwks_uri=v4meta["jwks_uri"] + "\u0000"), prov="own signer")
+    # Identifiers and URLs in the spec's forms only, before anything is fetched (SK-09 §7.3;
+    # AAuth §Server Identifiers): otherwise `id="https://host/admin/delete?x=1#"` makes the
+    # verifier GET /admin/delete?x=1.
+    FSP = "SK-09 §3.6, §3.7, §7.3 (egress admission); AAuth §Server Identifiers"
+    for name, desc, params in (
+            ("jwks-uri-id-with-path", "id with a path, query and fragment",
+             [("id", "https://agent.example/admin/delete?x=1#"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-with-userinfo", "id with userinfo",
+             [("id", "https://user@agent.example"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-trailing-slash", "id with a trailing slash",
+             [("id", "https://agent.example/"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-id-unclosed-ipv6", "id https://[x", [("id", "https://[x"),
+                                                            ("dwk", "aauth-agent.json"),
+                                                            ("kid", "key-1")]),
+            ("jwks-uri-id-bad-port", "id with a non-numeric port",
+             [("id", "https://agent.example:abc"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-hex-ip", "id with an ambiguous numeric host (0x7f000001)",
+             [("id", "https://0x7f000001"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-dwk-path", "dwk naming a path (../admin)",
+             [("id", "https://agent.example"), ("dwk", "../admin"), ("kid", "key-1")]),
+            ("jwks-url-with-fragment", "jwks url with a fragment",
+             [("url", "https://agent.example/jwks.json#x"), ("kid", "key-1")]),
+            ("jwks-url-with-userinfo", "jwks url with userinfo",
+             [("url", "https://u:p@agent.example/jwks.json"), ("kid", "key-1")])):
+        scheme = "jwks" if params[0][0] == "url" else "jwks_uri"
+        v, frq = sk_item("sig", scheme, params)
+        m = copy.deepcopy(r)
+        set_header(m, "Signature-Key", v)
+        sign(m, K1, AAUTH, P0)
+        C.add(name, desc, "own signer", FSP, m, err("invalid_key", frq, "sig", scheme),
+              key={"type": "jwks", "jwks": jwks_alg, "metadata": v4meta},
+              components=AAUTH, params=P0)
+
     # Signature-Key parameters cannot carry control characters: sf-strings are 0x20-0x7E
     # (RFC 8941 §3.3.3), so the field does not parse. Pinned so that it stays so.
     for name, desc, value in (
@@ -1530,9 +1579,95 @@ def signatures_syntax(C, K1, K2, ctx):
     bad_list("covered-status-in-request", "\"@status\" in a request", AAUTH + ["@status"],
              spec="RFC 9421 §2.2.9")
     bad_list("covered-unknown-derived", "Unknown derived component \"@foo\"", AAUTH + ["@foo"])
-    for prm, val in (("sf", True), ("bs", True), ("key", "a"), ("req", True), ("tr", True)):
-        bad_list("covered-param-%s" % prm, "Component parameter ;%s on a covered header" % prm,
-                 AAUTH + [("x-dict", [(prm, val)])], spec="RFC 9421 §2.1; PROTOCOL.md §2")
+    # ---- component parameters sf, key, bs (RFC 9421 §2.1.1-§2.1.3) ----
+    # The RFC's own examples, with the values written out by hand from RFC 9651 §4.1.
+    EX_DICT = "a=1,    b=2;x=1;y=2,   c=(a   b   c), d"
+    for name, desc, comps, lines, expect_line in (
+            ("covered-param-key", "key= on the four members of the RFC 9421 §2.1.2 example",
+             AAUTH + [("example-dict", [("key", "a")], "1"),
+                      ("example-dict", [("key", "d")], "?1"),
+                      ("example-dict", [("key", "b")], "2;x=1;y=2"),
+                      ("example-dict", [("key", "c")], "(a b c)")],
+             [["Example-Dict", " " + EX_DICT]], '"example-dict";key="c": (a b c)'),
+            ("covered-param-key-across-lines", "key= finds a member on the second field line",
+             AAUTH + [("example-dict", [("key", "b")], "2;x=1;y=2")],
+             [["Example-Dict", "a=1"], ["Example-Dict", "b=2;x=1;y=2"]],
+             '"example-dict";key="b": 2;x=1;y=2'),
+            ("covered-param-bs", "bs on the RFC 9421 §2.1.3 example (two field lines)",
+             AAUTH + [("example-header", [("bs", True)])],
+             [["Example-Header", "value, with, lots"], ["Example-Header", "of, commas"]],
+             '"example-header";bs: :dmFsdWUsIHdpdGgsIGxvdHM=:, :b2YsIGNvbW1hcw==:'),
+            ("covered-param-sf-list", "sf on a List the verifier knows (Accept-Signature-Alg)",
+             AAUTH + [("accept-signature-alg", [("sf", True)], "Ed25519, ES256;q=1")],
+             [["Accept-Signature-Alg", "Ed25519 ,ES256;q=1"]],
+             '"accept-signature-alg";sf: Ed25519, ES256;q=1'),
+            ("covered-param-sf-dictionary", "sf on a Dictionary the verifier knows, two lines",
+             AAUTH + [("signature-error", [("sf", True)], 'error=invalid_key, required=("a" "b")')],
+             [["Signature-Error", "error=invalid_key  "], ["Signature-Error", 'required=( "a"  "b" )']],
+             '"signature-error";sf: error=invalid_key, required=("a" "b")')):
+        r = base_req(headers=lines)
+        b, _ = sign(r, K1, comps, P0)
+        check(expect_line in b.split("\n"), "%s: expected base line %r" % (name, expect_line))
+        good(name, desc, "RFC 9421 §2.1.1-§2.1.3", r, comps, P0)
+    # `signature-key;key="<label>"` covers what the verifier reads of Signature-Key: it
+    # satisfies the required `signature-key` (SK-09 §7.8). The member is sent with legal extra
+    # spaces, so the serialized member differs from the raw text.
+    sk_spaced = SK.replace(";", "; ")
+    for name, desc, lab, res in (
+            ("covered-param-key-signature-key", "signature-key;key=\"sig\" in place of signature-key",
+             "sig", None),
+            ("covered-param-key-signature-key-other",
+             "signature-key;key=\"other\": the label's own member is not covered", "other",
+             "invalid_input")):
+        r = base_req(sk=[sk_spaced, 'other=hwk;kty="OKP"'])
+        comps = AAUTH[:3] + [("signature-key", [("key", lab)], SK[len("sig="):] if lab == "sig"
+                              else 'hwk;kty="OKP"')]
+        sign(r, K1, comps, P0)
+        if res is None:
+            good(name, desc, "RFC 9421 §2.1.2; SK-09 §7.8", r, comps, P0)
+        else:
+            bad(name, desc, "RFC 9421 §2.1.2; SK-09 §7.8", r, res, comps, P0)
+    r = base_req(method="POST", body="{}", headers=[["Content-Digest", digest("{}") + "  ,  " +
+                                                     digest("{}", "sha-512")]])
+    comps = AAUTH + [("content-digest", [("sf", True)],
+                      digest("{}") + ", " + digest("{}", "sha-512"))]
+    sign(r, K1, comps, P0)
+    good("covered-param-sf-content-digest", "content-digest;sf, checked against the body too",
+         "RFC 9421 §2.1.1; RFC 9530 §2", r, comps, P0)
+    r = base_req(method="POST", body="{}", headers=[["Content-Digest", digest("{}") + ", " +
+                                                     digest("{x}", "sha-512")]])
+    comps = AAUTH + [("content-digest", [("key", "sha-256")], digest("{}")[len("sha-256="):])]
+    sign(r, K1, comps, P0)
+    bad("covered-param-key-content-digest-other-member",
+        "content-digest;key=\"sha-256\" covered, sha-512 member wrong: every member is checked",
+        "RFC 9530 §2; ours", r, "invalid_signature", comps, P0)
+
+    def bad_param(name, desc, comps, headers, token="invalid_request", parsed=True):
+        r = base_req(headers=headers)
+        r["headers"] += [["Signature-Input", "sig=" + sig_params_line(comps, P0)],
+                         ["Signature", "sig=:" + b64std(K1.sign("not the base")) + ":"]]
+        bad(name, desc, "RFC 9421 §2.1.1-§2.1.3, §2.5", r, token, parsed=parsed)
+
+    XD = [["X-Dict", "a=1, b=2"]]
+    for name, desc, prm, parsed in (
+            ("covered-param-sf-unknown-field", "sf on a field whose type the verifier does not know",
+             [("sf", True)], False),
+            ("covered-param-sf-false", "sf=?0", [("sf", False)], False),
+            ("covered-param-bs-with-sf", "bs together with sf", [("bs", True), ("sf", True)], False),
+            ("covered-param-bs-with-key", "bs together with key", [("key", "a"), ("bs", True)], False),
+            ("covered-param-key-not-string", "key=1 (an Integer)", [("key", 1)], False),
+            ("covered-param-key-twice", "key given twice", [("key", "a"), ("key", "b")], False),
+            ("covered-param-key-missing", "key names a member the field does not have",
+             [("key", "zz")], True),
+            ("covered-param-req", "req on a request component", [("req", True)], False),
+            ("covered-param-tr", "tr (trailers are not verified)", [("tr", True)], False)):
+        bad_param(name, desc, AAUTH + [("x-dict", prm)], XD, parsed=parsed)
+    bad_param("covered-param-key-not-dictionary", "key on a field that is not a Dictionary",
+              AAUTH + [("x-dict", [("key", "a")])], [["X-Dict", "a=1, (b"]])
+    bad_param("covered-param-sf-malformed", "sf on a known List that does not parse",
+              AAUTH + [("accept-signature-alg", [("sf", True)])], [["Accept-Signature-Alg", "a, ,b"]])
+    bad_param("covered-param-on-derived", "key on a derived component",
+              AAUTH[:3] + [("@method", [("key", "a")]), "signature-key"], [], parsed=False)
     bad_list("query-param-no-name", "@query-param without name",
              AAUTH + ["@query-param"], query="a=1", spec="RFC 9421 §2.2.8")
     bad_list("query-param-name-missing", "@query-param name absent from the query",
@@ -1972,6 +2107,18 @@ def tokens(K1, K2, py020, py012):
                                         post=False)
     good("jwt-iat-within-window", "iat 30 s ahead of now, inside the 60 s window", own,
          SP + "; RFC 7519 §4.1.6", r2, rq2, c2, p2)
+
+    # The token's iss and dwk are fetched ({iss}/.well-known/{dwk}): spec forms only.
+    for name, desc, t in (
+            ("jwt-iss-with-path", "Agent token whose iss has a path",
+             make_jwt(HDR, dict(PAY, iss=ISS + "/tenant"), K2)),
+            ("jwt-iss-uppercase", "Agent token whose iss host is not lowercase",
+             make_jwt(HDR, dict(PAY, iss="https://Agent.example"), K2)),
+            ("jwt-dwk-path", "Agent token whose dwk names a path",
+             make_jwt(HDR, dict(PAY, dwk="../admin"), K2))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, SP + "; SK-09 §7.3; AAuth §Server Identifiers", r2, rq2, c2, p2,
+            "invalid_jwt")
 
     # AAuth -11: token types fail closed; iat is REQUIRED on AAuth tokens (SK-09 §3.8 step 2;
     # AAuth §Person Token, §Agent Tokens).

@@ -8,8 +8,9 @@ RFC 9421 HTTP Message Signatures with Ed25519 and the ``Signature-Key`` header
 * :class:`Verifier`: configure once, ``verify(method, url, headers, body)`` → :class:`Verified`
   or :class:`VerificationError` (``.code``, ``.check``, ``.signature_error``); ``averify`` for
   asyncio.
-* :class:`Resolver` / :class:`AsyncResolver` (``aauth_verify.resolver``, needs ``httpx``): key
-  discovery with a cache and the draft's egress rules.
+* :class:`Resolver` / :class:`AsyncResolver` (``aauth_verify.resolver``, needs ``h11``, which
+  the ``http`` extra brings): key discovery with a bounded cache and the draft's egress
+  admission (SK-09 §7.3).
 * :class:`AAuthMiddleware` (``aauth_verify.middleware``): ASGI middleware.
 * :mod:`aauth_verify.protocols`: what resolvers and fleet stores (replay, assertions) provide.
 """
@@ -50,7 +51,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # The resolver and middleware import httpx lazily, so the core API works without it.
+    # Resolvers need the [http] extra (h11); the core API works without it.
     if name in ("Resolver", "AsyncResolver", "EgressPolicy"):
         from . import resolver
 

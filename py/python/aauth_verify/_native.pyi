@@ -224,3 +224,28 @@ def same_json(a: Any, b: Any) -> bool:
     """Whether ``a`` and ``b`` are the same JSON tree of exact ``dict`` (same key order),
     ``list``, ``str``, ``int``, ``float`` (same bits), ``bool``, ``None`` (or equal ``str`` or
     ``bytes``): whether ``json.dumps`` writes the same text for both."""
+
+# -- egress admission (core ``egress``, SK-09 §7.3); ``py/src/egress.rs`` --------------------
+
+#: ``(scheme, kind, host, port, authority)``: ``kind`` is ``"name"``, ``"ipv4"`` or
+#: ``"ipv6"``; ``host`` the name or address without brackets; ``port`` the effective port;
+#: ``authority`` the ``Host`` header value.
+_Parts = Tuple[str, str, str, int, str]
+
+def parse_origin(id: str) -> _Parts:
+    """An identifier as a bare origin; ``VerificationError`` (``invalid_key``) otherwise."""
+def parse_url(url: str) -> Tuple[_Parts, str, str]:
+    """A fetch URL: ``(parts, origin, target)``; ``VerificationError`` (``invalid_key``)."""
+def metadata_url(id: str, dwk: str) -> str:
+    """``{id}/.well-known/{dwk}``; ``VerificationError`` (``invalid_key``) for a bad ``dwk``."""
+def admit(url: str, http_hosts: Sequence[str], private_hosts: Sequence[str]) -> str:
+    """``"listed"``, ``"public"`` or ``"resolve"``; ``VerificationError`` (``unknown_key``)
+    for a refused destination."""
+def classify_ip(addr: str) -> str: ...
+def admit_address(addr: str) -> None:
+    """``VerificationError`` (``unknown_key``) unless ``addr`` is public."""
+def check_jwks_uri(jwks_uri: str, metadata_origin: str, cross_origin: Sequence[str]) -> None: ...
+def same_origin(a: str, b: str) -> bool: ...
+def check_pattern(pattern: str) -> None:
+    """``ValueError`` unless ``pattern`` is ``host[:port|:*]``, ``*.suffix[...]`` or ``*[...]``."""
+def pattern_matches(pattern: str, url: str) -> bool: ...
