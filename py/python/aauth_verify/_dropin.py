@@ -167,11 +167,6 @@ def _outcome(e: VerificationError, scheme: Optional[str], policy: Any, authoriza
     raise _raise(e, policy, authorization) from None
 
 
-#: ``str(name).lower()`` of header names seen before (``str`` names only), bounded.
-_LOWER: Dict[str, str] = {}
-_LOWER_SIZE = 512
-
-
 #: ``target_uri`` seen before -> ``(scheme or "https", netloc, path or "/", query or None)``
 #: as verify_signature derives them (urlsplit, and urlparse's path when it has ";"); bounded.
 _TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
@@ -202,13 +197,7 @@ def _header_pairs(
     add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
     for name, value in items:
-        lower = _LOWER.get(name) if type(name) is str else None
-        if lower is None:
-            lower = str(name).lower()
-            if type(name) is str:
-                if len(_LOWER) >= _LOWER_SIZE:
-                    _LOWER.clear()
-                _LOWER[name] = lower
+        lower = str(name).lower()
         if lower in _SIG_HEADER_SET or lower in seen:
             continue
         add(lower)

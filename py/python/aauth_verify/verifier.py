@@ -11,7 +11,6 @@ The verified identity (agent, issuer, subject, kid, thumbprint) is the core's.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import threading
@@ -257,11 +256,8 @@ def _b64url_json(part: str) -> Any:
 _json_decode = json.JSONDecoder().decode
 
 
-@functools.lru_cache(maxsize=256)
 def _b64url_text(part: str) -> str:
-    """A JWT part as the text ``json.loads`` would decode from its bytes. Agent tokens repeat
-    across requests until they expire, so each is base64-decoded once (the text is immutable).
-    """
+    """A JWT part as the text ``json.loads`` would decode from its bytes."""
     raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
