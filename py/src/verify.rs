@@ -256,6 +256,14 @@ pub fn parse(
 const BUSY: &str = "this Pending is being finished on another thread";
 
 impl Pending {
+    /// The frozen signature and its buffers, or a `RuntimeError` while another call (another
+    /// thread, or a callback inside phase 2) holds them.
+    fn lock(&self) -> PyResult<std::sync::MutexGuard<'_, State>> {
+        self.state
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err(BUSY))
+    }
+
     /// The `VerificationError` for a host-side refusal of this request.
     fn refusal<'py>(&self, py: Python<'py>, e: Error) -> PyResult<Bound<'py, PyAny>> {
         let facts = self.request.get().facts();
@@ -321,10 +329,7 @@ impl Pending {
         let scheme = Scheme::from_name(scheme)
             .ok_or_else(|| PyValueError::new_err(format!("unknown scheme {scheme:?}")))?;
         let (req, pol) = (self.request.get(), self.policy.get());
-        let mut guard = self
-            .state
-            .try_lock()
-            .map_err(|_| PyRuntimeError::new_err(BUSY))?;
+        let mut guard = self.lock()?;
         let state = &mut *guard;
         let held: Box<[u8]> = assertion.into();
         let out = py.detach(|| {
@@ -364,10 +369,7 @@ impl Pending {
     ) -> PyResult<Bound<'py, PyDict>> {
         let source = Source::of(source)?;
         let (req, pol) = (self.request.get(), self.policy.get());
-        let mut guard = self
-            .state
-            .try_lock()
-            .map_err(|_| PyRuntimeError::new_err(BUSY))?;
+        let mut guard = self.lock()?;
         let state = &mut *guard;
         FINISHES.fetch_add(1, Ordering::Relaxed);
         let (out, callback_error) = py.detach(|| {
