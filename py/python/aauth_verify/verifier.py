@@ -492,25 +492,57 @@ class Verifier:
 
     def _finish(self, pending: "Pending") -> Dict[str, Any]:
         """Phase 2 with the key the plan names; once more after one refresh of the signer's
-        keys when they failed (``refetch``) and the resolver agreed to refetch."""
+        keys when they failed (``refetch``) and the resolver agreed to refetch: through
+        ``refresh(signer)``, or the hardened resolver's ``refreshed_key``/``refreshed_jwks_key``
+        (a thin shim: they return the new key, or ``None`` for nothing new)."""
         plan = pending.fetch
+        source: "Optional[KeySource]" = None
         try:
-            return pending.finish(self._source(plan))
+            source = self._source(plan)
+            return pending.finish(source)
         except VerificationError as e:
+            if not e.refetch or plan.signer is None:
+                raise
+            renewed = self._renewed(plan, source, "")
+            if renewed is not None:
+                return pending.finish(renewed)
             refresh = getattr(self.resolver, "refresh", None)
-            signer = plan.signer
-            if not (e.refetch and refresh is not None and signer is not None and refresh(signer)):
+            if refresh is None or not refresh(plan.signer):
                 raise
         return pending.finish(self._source(plan))
 
+    def _renewed(self, plan: Any, failed: Any, prefix: str) -> Any:
+        """The ``refreshed_key`` shim's method and arguments for ``plan``, called (sync) or
+        returned for awaiting (``prefix="a"``); ``None`` when the resolver has no such hook or
+        there was no key to renew."""
+        if failed is None:
+            return None
+        if type(plan) is FetchMetadata:
+            hook = getattr(self.resolver, prefix + "refreshed_key", None)
+            args: Tuple[Any, ...] = (plan.origin, plan.dwk, plan.kid, failed, self.rules)
+        else:
+            hook = getattr(self.resolver, prefix + "refreshed_jwks_key", None)
+            args = (plan.url, plan.kid, failed, self.rules)
+        if hook is None:
+            return None
+        return hook(*args)
+
     async def _afinish(self, pending: "Pending") -> Dict[str, Any]:
-        """:meth:`_finish` for :meth:`averify` (``arefresh``, else ``refresh``)."""
+        """:meth:`_finish` for :meth:`averify` (``arefreshed_key``, ``arefresh``, else the
+        sync hooks)."""
         plan = pending.fetch
+        source: "Optional[KeySource]" = None
         try:
-            return pending.finish(await self._asource(plan))
+            source = await self._asource(plan)
+            return pending.finish(source)
         except VerificationError as e:
-            signer = plan.signer
-            if not (e.refetch and signer is not None and await self._arefresh(signer)):
+            if not e.refetch or plan.signer is None:
+                raise
+            renewing = self._renewed(plan, source, "a")
+            renewed = await renewing if renewing is not None else self._renewed(plan, source, "")
+            if renewed is not None:
+                return pending.finish(renewed)
+            if not await self._arefresh(plan.signer):
                 raise
         return pending.finish(await self._asource(plan))
 
