@@ -9,7 +9,7 @@ use aauth_verify::egress::{self, Admitted, FetchUrl, Host, Origin};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::raise_plain;
+use crate::error::raise_bare as raise_plain;
 
 /// `(scheme, kind, host, port, authority)`: `kind` is `name`, `ipv4` or `ipv6`; `host` is the
 /// name or the address text without brackets (what `getaddrinfo` takes); `port` is the
