@@ -145,8 +145,9 @@ $(VENV_STAMP): $(PY_REQUIREMENTS)
 	fi
 	@touch $@
 
-# The Python package (py/): lint the pyo3 crate, build the abi3 wheel with maturin, install it
-# into .venv and run pytest (vectors, aauth-signing interop, resolver, middleware).
+# The Python package (py/): lint the pyo3 crate, type-check the Python sources and examples
+# (mypy --strict), build the abi3 wheel with maturin, install it into .venv and run pytest
+# (vectors, aauth-signing interop, resolver, middleware).
 test-py: py-lint py-wheel
 	$(call step,pytest py/tests)
 	$(VENV)/bin/python -m pytest py/tests -q -p no:cacheprovider
@@ -156,6 +157,8 @@ py-lint: venv
 	$(CARGO) fmt --manifest-path py/Cargo.toml -- --check
 	PYO3_PYTHON='$(ROOT)/$(VENV)/bin/python' $(CARGO) clippy --manifest-path py/Cargo.toml \
 	  --locked --all-targets -- -D warnings
+	$(call step,py: mypy --strict)
+	$(VENV)/bin/python -m mypy --strict py/python examples
 
 py-wheel: venv
 	$(call step,py: maturin build --release)

@@ -18,7 +18,9 @@ fn core(c: &mut Criterion) {
     let mut buf = vec![0u8; 16 * 1024];
     for f in fixtures() {
         let mut g = c.benchmark_group(f.name().replace(' ', "_"));
-        g.bench_function("parse", |b| b.iter(|| black_box(&f).parse_only()));
+        g.bench_function("parse", |b| {
+            b.iter(|| black_box(&f).parse_only(&mut scratch))
+        });
         g.bench_function("base", |b| b.iter(|| black_box(&f).base_only(&mut buf)));
         g.bench_function("raw", |b| b.iter(|| black_box(&f).raw()));
         if f.token.is_some() {

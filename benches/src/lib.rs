@@ -8,9 +8,10 @@
 //! input. Everything is leaked to `'static` so the timed closures borrow nothing owned.
 
 use aauth_verify::{
-    b64, parse, verify_request, verify_request_with_token, Header, JwtScratch, KeyRequirement,
-    KeySource, Parsed, Policy, PublicKey, Request, TokenCache,
+    parse, Context, Fetch, Header, JwtScratch, KeyRequirement, KeySource, Parsed, Policy,
+    PublicKey, Request, TokenCache,
 };
+use aauth_verify_sf::b64;
 use serde_json::Value;
 
 #[allow(dead_code, clippy::all)]
@@ -53,7 +54,7 @@ pub struct Fixture {
     /// `GET` or `POST` (POST requests carry a body covered by `content-digest`).
     pub kind: &'static str,
     /// The request view.
-    pub req: Request<'static>,
+    pub req: Request<'static, 'static>,
     /// The verification policy of the vector.
     pub policy: Policy<'static>,
     /// The label the vector asks for.
@@ -69,7 +70,7 @@ pub struct Fixture {
     /// The resolved issuer key for `jwt`.
     pub issuer_key: Option<PublicKey>,
     /// Phase 1 result, for the base-only bench.
-    pub parsed: Parsed<'static>,
+    pub parsed: &'static Parsed<'static>,
     /// The signature base.
     pub base: &'static [u8],
     /// The request signature.
@@ -130,37 +131,52 @@ impl Fixture {
         let jwks = leak_bytes(&p.jwks);
         let metadata = p.metadata.as_deref().map(leak_bytes);
         let now = p.now;
-        let parsed = parse(&req, &policy, label, now).expect("fixture parses");
+        let scratch: &'static mut JwtScratch = Box::leak(Box::new(JwtScratch::new()));
+        let ctx = Context {
+            label,
+            ..Context::at(now)
+        };
+        let parsed: &'static Parsed<'static> = leak(Box::new(
+            parse(&req, &policy, &ctx, Some(scratch)).expect("fixture parses"),
+        ));
         let mut buf = vec![0u8; 16 * 1024];
         let base = leak_bytes(parsed.base_into(&req, &mut buf).expect("base fits"));
-        let sig = *parsed.signature().expect("signature decodes");
+        let sig_member = p
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(b"signature"))
+            .map(|(_, v)| v.clone())
+            .expect("a Signature header");
+        let sig = signature_bytes(&sig_member);
 
         let mut key = None;
         let mut issuer_key = None;
         let mut token = None;
-        let req_key = match parsed.requirement() {
-            KeyRequirement::Inline(k) => k.x,
-            KeyRequirement::JwksUri { .. } => {
+        let mut kbuf = [0u8; 256];
+        let req_key = match (parsed.requirement(), parsed.fetch()) {
+            (KeyRequirement::Inline(k), _) => *k.x(),
+            (KeyRequirement::JwksUri { .. }, Fetch::Metadata { kid, .. }) => {
                 if let Some(m) = metadata {
                     parsed.check_metadata(m, &policy).expect("metadata");
                 }
-                let k = parsed.select_key(jwks, &policy).expect("key selected");
+                let kid = kid.decode_into(&mut kbuf).expect("kid");
+                let k =
+                    aauth_verify::select_jwk(jwks, kid, policy.key_rules()).expect("key selected");
                 key = Some(k);
-                k.x
+                *k.x()
             }
-            KeyRequirement::Jwt { jwt } | KeyRequirement::JktJwt { jwt } => {
+            (KeyRequirement::Jwt { jwt } | KeyRequirement::JktJwt { jwt }, plan) => {
                 let compact = jwt.as_plain().expect("plain token");
-                let mut scratch = Box::new(JwtScratch::new());
-                let t = parsed
-                    .token(&mut scratch, &policy, now)
-                    .expect("token decodes");
-                let signer = match t.header_jwk() {
-                    Some(k) => k,
-                    None => {
-                        let k = t.select_issuer_key(jwks, &policy).expect("issuer key");
+                let t = parsed.unverified_token().expect("a token");
+                let signer = match (t.claims.cnf_jwk, plan) {
+                    (_, Fetch::Metadata { kid, .. }) => {
+                        let kid = kid.decode_into(&mut kbuf).expect("kid");
+                        let k = aauth_verify::select_jwk(jwks, kid, policy.key_rules())
+                            .expect("issuer key");
                         issuer_key = Some(k);
-                        k
+                        *k.x()
                     }
+                    _ => jkt_header_key(compact),
                 };
                 let dot = compact.iter().rposition(|&b| b == b'.').expect("JWS");
                 let mut jws_sig = [0u8; 64];
@@ -168,9 +184,9 @@ impl Fixture {
                 token = Some(TokenJws {
                     signing_input: leak_bytes(&compact[..dot]),
                     sig: jws_sig,
-                    key: signer.x,
+                    key: signer,
                 });
-                t.claims().cnf_jwk.expect("cnf.jwk").x
+                *t.claims.cnf_jwk.expect("cnf.jwk").x()
             }
             other => panic!("unexpected requirement {other:?}"),
         };
@@ -220,10 +236,14 @@ impl Fixture {
         format!("{} {}", self.scheme, self.kind)
     }
 
-    /// Phase 1 only (header parsing, covered components, freshness, `Signature-Key`, the
-    /// inline key's point check).
-    pub fn parse_only(&self) -> bool {
-        parse(&self.req, &self.policy, self.label, self.now).is_ok()
+    /// Phase 1 only (header parsing, covered components, freshness, `Signature-Key`, and for
+    /// the token schemes the token's decoding and offline checks).
+    pub fn parse_only(&self, scratch: &mut JwtScratch) -> bool {
+        let ctx = Context {
+            label: self.label,
+            ..Context::at(self.now)
+        };
+        parse(&self.req, &self.policy, &ctx, Some(scratch)).is_ok()
     }
 
     /// Signature base construction alone, into `buf`.
@@ -234,51 +254,44 @@ impl Fixture {
             .unwrap_or(0)
     }
 
+    fn both_phases(
+        &self,
+        scratch: &mut JwtScratch,
+        source: KeySource<'_>,
+        tokens: Option<&mut dyn aauth_verify::TokenStore>,
+    ) -> bool {
+        let mut ctx = Context {
+            label: self.label,
+            tokens,
+            ..Context::at(self.now)
+        };
+        match parse(&self.req, &self.policy, &ctx, Some(scratch)) {
+            Ok(p) => p.finish(&self.req, &self.policy, source, &mut ctx).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// The key source a host with resolved (cached) keys passes: the inline key, else the
+    /// signer's (jwks_uri) or issuer's (jwt) key decoded once.
+    fn resolved(&self) -> KeySource<'_> {
+        match (&self.key, &self.issuer_key) {
+            (Some(k), _) | (None, Some(k)) => KeySource::Key(k),
+            _ => KeySource::Inline,
+        }
+    }
+
     /// The full verification as a server with resolved (cached) keys does it: every check,
     /// both phases, the token's JWS for the token schemes. `jwks_uri` and `jwt` use the key the
     /// host resolved once (no JSON parsed per request).
     pub fn full(&self, scratch: &mut JwtScratch) -> bool {
-        if self.key.is_none() && self.token.is_none() {
-            return verify_request(
-                &self.req,
-                &self.policy,
-                self.label,
-                self.now,
-                KeySource::Inline,
-            )
-            .is_ok();
-        }
-        let parsed = match parse(&self.req, &self.policy, self.label, self.now) {
-            Ok(p) => p,
-            Err(_) => return false,
-        };
-        match self.key {
-            Some(k) => parsed.verify(&self.req, &k).is_ok(),
-            None => {
-                let Ok(token) = parsed.token(scratch, &self.policy, self.now) else {
-                    return false;
-                };
-                parsed
-                    .verify_token(&self.req, &token, self.issuer_key.as_ref())
-                    .is_ok()
-            }
-        }
+        self.both_phases(scratch, self.resolved(), None)
     }
 
     /// [`Fixture::full`] for the token schemes with a verified-token cache: with a warm cache
     /// the token's JSON is not parsed again and its JWS verification is skipped (the offline
     /// checks and the request signature still run).
     pub fn full_cached(&self, scratch: &mut JwtScratch, cache: &mut BenchCache) -> bool {
-        let parsed = match parse(&self.req, &self.policy, self.label, self.now) {
-            Ok(p) => p,
-            Err(_) => return false,
-        };
-        let Ok(token) = parsed.token_cached(scratch, &self.policy, self.now, cache) else {
-            return false;
-        };
-        parsed
-            .verify_token_cached(&self.req, &token, self.issuer_key.as_ref(), cache, self.now)
-            .is_ok()
+        self.both_phases(scratch, self.resolved(), Some(cache))
     }
 
     /// The one-shot verification from documents: for `jwks_uri` and `jwt` the metadata and
@@ -287,20 +300,12 @@ impl Fixture {
         let source = if self.jwks.is_empty() {
             KeySource::Inline
         } else {
-            KeySource::Jwks {
+            KeySource::Documents {
                 jwks: self.jwks,
                 metadata: self.metadata,
             }
         };
-        verify_request_with_token(
-            &self.req,
-            &self.policy,
-            self.label,
-            self.now,
-            scratch,
-            source,
-        )
-        .is_ok()
+        self.both_phases(scratch, source, None)
     }
 
     /// The floor: one raw `ed25519-compact` verification of the same signature base with the
@@ -322,6 +327,27 @@ impl Fixture {
         };
         token_ok && self.raw()
     }
+}
+
+/// The 64 bytes of the only member of a `Signature` header (standard or URL-safe base64).
+fn signature_bytes(header: &[u8]) -> [u8; 64] {
+    let start = header.iter().position(|&b| b == b':').expect("sf-binary") + 1;
+    let end = header.iter().rposition(|&b| b == b':').expect("sf-binary");
+    let mut buf = [0u8; 66];
+    let (bytes, _) = b64::decode_signature(&header[start..end], &mut buf, true).expect("base64");
+    bytes.try_into().expect("64 bytes")
+}
+
+/// The `jkt-jwt` header key of a compact token.
+fn jkt_header_key(compact: &[u8]) -> [u8; 32] {
+    let dot = compact.iter().position(|&b| b == b'.').expect("JWS");
+    let mut header = vec![0u8; 4096];
+    let h = b64::decode_base64url(&compact[..dot], &mut header).expect("header");
+    let v: Value = serde_json::from_slice(h).expect("JSON header");
+    let x = v["jwk"]["x"].as_str().expect("jwk.x");
+    let mut out = [0u8; 32];
+    b64::decode_base64url(x.as_bytes(), &mut out).expect("x");
+    out
 }
 
 /// All fixtures, in [`CASES`] order.

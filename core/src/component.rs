@@ -56,10 +56,63 @@ impl Derived {
     }
 }
 
+/// The Structured Field type of an HTTP field, for the `sf` component parameter.
+///
+/// Spec: RFC 9651 §3 (Lists, Dictionaries, Items); RFC 9421 §2.1.1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum FieldType {
+    /// An Item.
+    Item = 1,
+    /// A List.
+    List = 2,
+    /// A Dictionary.
+    Dictionary = 3,
+}
+
+impl FieldType {
+    pub(crate) fn from_u8(n: u8) -> Option<FieldType> {
+        match n {
+            1 => Some(FieldType::Item),
+            2 => Some(FieldType::List),
+            3 => Some(FieldType::Dictionary),
+            _ => None,
+        }
+    }
+}
+
+/// The Structured Fields this verifier knows the type of, for `sf` (the default of
+/// [`crate::Policy::structured_fields`]): the signature fields and the digest fields.
+///
+/// Spec: RFC 9421 §4.1, §4.2; RFC 9530 §2–§4; draft-hardt-httpbis-signature-key-09 §3, §4, §5,
+/// §6.
+pub const STRUCTURED_FIELDS: &[(&str, FieldType)] = &[
+    ("signature-key", FieldType::Dictionary),
+    ("signature-input", FieldType::Dictionary),
+    ("signature", FieldType::Dictionary),
+    ("accept-signature", FieldType::Dictionary),
+    ("signature-error", FieldType::Dictionary),
+    ("signature-key-cache", FieldType::Dictionary),
+    ("accept-signature-scheme", FieldType::List),
+    ("accept-signature-alg", FieldType::List),
+    ("content-digest", FieldType::Dictionary),
+    ("repr-digest", FieldType::Dictionary),
+    ("want-content-digest", FieldType::Dictionary),
+    ("want-repr-digest", FieldType::Dictionary),
+];
+
+/// The largest combined field value that `sf` and `key` re-serialize (bytes), and the most
+/// members of such a field: both bound the canonical serializer's duplicate handling, which is
+/// quadratic in the member count.
+///
+/// Spec: RFC 9421 §2.1.1, §2.1.2; ours.
+pub const MAX_SF_FIELD: usize = 4096;
+const MAX_SF_MEMBERS: usize = 64;
+
 /// One covered component identifier.
 ///
-/// Spec: RFC 9421 §2 (a component identifier is an sf-string with parameters).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Spec: RFC 9421 §2 (a component identifier is an sf-string with parameters), §2.1.1–§2.1.3.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Component<'a> {
     /// The component name, e.g. `@method` or `content-type` (never contains escapes).
     pub name: &'a [u8],
@@ -67,6 +120,14 @@ pub struct Component<'a> {
     pub derived: Option<Derived>,
     /// The `name` parameter of `@query-param`.
     pub query_name: Option<Text<'a>>,
+    /// `sf`: the field's value strictly re-serialized as a Structured Field.
+    pub sf: bool,
+    /// `key`: the value of this member of a Dictionary field.
+    pub key: Option<Text<'a>>,
+    /// `bs`: each field line wrapped as a Byte Sequence.
+    pub bs: bool,
+    /// The parameters as received (the identifier line repeats them in order).
+    params: sf::Params<'a>,
 }
 
 impl<'a> Component<'a> {
@@ -92,39 +153,83 @@ impl<'a> Component<'a> {
             }
             None
         };
-        let mut query_name = None;
-        // The only parameter AAuth can use is `name`, once. Refusing repeats also keeps the
-        // canonical re-serialization (whose duplicate handling is quadratic) bounded.
-        if item.params.len() > 1 {
+        let (mut query_name, mut key, mut sf, mut bs) = (None, None, false, false);
+        // At most two parameters, none twice: what any meaningful identifier needs (`sf;key`
+        // is redundant but legal). This also keeps the canonical re-serialization of the
+        // inner list (whose duplicate handling is quadratic) bounded.
+        if item.params.len() > 2 {
             return Err(err(InvalidRequest, Check::ComponentParamRepeated));
         }
-        for (key, value) in item.params.iter() {
-            match key {
-                b"name" if derived == Some(Derived::QueryParam) => match value {
-                    BareItem::String(v) => query_name = Some(Text::from(v)),
-                    _ => return Err(err(InvalidRequest, Check::QueryParamNameNotString)),
-                },
-                b"sf" | b"key" | b"bs" => {
+        for (i, (k, value)) in item.params.iter().enumerate() {
+            if item.params.iter().take(i).any(|(k2, _)| k2 == k) {
+                return Err(err(InvalidRequest, Check::ComponentParamRepeated));
+            }
+            match (k, value) {
+                (b"name", BareItem::String(v)) if derived == Some(Derived::QueryParam) => {
+                    query_name = Some(Text::from(v))
+                }
+                (b"name", _) if derived == Some(Derived::QueryParam) => {
+                    return Err(err(InvalidRequest, Check::QueryParamNameNotString))
+                }
+                (b"sf", BareItem::Boolean(true)) if derived.is_none() => sf = true,
+                (b"bs", BareItem::Boolean(true)) if derived.is_none() => bs = true,
+                (b"key", BareItem::String(v)) if derived.is_none() => key = Some(Text::from(v)),
+                (b"sf" | b"bs" | b"key", _) => {
                     return Err(err(InvalidRequest, Check::ComponentParamUnsupported))
                 }
-                b"tr" => return Err(err(InvalidRequest, Check::TrailerParam)),
-                b"req" => return Err(err(InvalidRequest, Check::ReqParamInRequest)),
+                (b"tr", _) => return Err(err(InvalidRequest, Check::TrailerParam)),
+                (b"req", _) => return Err(err(InvalidRequest, Check::ReqParamInRequest)),
                 _ => return Err(err(InvalidRequest, Check::ComponentParamUnknown)),
             }
         }
         if derived == Some(Derived::QueryParam) && query_name.is_none() {
             return Err(err(InvalidRequest, Check::QueryParamNoName));
         }
+        // RFC 9421 §2.1.3: `bs` cannot be combined with `sf` or `key`.
+        if bs && (sf || key.is_some()) {
+            return Err(err(InvalidRequest, Check::SfAndBs));
+        }
         Ok(Component {
             name,
             derived,
             query_name,
+            sf,
+            key,
+            bs,
+            params: item.params,
         })
     }
 
-    /// Whether this is the component `name` with no parameters.
-    pub fn is_plain(&self, name: &[u8]) -> bool {
-        self.name == name && self.query_name.is_none()
+    /// The field type this component's value is serialized as, if any: `key` implies a
+    /// Dictionary; `sf` needs a field the policy knows the type of (else `invalid_request`).
+    ///
+    /// Spec: RFC 9421 §2.1.1 (the application must know the field's type), §2.1.2.
+    pub fn field_type(&self, known: &[(&str, FieldType)]) -> Result<Option<FieldType>, Error> {
+        if self.key.is_some() {
+            return Ok(Some(FieldType::Dictionary));
+        }
+        if !self.sf {
+            return Ok(None);
+        }
+        known
+            .iter()
+            .find(|(n, _)| n.as_bytes() == self.name)
+            .map(|(_, t)| Some(*t))
+            .ok_or(err(InvalidRequest, Check::FieldNotStructured))
+    }
+
+    /// Whether this component covers the whole field `name` (no `@query-param` name, no
+    /// `key`; `sf` and `bs` only change the serialization) — or, for `signature-key`, the
+    /// member of the signature's own `label` (which is all a verifier reads of it).
+    ///
+    /// Spec: RFC 9421 §2.1; draft-hardt-httpbis-signature-key-09 §7.8.
+    pub fn covers_field(&self, name: &[u8], label: &[u8]) -> bool {
+        self.name == name
+            && self.query_name.is_none()
+            && match self.key {
+                None => true,
+                Some(k) => name == b"signature-key" && k.eq_bytes(label),
+            }
     }
 
     /// Whether this is `@query-param` naming the (raw, still form-encoded) parameter `name`.
@@ -141,30 +246,32 @@ impl<'a> Component<'a> {
 
     /// Whether two identifiers name the same component (name and parameters).
     pub fn same_as(&self, other: &Component<'_>) -> bool {
+        let same = |a: &Option<Text<'_>>, b: &Option<Text<'_>>| match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.eq_text(b),
+            _ => false,
+        };
         self.name == other.name
-            && match (&self.query_name, &other.query_name) {
-                (None, None) => true,
-                (Some(a), Some(b)) => a.eq_text(b),
-                _ => false,
-            }
+            && self.sf == other.sf
+            && self.bs == other.bs
+            && same(&self.query_name, &other.query_name)
+            && same(&self.key, &other.key)
     }
 
-    /// Writes the canonical identifier (`"name"` plus `;name="…"`).
+    /// Writes the canonical identifier: `"name"`, then its parameters in the order received
+    /// (`;name="…"`, `;key="…"`, `;sf`, `;bs`).
     ///
     /// Spec: RFC 9421 §2.5 (each line starts with the serialized component identifier).
     pub fn write_identifier(&self, out: &mut impl Sink) {
         out.write(b"\"");
         out.write(self.name);
         out.write(b"\"");
-        if let Some(q) = &self.query_name {
-            out.write(b";name=\"");
-            out.write(q.raw());
-            out.write(b"\"");
-        }
+        sf::serialize_params(&self.params, out);
     }
 
     /// Checks that the request can produce this component (fields present, query params
-    /// present once), without writing anything.
+    /// present once), without writing anything. (A structured field that does not parse is
+    /// found when the base is written.)
     pub fn check_available(&self, req: &Request<'_, '_>) -> Result<(), Error> {
         match self.derived {
             None => {
@@ -179,11 +286,23 @@ impl<'a> Component<'a> {
         }
     }
 
-    /// Writes the component value (without identifier or line feed).
+    /// Writes the component value (without identifier or line feed). `field_type` is what
+    /// [`Component::field_type`] said in phase 1.
     ///
-    /// Spec: RFC 9421 §2.1 (field lines trimmed and joined with `", "`), §2.2.
-    pub fn write_value(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
+    /// Spec: RFC 9421 §2.1 (field lines trimmed and joined with `", "`), §2.1.1–§2.1.3, §2.2.
+    pub fn write_value(
+        &self,
+        req: &Request<'_, '_>,
+        field_type: Option<FieldType>,
+        out: &mut impl Sink,
+    ) -> Result<(), Error> {
         let Some(d) = self.derived else {
+            if self.bs {
+                return self.write_wrapped(req, out);
+            }
+            if let Some(t) = field_type {
+                return self.write_structured(req, t, out);
+            }
             let mut first = true;
             for line in req.field_lines(self.name) {
                 check_field_value(line)?;
@@ -243,6 +362,97 @@ impl<'a> Component<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// `bs`: every line of the field, trimmed, as a Byte Sequence (`:base64:`), joined with
+    /// `", "`.
+    ///
+    /// Spec: RFC 9421 §2.1.3.
+    fn write_wrapped(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
+        let mut first = true;
+        for line in req.field_lines(self.name) {
+            if !first {
+                out.write(b", ");
+            }
+            first = false;
+            out.write(b":");
+            // Groups of 3 bytes encode to 4 characters with no padding: only the last piece
+            // can need it.
+            let mut buf = [0u8; 64];
+            for chunk in line.chunks(48) {
+                let text = aauth_verify_sf::b64::encode_base64(chunk, &mut buf)
+                    .map_err(|_| err(InvalidRequest, Check::BaseTooLarge))?;
+                out.write(text.as_bytes());
+            }
+            out.write(b":");
+        }
+        if first {
+            return Err(err(InvalidRequest, Check::FieldMissing));
+        }
+        Ok(())
+    }
+
+    /// `sf` / `key`: the field (every line joined with `", "`) parsed as `t` and strictly
+    /// re-serialized, or (`key`) the named member's value of the Dictionary. Bounded by
+    /// [`MAX_SF_FIELD`] bytes and 64 members.
+    ///
+    /// Spec: RFC 9421 §2.1.1, §2.1.2; RFC 9651 §4.1, §4.2.
+    #[inline(never)]
+    fn write_structured(
+        &self,
+        req: &Request<'_, '_>,
+        t: FieldType,
+        out: &mut impl Sink,
+    ) -> Result<(), Error> {
+        let too_large = err(InvalidRequest, Check::HeaderTooLarge);
+        let not_sf = err(InvalidRequest, Check::FieldNotStructured);
+        let mut buf = [0u8; MAX_SF_FIELD];
+        let mut joined = aauth_verify_sf::sink::SliceSink::new(&mut buf);
+        let mut any = false;
+        for line in req.field_lines(self.name) {
+            check_field_value(line)?;
+            if any {
+                joined.write(b", ");
+            }
+            joined.write(line);
+            any = true;
+        }
+        if !any {
+            return Err(err(InvalidRequest, Check::FieldMissing));
+        }
+        let value = joined.finish().ok_or(too_large)?;
+        let opts = sf::Options::default();
+        match t {
+            FieldType::Dictionary => {
+                let d = sf::parse_dictionary(value, opts).map_err(|_| not_sf)?;
+                if d.len() > MAX_SF_MEMBERS {
+                    return Err(too_large);
+                }
+                match self.key {
+                    None => sf::serialize_dictionary(&d, out),
+                    Some(k) => {
+                        let mut kbuf = [0u8; 64];
+                        let k = k.decode_into(&mut kbuf).ok_or(not_sf)?;
+                        let m = d
+                            .get(k)
+                            .ok_or(err(InvalidRequest, Check::KeyMemberMissing))?;
+                        sf::serialize_member(&m, out);
+                    }
+                }
+            }
+            FieldType::List => {
+                let l = sf::parse_list(value, opts).map_err(|_| not_sf)?;
+                if l.len() > MAX_SF_MEMBERS {
+                    return Err(too_large);
+                }
+                sf::serialize_list(&l, out);
+            }
+            FieldType::Item => {
+                let i = sf::parse_item(value, opts).map_err(|_| not_sf)?;
+                sf::serialize_item(&i, out);
+            }
+        }
+        Ok(())
     }
 
     /// The raw value of the single query parameter this component names.

@@ -19,40 +19,108 @@ use sha2::{Digest, Sha256, Sha512};
 ///
 /// Spec: RFC 9530 §2, §3 (a recipient may ignore unsupported algorithms).
 pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
-    let mut checked = false;
-    for line in req.field_lines(b"content-digest") {
-        let dict = sf::parse_dictionary(line, sf::Options::default())
-            .map_err(|_| err(InvalidRequest, Check::DigestMalformed))?;
-        for (alg, member) in dict.iter() {
-            let expected_len = match alg {
-                b"sha-256" => 32,
-                b"sha-512" => 64,
-                _ => continue,
-            };
-            let sf::Member::Item(sf::Item {
-                value: BareItem::ByteSeq(raw),
-                ..
-            }) = member
-            else {
-                return Err(err(InvalidRequest, Check::DigestNotByteSequence));
-            };
-            let mut buf = [0u8; 66];
-            let got = b64::decode_sf_binary(raw, &mut buf)
-                .map_err(|_| err(InvalidSignature, Check::DigestBadEncoding))?;
-            let ok = if expected_len == 32 {
-                got == Sha256::digest(body).as_slice()
-            } else {
-                got == Sha512::digest(body).as_slice()
-            };
-            if !ok {
-                return Err(err(InvalidSignature, Check::DigestMismatch));
+    let mut d = BodyDigest::new(req)?;
+    d.update(body);
+    d.finish()
+}
+
+/// A `Content-Digest` check fed the body piece by piece (a body in several buffers, or read
+/// from a file), with the same rule as [`check`]. Holds only the expected digests and the
+/// running hashes: no borrow of the request.
+///
+/// Spec: RFC 9530 §2, §3.
+#[derive(Clone)]
+pub struct BodyDigest {
+    sha256: Option<([u8; 32], Sha256)>,
+    sha512: Option<([u8; 64], Sha512)>,
+}
+
+impl core::fmt::Debug for BodyDigest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BodyDigest")
+            .field("sha256", &self.sha256.is_some())
+            .field("sha512", &self.sha512.is_some())
+            .finish()
+    }
+}
+
+impl BodyDigest {
+    /// Reads the expected digests from every `Content-Digest` line. A malformed field, a
+    /// supported member that is not a Byte Sequence of the algorithm's length, two different
+    /// values for one algorithm, or no supported algorithm at all is refused here, before any
+    /// body byte is read.
+    ///
+    /// Spec: RFC 9530 §2, §3.
+    pub fn new(req: &Request<'_, '_>) -> Result<BodyDigest, Error> {
+        let mut d = BodyDigest {
+            sha256: None,
+            sha512: None,
+        };
+        for line in req.field_lines(b"content-digest") {
+            let dict = sf::parse_dictionary(line, sf::Options::default())
+                .map_err(|_| err(InvalidRequest, Check::DigestMalformed))?;
+            for (alg, member) in dict.iter() {
+                if alg != b"sha-256" && alg != b"sha-512" {
+                    continue;
+                }
+                let sf::Member::Item(sf::Item {
+                    value: BareItem::ByteSeq(raw),
+                    ..
+                }) = member
+                else {
+                    return Err(err(InvalidRequest, Check::DigestNotByteSequence));
+                };
+                let mut buf = [0u8; 66];
+                let got = b64::decode_sf_binary(raw, &mut buf)
+                    .map_err(|_| err(InvalidSignature, Check::DigestBadEncoding))?;
+                let mismatch = err(InvalidSignature, Check::DigestMismatch);
+                if alg == b"sha-256" {
+                    let want: [u8; 32] = got.try_into().map_err(|_| mismatch)?;
+                    match &d.sha256 {
+                        Some((w, _)) if *w != want => return Err(mismatch),
+                        _ => d.sha256 = Some((want, Sha256::new())),
+                    }
+                } else {
+                    let want: [u8; 64] = got.try_into().map_err(|_| mismatch)?;
+                    match &d.sha512 {
+                        Some((w, _)) if *w != want => return Err(mismatch),
+                        _ => d.sha512 = Some((want, Sha512::new())),
+                    }
+                }
             }
-            checked = true;
+        }
+        if d.sha256.is_none() && d.sha512.is_none() {
+            return Err(err(InvalidSignature, Check::DigestNoAlgorithm));
+        }
+        Ok(d)
+    }
+
+    /// Feeds the next piece of the body.
+    pub fn update(&mut self, piece: &[u8]) {
+        if let Some((_, h)) = &mut self.sha256 {
+            h.update(piece);
+        }
+        if let Some((_, h)) = &mut self.sha512 {
+            h.update(piece);
         }
     }
-    if checked {
+
+    /// Whether every expected digest matches the body fed so far (`invalid_signature`
+    /// otherwise).
+    ///
+    /// Spec: RFC 9530 §2.
+    pub fn finish(self) -> Result<(), Error> {
+        let mismatch = err(InvalidSignature, Check::DigestMismatch);
+        if let Some((want, h)) = self.sha256 {
+            if h.finalize().as_slice() != want {
+                return Err(mismatch);
+            }
+        }
+        if let Some((want, h)) = self.sha512 {
+            if h.finalize().as_slice() != want {
+                return Err(mismatch);
+            }
+        }
         Ok(())
-    } else {
-        Err(err(InvalidSignature, Check::DigestNoAlgorithm))
     }
 }

@@ -413,6 +413,17 @@ checks! {
     ReplayStoreUnavailable = 242 => "the replay store could not be consulted",
     CacheMissed = 243 => "the cache identifier is unknown or was evicted",
     NoAssertion = 244 => "the cached scheme needs the resolved assertion",
+    // --- egress admission (the host's fetches) --------------------------------------------
+    UrlBytes = 260 => "the URL is not ASCII, is too long, or holds a byte it may not",
+    UrlScheme = 261 => "the URL scheme is not https or http (lowercase)",
+    UrlHost = 262 => "the URL host is malformed, not lowercase, or an ambiguous numeric form",
+    UrlPort = 263 => "the URL port is not 1-65535 in decimal, or is the scheme's default",
+    UrlUserinfo = 264 => "the URL carries userinfo",
+    UrlFragment = 265 => "the URL has a fragment",
+    UrlPath = 266 => "the URL has no path, or a dot segment",
+    PatternForm = 267 => "an allowlist pattern is not host, *.suffix or *, each with an optional :port",
+    AddressNotPublic = 268 => "the destination is not a public address",
+    HttpNotListed = 269 => "plain http to a host the deployment does not list (https required)",
 }
 
 /// A verification failure: the spec's error code and the check that failed. `Copy`,

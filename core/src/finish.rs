@@ -423,15 +423,46 @@ impl<'s> Parsed<'s> {
         source: KeySource<'_>,
         ctx: &mut Context<'_>,
     ) -> Result<Verified<'s>, Error> {
+        self.finish_with(req, policy, source, ctx, false)
+            .map(|(v, _)| v)
+    }
+
+    /// Phase 2 before the body has been read: everything [`Parsed::finish`] does except the
+    /// `Content-Digest` check (whatever `req.body` holds), so that a host can refuse a forged
+    /// request before it reads, buffers or spools a large body. The replay store, if any, is
+    /// written here, once the signature verified: a replay is refused before its body is read,
+    /// and a request whose body then fails its digest has still used its signature.
+    ///
+    /// Spec: RFC 9421 §3.2 steps 7–8 (the digest is one more check over covered content);
+    /// RFC 9530 §2.
+    pub fn finish_before_body(
+        &self,
+        req: &Request<'_, 's>,
+        policy: &Policy<'_>,
+        source: KeySource<'_>,
+        ctx: &mut Context<'_>,
+    ) -> Result<Deferred<'s>, Error> {
+        self.finish_with(req, policy, source, ctx, true)
+            .map(|(verified, body)| Deferred { verified, body })
+    }
+
+    fn finish_with(
+        &self,
+        req: &Request<'_, 's>,
+        policy: &Policy<'_>,
+        source: KeySource<'_>,
+        ctx: &mut Context<'_>,
+        defer: bool,
+    ) -> Result<(Verified<'s>, BodyCheck), Error> {
         if let TokenSlot::Token(pt) = &self.token {
-            return self.finish_token(pt, req, policy, source, ctx);
+            return self.finish_token(pt, req, policy, source, ctx, defer);
         }
         let key = match (self.sig.requirement, source) {
             (KeyRequirement::Inline(k), KeySource::Inline) => k,
             _ => self.host_key(policy, source)?,
         };
-        let replay = self
-            .verify_request(req, &key, policy, ctx)
+        let (replay, body) = self
+            .verify_request(req, &key, policy, ctx, defer)
             .map_err(|e| refetch_on_signature(e, source.is_hosts()))?;
         let (agent, kid) = match self.sig.requirement {
             KeyRequirement::JwksUri { id, kid, .. } => (Some(id), Some(kid)),
@@ -439,7 +470,7 @@ impl<'s> Parsed<'s> {
             KeyRequirement::LegacyJwks { jwks, id, kid, .. } => (id.or(jwks), Some(kid)),
             _ => (None, self.sig.params.keyid),
         };
-        Ok(Verified {
+        let v = Verified {
             label: self.sig.label,
             identity: Identity {
                 scheme: self.sig.scheme,
@@ -454,7 +485,8 @@ impl<'s> Parsed<'s> {
             token: None,
             replay,
             cache: None,
-        })
+        };
+        Ok((v, body))
     }
 
     fn finish_token(
@@ -464,7 +496,8 @@ impl<'s> Parsed<'s> {
         policy: &Policy<'_>,
         source: KeySource<'_>,
         ctx: &mut Context<'_>,
-    ) -> Result<Verified<'s>, Error> {
+        defer: bool,
+    ) -> Result<(Verified<'s>, BodyCheck), Error> {
         let t = &pt.token;
         let issuer_key = match t.scheme {
             Scheme::JktJwt => match source {
@@ -493,8 +526,8 @@ impl<'s> Parsed<'s> {
             }
         }
         let request_key = t.request_key(&signer)?;
-        let replay = self
-            .verify_request(req, &request_key, policy, ctx)
+        let (replay, body) = self
+            .verify_request(req, &request_key, policy, ctx, defer)
             .map_err(|e| {
                 refetch_on_signature(e, source.is_hosts() && t.scheme == Scheme::SelfJwt)
             })?;
@@ -510,7 +543,7 @@ impl<'s> Parsed<'s> {
             Scheme::Jwt => c.sub,
             _ => c.iss,
         };
-        Ok(Verified {
+        let v = Verified {
             label: self.sig.label,
             identity: Identity {
                 scheme: self.sig.scheme,
@@ -536,7 +569,8 @@ impl<'s> Parsed<'s> {
                 }
                 _ => None,
             },
-        })
+        };
+        Ok((v, body))
     }
 
     /// Checks a covered `Content-Digest` against the body, verifies the Ed25519 signature over
@@ -551,11 +585,19 @@ impl<'s> Parsed<'s> {
         key: &PublicKey,
         policy: &Policy<'_>,
         ctx: &mut Context<'_>,
-    ) -> Result<Option<ReplayKey>, Error> {
+        defer: bool,
+    ) -> Result<(Option<ReplayKey>, BodyCheck), Error> {
+        let mut body = BodyCheck { digest: false };
         if self.sig.digest_covered {
-            match req.body {
-                Some(body) => digest::check(req, body)?,
-                None => return Err(err(InvalidSignature, Check::BodyMissing)),
+            if defer {
+                // The field is read now, so a malformed one is refused before the body is.
+                digest::BodyDigest::new(req)?;
+                body.digest = true;
+            } else {
+                match req.body {
+                    Some(b) => digest::check(req, b)?,
+                    None => return Err(err(InvalidSignature, Check::BodyMissing)),
+                }
             }
         }
         let sig = self.sig.signature?;
@@ -573,7 +615,7 @@ impl<'s> Parsed<'s> {
             Err(r) => return Err(key::key_refusal(r)),
         }
         let Some(h) = hasher else {
-            return Ok(None);
+            return Ok((None, body));
         };
         let rk = h.finish(&self.sig.params, policy, ctx.now);
         if let Replay::Store(store) = &mut ctx.replay {
@@ -581,18 +623,18 @@ impl<'s> Parsed<'s> {
                 return Err(err(InvalidSignature, Check::Replayed));
             }
         }
-        Ok(Some(rk))
+        Ok((Some(rk), body))
     }
 
     /// Writes the signature base (RFC 9421 §2.5) into `out`.
     ///
     /// Spec: RFC 9421 §2.5 (one line per component, then `"@signature-params"`, no final LF).
     pub fn write_base(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
-        for item in self.sig.covered.items() {
+        for (item, t) in self.sig.covered.items().zip(self.sig.field_types) {
             let c = Component::parse(&item)?;
             c.write_identifier(out);
             out.write(b": ");
-            c.write_value(req, out)?;
+            c.write_value(req, crate::component::FieldType::from_u8(t), out)?;
             out.write(b"\n");
         }
         out.write(b"\"@signature-params\": ");
@@ -615,6 +657,106 @@ impl<'s> Parsed<'s> {
         self.write_base(req, &mut sink)?;
         sink.finish()
             .ok_or(err(InvalidRequest, Check::BaseTooLarge))
+    }
+}
+
+/// A request whose signature verified before its body was read
+/// ([`Parsed::finish_before_body`]): [`Deferred::complete`] checks the body and yields the
+/// [`Verified`] request. Nothing verified is readable before that.
+///
+/// Spec: RFC 9421 §3.2; RFC 9530 §2.
+#[derive(Debug)]
+#[must_use = "the body is not checked until `complete` is called"]
+pub struct Deferred<'s> {
+    verified: Verified<'s>,
+    body: BodyCheck,
+}
+
+impl<'s> Deferred<'s> {
+    /// Whether the body must be read: `content-digest` is covered. When `false`,
+    /// [`Deferred::complete`] ignores the body and the host need not read it for verification.
+    pub fn needs_body(&self) -> bool {
+        self.body.digest
+    }
+
+    /// Checks the body (the whole of it; an empty body is `b""`, never "absent") against a
+    /// covered `Content-Digest`.
+    ///
+    /// Spec: RFC 9530 §2.
+    pub fn complete(self, req: &Request<'_, '_>, body: &[u8]) -> Result<Verified<'s>, Error> {
+        self.body.complete(req, body)?;
+        Ok(self.verified)
+    }
+
+    /// The verified request and the body check still owed, apart: for hosts that must keep the
+    /// state of a request across an asynchronous body read and cannot hold the borrow. The
+    /// host must not act on the request before [`BodyCheck::complete`] (or
+    /// [`BodyCheck::stream`] and [`BodyStream::finish`]) succeeds.
+    pub fn into_parts(self) -> (Verified<'s>, BodyCheck) {
+        (self.verified, self.body)
+    }
+}
+
+/// What is left of a verification once the signature verified over the headers: the
+/// `Content-Digest` check against the body. Owns no borrow.
+///
+/// Spec: RFC 9530 §2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "the body is not checked until `complete` is called"]
+pub struct BodyCheck {
+    digest: bool,
+}
+
+impl BodyCheck {
+    /// Whether the body must be read (`content-digest` is covered).
+    pub fn needs_body(&self) -> bool {
+        self.digest
+    }
+
+    /// Checks the whole `body` (see [`Deferred::complete`]). `req` supplies the
+    /// `Content-Digest` lines; its `body` member is not read.
+    pub fn complete(self, req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
+        let mut s = self.stream(req)?;
+        s.update(body);
+        s.finish()
+    }
+
+    /// Starts a body check fed piece by piece (a body in several buffers, or in a file).
+    pub fn stream(self, req: &Request<'_, '_>) -> Result<BodyStream, Error> {
+        Ok(BodyStream {
+            digest: if self.digest {
+                Some(digest::BodyDigest::new(req)?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
+/// A [`BodyCheck`] in progress: [`BodyStream::update`] with each piece of the body, then
+/// [`BodyStream::finish`].
+///
+/// Spec: RFC 9530 §2.
+#[derive(Clone, Debug)]
+#[must_use = "the body is not checked until `finish` is called"]
+pub struct BodyStream {
+    digest: Option<digest::BodyDigest>,
+}
+
+impl BodyStream {
+    /// Feeds the next piece of the body (a no-op when no digest is covered).
+    pub fn update(&mut self, piece: &[u8]) {
+        if let Some(d) = &mut self.digest {
+            d.update(piece);
+        }
+    }
+
+    /// Compares the digests (`invalid_signature` for a mismatch).
+    pub fn finish(self) -> Result<(), Error> {
+        match self.digest {
+            Some(d) => d.finish(),
+            None => Ok(()),
+        }
     }
 }
 

@@ -105,6 +105,7 @@ pub struct Frozen {
     signature: Result<[u8; 64], Error>,
     cache: bool,
     digest_covered: bool,
+    field_types: [u8; crate::MAX_COMPONENTS],
     token: Option<FrozenToken>,
 }
 
@@ -241,6 +242,7 @@ impl<'s> Parsed<'s> {
             signature: s.signature,
             cache: s.cache,
             digest_covered: s.digest_covered,
+            field_types: s.field_types,
             token,
         })
     }
@@ -322,6 +324,7 @@ impl Frozen {
             signature: self.signature,
             cache: self.cache,
             digest_covered: self.digest_covered,
+            field_types: self.field_types,
         };
         let token = match (self.token, scratch) {
             (None, scratch) => TokenSlot::Free(scratch),

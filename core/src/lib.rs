@@ -67,6 +67,7 @@ mod backend;
 pub mod cache;
 mod component;
 mod digest;
+pub mod egress;
 mod error;
 mod finish;
 mod frozen;
@@ -86,10 +87,11 @@ mod token;
 
 pub use aauth_verify_sf::sink::{CountingSink, Sink, SliceSink};
 pub use cache::{CachedToken, TokenCache, TokenKey, TokenLayout, TokenStore};
-pub use component::MAX_COMPONENTS;
+pub use component::{FieldType, MAX_COMPONENTS, MAX_SF_FIELD, STRUCTURED_FIELDS};
 pub use error::{Check, Error, ErrorCode};
 pub use finish::{
-    verify_request, Covered, Fetch, Identity, KeySource, UnverifiedToken, Verified, LEGACY_DWK,
+    verify_request, BodyCheck, BodyStream, Covered, Deferred, Fetch, Identity, KeySource,
+    UnverifiedToken, Verified, LEGACY_DWK,
 };
 pub use frozen::Frozen;
 pub use grant::{CacheGrant, Issued};

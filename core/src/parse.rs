@@ -132,6 +132,9 @@ pub(crate) struct Signed<'a> {
     pub(crate) cache: bool,
     /// Whether `content-digest` is covered (checked in phase 2).
     pub(crate) digest_covered: bool,
+    /// Per covered component, the Structured Field type its value is serialized as (`sf`,
+    /// `key`; [`crate::FieldType`] as a number, 0 for none), decided in phase 1.
+    pub(crate) field_types: [u8; MAX_COMPONENTS],
 }
 
 /// A decoded token awaiting phase 2.
@@ -376,18 +379,22 @@ pub(crate) fn parse_signature<'a>(
         return Err(err(InvalidRequest, Check::TooManyComponents));
     }
     let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
-    for item in covered.items() {
+    let mut field_types = [0u8; MAX_COMPONENTS];
+    for (item, slot) in covered.items().zip(field_types.iter_mut()) {
         let c = Component::parse(&item)?;
         if components.iter().any(|earlier| earlier.same_as(&c)) {
             return Err(err(InvalidRequest, Check::ComponentTwice));
         }
+        *slot = c
+            .field_type(policy.structured_fields)?
+            .map_or(0, |t| t as u8);
         components
             .push(c)
             .map_err(|_| err(InvalidRequest, Check::TooManyComponents))?;
     }
 
     // Step 2: required components (AAuth §Covered Components).
-    let covers = |name: &[u8]| components.iter().any(|c| c.is_plain(name));
+    let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
     for r in policy.required {
         if !covers(r.as_bytes()) {
             return Err(err(InvalidInput, Check::RequiredNotCovered));
@@ -399,10 +406,12 @@ pub(crate) fn parse_signature<'a>(
     {
         return Err(err(InvalidInput, Check::AuthorizationNotCovered));
     }
-    if policy.require_content_digest_with_body
-        && req.body.is_some_and(|b| !b.is_empty())
-        && !covers(b"content-digest")
-    {
+    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
+    // check, which reads every supported member of the field as sent.
+    let digest_covered = components
+        .iter()
+        .any(|c| c.derived.is_none() && c.name == b"content-digest");
+    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
         return Err(err(InvalidInput, Check::BodyNotCovered));
     }
     if policy.require_query {
@@ -488,7 +497,8 @@ pub(crate) fn parse_signature<'a>(
         covered,
         signature,
         cache,
-        digest_covered: covers(b"content-digest"),
+        digest_covered,
+        field_types,
     })
 }
 

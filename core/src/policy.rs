@@ -295,6 +295,9 @@ pub struct Policy<'p> {
     /// A request target with a query must cover `@query`, or `@query-param` for each of its
     /// parameter names (off by default: current signers cover only the AAuth minimum).
     pub require_query: bool,
+    /// The fields whose Structured Field type this verifier knows, for the `sf` component
+    /// parameter (default [`crate::STRUCTURED_FIELDS`]).
+    pub structured_fields: &'p [(&'p str, crate::FieldType)],
 }
 
 impl Policy<'static> {
@@ -313,6 +316,7 @@ impl Policy<'static> {
         limits: Limits::DEFAULT,
         max_validity: None,
         require_query: false,
+        structured_fields: crate::component::STRUCTURED_FIELDS,
     };
     /// [`Policy::STRICT`] plus every compatibility switch.
     pub const COMPAT: Policy<'static> = Policy {

@@ -53,6 +53,23 @@ pub struct Request<'h, 'a> {
 }
 
 impl<'h, 'a> Request<'h, 'a> {
+    /// Whether the request has a body: a non-empty [`Request::body`], or, when the host has
+    /// not read it (`None`), framing that announces one (any `Transfer-Encoding`, or a
+    /// `Content-Length` other than zero; one that does not parse counts as a body).
+    ///
+    /// Spec: RFC 9112 §6.1–§6.3 (message body length); RFC 9110 §8.6.
+    pub fn has_body(&self) -> bool {
+        match self.body {
+            Some(b) => !b.is_empty(),
+            None => {
+                self.has_field(b"transfer-encoding")
+                    || self
+                        .field_lines(b"content-length")
+                        .any(|v| v.is_empty() || v.iter().any(|&c| c != b'0'))
+            }
+        }
+    }
+
     /// Every line of the field `name` (case-insensitive), each trimmed of SP/HTAB.
     ///
     /// Spec: RFC 9421 §2.1 (all lines of a field, in order).

@@ -300,13 +300,13 @@ pub fn parse<'a>(
                 None => return Err(err(InvalidKey, Check::ParamMissing)),
             };
             KeyRequirement::JwksUri {
-                id: params.required(b"id")?,
-                dwk,
+                id: origin_form(params.required(b"id")?)?,
+                dwk: dwk_form(dwk)?,
                 kid: params.required(b"kid")?,
             }
         }
         Scheme::Jwks => KeyRequirement::Jwks {
-            url: params.required(b"url")?,
+            url: url_form(params.required(b"url")?)?,
             kid: params.required(b"kid")?,
         },
         Scheme::LegacyJwks => {
@@ -319,9 +319,9 @@ pub fn parse<'a>(
                 return Err(err(InvalidKey, Check::LegacyJwksBoth));
             }
             KeyRequirement::LegacyJwks {
-                jwks,
-                id,
-                well_known: params.text(b"well-known")?,
+                jwks: jwks.map(url_form).transpose()?,
+                id: id.map(origin_form).transpose()?,
+                well_known: params.text(b"well-known")?.map(dwk_form).transpose()?,
                 kid: params.required(b"kid")?,
             }
         }
@@ -344,6 +344,27 @@ pub fn parse<'a>(
         requirement,
         cache,
     }))
+}
+
+/// The URL-like parameters must be in the spec's forms before a host may fetch anything for
+/// them: an identifier is a bare http(s) origin, a JWKS URL an http(s) URL without userinfo or
+/// fragment, a `dwk` a document name. (Whether http, or a private destination, is admitted is
+/// the host's egress policy: [`crate::egress`].) A value with sf-string escapes is never one.
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §3.6, §3.7, §7.3; AAuth §Server Identifiers.
+fn origin_form(t: Text<'_>) -> Result<Text<'_>, Error> {
+    let raw = t.as_plain().ok_or(err(InvalidKey, Check::IdentifierForm))?;
+    crate::egress::parse_origin(raw).map(|_| t)
+}
+
+fn url_form(t: Text<'_>) -> Result<Text<'_>, Error> {
+    let raw = t.as_plain().ok_or(err(InvalidKey, Check::UrlBytes))?;
+    crate::egress::parse_url(raw).map(|_| t)
+}
+
+fn dwk_form(t: Text<'_>) -> Result<Text<'_>, Error> {
+    let raw = t.as_plain().ok_or(err(InvalidKey, Check::DwkForm))?;
+    crate::egress::check_dwk(raw).map(|_| t)
 }
 
 /// Whether `Signature-Key` has a member named `label` (used to pick among several signatures).

@@ -22,16 +22,18 @@ import socket
 import sys
 import threading
 import time
+from typing import Dict, Optional, Tuple
 from unittest import mock
 
 import httpx
 import uvicorn
-from aauth_signing import sign_request
-from aauth_signing.keys.jwk import public_key_to_jwk
-from aauth_signing.tokens.common import encode_jwt
+from aauth_signing import sign_request  # type: ignore[import-untyped]
+from aauth_signing.keys.jwk import public_key_to_jwk  # type: ignore[import-untyped]
+from aauth_signing.tokens.common import encode_jwt  # type: ignore[import-untyped]
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -48,7 +50,8 @@ for noisy in ("uvicorn", "uvicorn.access", "uvicorn.error", "httpx"):
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 BACKEND_PORT, AGENT_PORT = free_port(), free_port()
@@ -65,12 +68,12 @@ JWKS = {"keys": [dict(public_key_to_jwk(request_key.public_key()), kid="key-1"),
 backend_fetches = {"metadata": 0, "jwks": 0}
 
 
-async def metadata(request):
+async def metadata(request: Request) -> JSONResponse:
     backend_fetches["metadata"] += 1
     return JSONResponse({"issuer": BACKEND, "jwks_uri": f"{BACKEND}/jwks.json"})
 
 
-async def jwks(request):
+async def jwks(request: Request) -> JSONResponse:
     backend_fetches["jwks"] += 1
     return JSONResponse(JWKS)
 
@@ -80,7 +83,7 @@ backend_app = Starlette(routes=[Route("/.well-known/aauth-agent.json", metadata)
 # -- agent: verifies every request -----------------------------------------------------------
 
 
-async def task(request):
+async def task(request: Request) -> JSONResponse:
     who = request.state.aauth
     body = await request.body()
     log.info("agent: %s %s verified: scheme=%s agent=%s issuer=%s kid=%s thumbprint=%s",
@@ -98,7 +101,7 @@ agent_app = Starlette(routes=[Route("/task", task, methods=["GET", "POST"])],
                       middleware=[Middleware(AAuthMiddleware, verifier=verifier)])
 
 
-def serve(app, port):
+def serve(app: Starlette, port: int) -> uvicorn.Server:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     for _ in range(200):
@@ -116,13 +119,15 @@ def agent_token() -> str:
     claims = {"iss": BACKEND, "sub": "aauth:backend@127.0.0.1", "dwk": "aauth-agent.json",
               "jti": f"demo-{now}", "iat": now, "exp": now + 600,
               "cnf": {"jwk": public_key_to_jwk(request_key.public_key())}}
-    return encode_jwt(claims, issuer_key, "as-1", "aa-agent+jwt")
+    token: str = encode_jwt(claims, issuer_key, "as-1", "aa-agent+jwt")
+    return token
 
 
-def signed(method, scheme, body=None, created=None):
+def signed(method: str, scheme: str, body: Optional[bytes] = None,
+           created: Optional[int] = None) -> Tuple[str, Dict[str, str]]:
     url = f"{AGENT}/task"
-    headers = {"Content-Type": "application/json"} if body is not None else {}
-    kw = {"id": BACKEND, "dwk": "aauth-agent.json", "kid": "key-1"} if scheme == "jwks_uri" else {"jwt": agent_token()}
+    headers: Dict[str, str] = {"Content-Type": "application/json"} if body is not None else {}
+    kw: Dict[str, str] = {"id": BACKEND, "dwk": "aauth-agent.json", "kid": "key-1"} if scheme == "jwks_uri" else {"jwt": agent_token()}
     extra = ["content-type", "content-digest"] if body is not None else None
     if created is None:
         sig = sign_request(method, url, headers, body, request_key, sig_scheme=scheme,
@@ -149,11 +154,13 @@ def main() -> int:
         ("tampered body", "POST", "jwt", body, "tamper", 401, "error=invalid_signature"),
         ("stale signature", "GET", "jwks_uri", None, "stale", 401, "error=invalid_signature"),
         ("created in the future", "GET", "jwks_uri", None, "future", 401, "error=clock_skew"),
-        ("unsigned", "GET", None, None, "unsigned", 401, "error=invalid_request"),
+        ("unsigned", "GET", None, None, "unsigned", 401, "error=invalid_signature"),
     ]
     with httpx.Client(timeout=10) as client:
         for name, method, scheme, data, twist, want_status, want_error in cases:
-            created = {"stale": int(time.time()) - 300, "future": int(time.time()) + 300}.get(twist)
+            skew = {"stale": -300, "future": 300}.get(twist or "")
+            created = None if skew is None else int(time.time()) + skew
+            headers: Dict[str, str]
             if scheme is None:
                 url, headers = f"{AGENT}/task", {}
             else:

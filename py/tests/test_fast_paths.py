@@ -1,6 +1,7 @@
-"""The per-call fast paths of Verifier and of the drop-in (issue 6): one native call per
-request, and the drop-in's memo of keys selected from an identical JWKS. Each path must give
-the answers the slow path gives, including when a fetcher's document changes under it."""
+"""The per-call paths of Verifier and of the drop-in: one native parse and one native finish
+per request (issue 11), and the drop-in's memo of keys selected from an identical JWKS. Each
+path must give the answers the slow path gives, including when a fetcher's document changes
+under it."""
 
 from __future__ import annotations
 
@@ -58,13 +59,16 @@ def dropin_args(h):
 
 
 @pytest.fixture
-def no_inspect(monkeypatch):
-    """Fails the test if anything still takes the two-call path."""
-
-    def inspect(*a, **k):
-        raise AssertionError("_native.inspect called: the request would be parsed twice")
-
-    monkeypatch.setattr(_native, "inspect", inspect)
+def no_inspect():
+    """Fails the test unless every verification made exactly one native parse and one
+    native finish (counted by the native module)."""
+    before = _native.counters()
+    calls = []
+    yield calls
+    parses, finishes = (a - b for a, b in zip(_native.counters(), before))
+    assert calls, "the test did not say how many verifications it made"
+    assert parses == sum(calls), f"{parses} native parses for {sum(calls)} verifications"
+    assert finishes <= parses
 
 
 @pytest.fixture
@@ -117,6 +121,7 @@ def test_verifier_makes_one_native_call(world, scheme, no_inspect):
     with pytest.raises(VerificationError) as e:
         v.verify("PUT", "/api/data?x=1", h, BODY)
     assert e.value.code == "invalid_signature"
+    no_inspect.append(2)
 
 
 def test_verifier_resolver_errors_become_verification_errors(world, no_inspect):
@@ -129,6 +134,7 @@ def test_verifier_resolver_errors_become_verification_errors(world, no_inspect):
         v.verify("POST", "/api/data?x=1", signed(world, "jwks_uri"), BODY)
     assert (e.value.code, e.value.detail) == ("unknown_key", "not today")
     assert e.value.signature_error == "error=unknown_key"
+    no_inspect.append(1)
 
 
 class AsyncKeys(StaticKeys):
@@ -142,7 +148,7 @@ class AsyncKeys(StaticKeys):
 
 
 @pytest.mark.parametrize("scheme", ["hwk", "jwks_uri", "jwt"])
-async def test_averify_awaits_async_resolvers(world, scheme):
+async def test_averify_awaits_async_resolvers(world, scheme, no_inspect):
     resolver = AsyncKeys(world["docs"])
     v = Verifier(authority="resource.example", resolver=resolver)
     h = signed(world, scheme)
@@ -153,6 +159,7 @@ async def test_averify_awaits_async_resolvers(world, scheme):
     with pytest.raises(VerificationError) as e:
         await v.averify("PUT", "/api/data?x=1", h, BODY)
     assert e.value.code == "invalid_signature"
+    no_inspect.append(3)  # two averify calls and the sync verify: one parse each
 
 
 @pytest.mark.parametrize("scheme", ["hwk", "jwks_uri", "jwt"])
@@ -160,6 +167,7 @@ async def test_averify_with_a_sync_resolver_is_one_call(world, scheme, no_inspec
     v = Verifier(authority="resource.example", resolver=StaticKeys(world["docs"]))
     out = await v.averify("POST", "/api/data?x=1", signed(world, scheme), BODY)
     assert out.scheme == scheme
+    no_inspect.append(1)
 
 
 async def test_averify_async_resolver_errors(world):
@@ -181,6 +189,7 @@ def test_dropin_makes_one_native_call(world, scheme, no_inspect, fresh_memo):
     h = signed(world, scheme)
     jwks = world["docs"][f"{AGENT if scheme == 'jwks_uri' else ISSUER}/jwks.json"]
     assert verify_signature(*dropin_args(h), jwks_fetcher=lambda i, d, k: jwks) is True
+    no_inspect.append(1)
 
 
 def test_dropin_fetcher_verification_error_propagates(world, fresh_memo):
@@ -493,7 +502,7 @@ def test_native_request_header_forms(world):
     thumbs = set()
     for headers in forms:
         req = _native.NativeRequest("POST", "https", "resource.example", "/api/data", "x=1", headers, BODY)
-        thumbs.add(_native.verify(req, pol, int(__import__("time").time()))["thumbprint"])
+        thumbs.add(_native.parse(req, pol, int(__import__("time").time())).finish()["thumbprint"])
     assert len(thumbs) == 1
     for bad in ([("a",)], [("a", "b", "c")], [["a"]], [("a", 1)], [(1, "a")]):
         with pytest.raises(TypeError):
@@ -506,19 +515,6 @@ def test_dropin_header_pairs():
         "si", "", "sk")
     assert pairs == [("host", "a"), ("x-one", "1"), ("signature-input", "si"), ("signature-key", "sk")]
     assert _dropin._header_pairs({"A": "1"}, "", "", "") == [("a", "1")]
-
-
-def test_dropin_header_pairs_memo(monkeypatch):
-    """Lowered names are memoised per str name (bounded); other names lower as str(name)."""
-    monkeypatch.setattr(_dropin, "_LOWER", {})
-    monkeypatch.setattr(_dropin, "_LOWER_SIZE", 2)
-    for _ in range(3):
-        pairs = _dropin._header_pairs(
-            [("Host", "a"), (b"X-B", "b"), ("X-Caf\u00c9", "c"), ("host", "d"), ("SIGNATURE", "s")],
-            "si", "sig", "")
-        assert pairs == [("host", "a"), ("b'x-b'", "b"), ("x-caf\u00e9", "c"),
-                         ("signature-input", "si"), ("signature", "sig")]
-        assert len(_dropin._LOWER) <= 2 and all(type(k) is str for k in _dropin._LOWER)
 
 
 def test_dropin_target_memo(monkeypatch):
@@ -568,7 +564,7 @@ def test_claims_decoding_is_json_loads(raw):
             return ("raise", type(e))
 
     want = outcome(lambda: json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))))
-    for _ in range(2):  # the second time from the memo
+    for _ in range(2):
         got = outcome(lambda: verifier._b64url_json(part))
         assert got == want
     if want[0] == "ok":

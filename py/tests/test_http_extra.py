@@ -1,4 +1,4 @@
-"""Without httpx (installed without the ``[http]`` extra): the core API works, and building a
+"""Without h11 (installed without the ``[http]`` extra): the core API works, and building a
 resolver fails with an ImportError that names the extra, not a bare ModuleNotFoundError."""
 
 from __future__ import annotations
@@ -16,34 +16,34 @@ HINT = "pip install 'aauth-verify[http]'"
 
 
 @pytest.fixture
-def no_httpx(monkeypatch):
-    # A None entry makes `import httpx` raise ImportError, as when it is not installed.
-    monkeypatch.setitem(sys.modules, "httpx", None)
+def no_h11(monkeypatch):
+    # A None entry makes `import h11` raise ImportError, as when it is not installed.
+    monkeypatch.setitem(sys.modules, "h11", None)
 
 
 @pytest.mark.parametrize("cls", [Resolver, AsyncResolver])
-def test_resolver_without_httpx_names_the_extra(no_httpx, cls):
+def test_resolver_without_h11_names_the_extra(no_h11, cls):
     with pytest.raises(ImportError) as e:
         cls()
     assert HINT in str(e.value)
-    assert e.value.name == "httpx"
+    assert e.value.name == "h11"
     assert not isinstance(e.value, ModuleNotFoundError)
 
 
-def test_lazy_exports_without_httpx(no_httpx):
-    # The package-level names resolve (the module imports httpx only when a resolver is built).
+def test_lazy_exports_without_h11(no_h11):
+    # The package-level names resolve (the module imports h11 only when a resolver is built).
     assert aauth_verify.AsyncResolver is AsyncResolver
     with pytest.raises(ImportError, match=r"aauth-verify\[http\]"):
         aauth_verify.AsyncResolver()
 
 
-def test_fresh_interpreter_without_httpx():
+def test_fresh_interpreter_without_h11():
     # The whole path a user without the extra takes: import, verify without a resolver, then
-    # build a resolver. httpx is blocked before anything is imported.
+    # build a resolver. h11 is blocked before anything is imported.
     code = textwrap.dedent(
         """
         import sys
-        sys.modules["httpx"] = None
+        sys.modules["h11"] = None
         import aauth_verify
         from aauth_verify import Verifier, VerificationError
         try:
@@ -61,4 +61,4 @@ def test_fresh_interpreter_without_httpx():
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("verify: "), out.stdout
-    assert lines[1] == f"resolver: ImportError aauth_verify.resolver needs httpx: {HINT}", out.stdout
+    assert lines[1] == f"resolver: ImportError aauth_verify.resolver needs h11: {HINT}", out.stdout

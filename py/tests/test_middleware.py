@@ -27,11 +27,12 @@ async def whoami(request):
     return JSONResponse({"scheme": v.scheme, "thumbprint": v.thumbprint, "body": body.decode()})
 
 
-def make_app():
-    v = Verifier(authority=AUTH)
+def make_app(verifier=None, **options):
+    v = verifier or Verifier(authority=AUTH)
     return Starlette(routes=[Route("/who", whoami, methods=["GET", "POST"]),
                              Route("/health", lambda r: JSONResponse({"ok": True}))],
-                     middleware=[Middleware(AAuthMiddleware, verifier=v, exempt_paths=["/health"])])
+                     middleware=[Middleware(AAuthMiddleware, verifier=v, exempt_paths=["/health"],
+                                            **options)])
 
 
 def signed(method, path, body=None, extra=None):
@@ -42,8 +43,8 @@ def signed(method, path, body=None, extra=None):
     return h, key
 
 
-async def call(method, path, headers, body=None):
-    transport = httpx.ASGITransport(app=make_app())
+async def call(method, path, headers, body=None, app=None):
+    transport = httpx.ASGITransport(app=app or make_app())
     async with httpx.AsyncClient(transport=transport, base_url=f"http://{AUTH}") as c:
         return await c.request(method, path, headers=headers, content=body)
 
@@ -71,8 +72,9 @@ def test_failures_answer_401_with_signature_error():
     h, _ = signed("GET", "/who")
     r = asyncio.run(call("POST", "/who", h))  # signed as GET
     assert r.status_code == 401 and r.headers["signature-error"] == "error=invalid_signature"
+    # SK-09 §5.4.4: missing signature headers are invalid_signature (was invalid_request).
     r = asyncio.run(call("GET", "/who", {}))
-    assert r.status_code == 401 and r.headers["signature-error"] == "error=invalid_request"
+    assert r.status_code == 401 and r.headers["signature-error"] == "error=invalid_signature"
     assert "hwk" in r.headers["accept-signature-scheme"]
     h2 = dict(h, **{"Signature-Input": h["Signature-Input"].replace('"signature-key"', '"@query"')})
     r = asyncio.run(call("GET", "/who", h2))
@@ -82,3 +84,63 @@ def test_failures_answer_401_with_signature_error():
 def test_exempt_path_and_non_http():
     r = asyncio.run(call("GET", "/health", {}))
     assert r.status_code == 200
+
+
+# -- SK-09 §4-§5 responses ---------------------------------------------------------------------
+
+
+def _problem(r, code, status):
+    assert r.status_code == status
+    assert r.headers["content-type"] == "application/problem+json"
+    doc = r.json()
+    assert doc["type"] == f"urn:ietf:params:sig-error:{code}"
+    assert doc["status"] == status and doc["error"] == code and doc["title"]
+    assert r.headers["signature-error"].startswith(f"error={code}")
+    return doc
+
+
+@pytest.mark.parametrize("rule,status", [("aauth", 401), ("signature-key", 400)])
+def test_problem_details_and_status_rule(rule, status):
+    h, _ = signed("GET", "/who")
+    app = make_app(status=rule)
+    r = asyncio.run(call("POST", "/who", h, app=app))  # signed as GET: not recoverable
+    doc = _problem(r, "invalid_signature", status)
+    assert doc["detail"] == "the Ed25519 signature does not verify"
+    # A recoverable code is 401 under both rules (SK-09 §5).
+    r = asyncio.run(call("GET", "/who", dict(h, **{"Signature-Key": h["Signature-Key"].replace("hwk", "x509")}), app=app))
+    _problem(r, "unsupported_scheme", 401)
+    assert "hwk" in r.headers["accept-signature-scheme"]
+    assert "accept-signature-alg" not in r.headers
+
+
+def test_status_rule_is_checked():
+    with pytest.raises(ValueError):
+        AAuthMiddleware(make_app(), Verifier(authority=AUTH), status="teapot")  # type: ignore[arg-type]
+
+
+def test_unsupported_algorithm_carries_accept_signature_alg():
+    h = {
+        "Signature-Input": 'sig=("@method" "@authority" "@path");created=1;alg="rsa-pss-sha512"',
+        "Signature": "sig=:" + "A" * 86 + "==:",
+    }
+    v = Verifier(authority=AUTH, require_signature_key=False, required_components=["@method"],
+                 clock=lambda: 1)
+    r = asyncio.run(call("GET", "/who", h, app=make_app(v)))
+    _problem(r, "unsupported_algorithm", 401)
+    assert r.headers["accept-signature-alg"] == "Ed25519"
+
+
+def test_invalid_input_lists_content_digest_for_a_body():
+    """With content-digest required for bodies, the middleware buffers a body the signature
+    does not cover and the refusal lists what this request must cover (issue 14 item 8)."""
+    body = b'{"hello": "world"}'
+    h, _ = signed("POST", "/who", body)  # no content-digest covered
+    v = Verifier(authority=AUTH, require_content_digest_with_body=True)
+    r = asyncio.run(call("POST", "/who", h, body, app=make_app(v)))
+    _problem(r, "invalid_input", 401)
+    assert r.headers["signature-error"] == (
+        'error=invalid_input, required_input=("@method" "@authority" "@path" "signature-key" '
+        '"content-digest")')
+    # Without a body, the same policy does not ask for it.
+    h, _ = signed("GET", "/who")
+    assert asyncio.run(call("GET", "/who", h, app=make_app(v))).status_code == 200

@@ -169,7 +169,8 @@ def test_redirects(server, keys):
     server.routes["/.well-known/aauth-agent.json"] = (302, {"location": "http://localhost:1/x"}, b"")
     with pytest.raises(VerificationError) as e:
         resolver(server).key(server.origin, "aauth-agent.json", "key-1")
-    assert "redirect" in e.value.detail
+    # The client-facing detail names no upstream status or URL (issue 12 finding 2).
+    assert e.value.code == "unknown_key" and "localhost" not in e.value.detail
 
 
 def test_size_limit_and_errors(server, keys):
@@ -177,7 +178,7 @@ def test_size_limit_and_errors(server, keys):
     server.json("/jwks.json", {"keys": [keys[1]], "pad": "x" * 100_000})
     with pytest.raises(VerificationError) as e:
         resolver(server).key(server.origin, "aauth-agent.json", "key-1")
-    assert "exceeds" in e.value.detail
+    assert e.value.code == "unknown_key" and "could not be fetched" in e.value.detail
     server.routes["/jwks.json"] = (500, {}, b"")
     with pytest.raises(VerificationError) as e:
         resolver(server).key(server.origin, "aauth-agent.json", "key-1")

@@ -7,7 +7,7 @@ cannot share one environment) and runs this script with the 0.2.0 one; the 0.1.2
 a subprocess of its own venv (`generate.py --worker`).
 
 Three sources of signatures:
-  * documented vectors (PROTOCOL.md §13, INTEROP.md §7, RFC 9421 B.2.6), re-derived here and
+  * reference sets (tests/vectors/README.md: RFC 9421 B.2.6, A1-A3, V1-V7), re-derived here and
     checked byte for byte (base, SHA-256, signature);
   * aauth-signing 0.2.0 / 0.1.2 `sign_request` with the clock frozen (fresh signatures);
   * an independent RFC 9421 signer in this file (base built by hand, Ed25519 via cryptography)
@@ -244,6 +244,10 @@ def sf_params(params):
 
 
 def norm_comp(c):
+    """`name` or `(name, params)` or `(name, params, canonical)`; the third member is the
+    hand-derived value an `sf` / `key` component must produce (RFC 9421 §2.1.1, §2.1.2): this
+    generator has no Structured Fields serializer of its own, so those values are written out
+    from RFC 9651 §4.1 by hand and the verifier must reproduce them."""
     return (c, []) if isinstance(c, str) else (c[0], list(c[1]))
 
 
@@ -318,6 +322,13 @@ def component_value(req, comp):
     lines = header_lines(req, name)
     if not lines:
         raise Fail("covered header %s missing" % name)
+    p = dict(params)
+    if p.get("bs") is True:  # RFC 9421 §2.1.3: each trimmed line as a Byte Sequence
+        return ", ".join(":" + b64std(v.strip(" \t").encode()) + ":" for v in lines)
+    if "sf" in p or "key" in p:
+        if isinstance(comp, str) or len(comp) < 3:
+            raise Fail("sf/key component %s needs its canonical value written out" % name)
+        return comp[2]
     return ", ".join(v.strip(" \t") for v in lines)
 
 
@@ -396,7 +407,7 @@ CREATED = 1730217600
 POLICY_DEFAULTS = {"profile": "strict", "window": 60, "required_components": None,
                    "require_signature_key": True, "schemes": None, "label": None,
                    "base64url_signatures": True, "max_validity": None, "revoked": None,
-                   "require_query": False}
+                   "require_query": False, "require_content_digest_with_body": False}
 
 
 class Cases:
@@ -488,13 +499,15 @@ def body_bytes(req):
 
 def digest_ok(req, base):
     """RFC 9530 check as the verifier does it: only when covered and a body is supplied."""
-    line = [ln for ln in base.split("\n") if ln.startswith('"content-digest": ')]
+    line = [ln for ln in base.split("\n") if ln.startswith('"content-digest"')]
     body = body_bytes(req)
     if not line or body is None:
         return True
     algs = {"sha-256": hashlib.sha256, "sha-512": hashlib.sha512}
     seen = False
-    for member in line[0][len('"content-digest": '):].split(","):
+    # The verifier checks the field as sent (every supported member), whatever the identifier's
+    # parameters: read the field itself, not the base line.
+    for member in ", ".join(header_lines(req, "content-digest")).split(","):
         k, _, v = member.strip().partition("=")
         if k in algs:
             seen = True
@@ -525,7 +538,7 @@ def err(token, requirement=None, label=None, scheme=None):
 
 
 # --------------------------------------------------------------------------------------------
-# Documented vectors (PROTOCOL.md §13, INTEROP.md §7): facts we must reproduce exactly
+# Reference sets (tests/vectors/README.md): published bytes we must reproduce exactly
 # --------------------------------------------------------------------------------------------
 
 K1_D = "n4Ni-HpISpVObnQMW0wOhCKROaIKqKtW_2ZYb2p9KcU"
@@ -669,7 +682,7 @@ def signatures(K1, K2, py020, py012):
     b26pol = {"required_components": [], "require_signature_key": False, "label": "sig-b26"}
     b26key = {"type": "raw_ed25519", "x": K1.x}
     NOW26 = 1618884473
-    prov = "RFC 9421 B.2.6 (PROTOCOL.md §13.2)"
+    prov = "RFC 9421 B.2.6 (set B26)"
 
     def b26(name, desc, req, expect, spec="RFC 9421 §3.2, B.2.6", policy=b26pol, **kw):
         C.add(name, desc, kw.pop("prov", prov), spec, req, expect, policy=policy, now=NOW26,
@@ -749,7 +762,7 @@ def signatures(K1, K2, py020, py012):
     C.add("rfc9421-b21-rsa-pss-unsupported",
           "RFC 9421 B.2.1 rsa-pss-sha512 signature with the RFC's RSA-PSS public JWK supplied",
           "RFC 9421 B.2.1 (signature verified here with RSA-PSS-SHA512)",
-          "RFC 9421 §3.3.1, B.2.1; PROTOCOL.md §6", r21,
+          "RFC 9421 §3.3.1, §3.3.6, B.2.1", r21,
           err("unsupported_algorithm", label="sig-b21"),
           policy={"required_components": [], "require_signature_key": False,
                   "label": "sig-b21"},
@@ -788,12 +801,12 @@ def signatures(K1, K2, py020, py012):
     e_ok = ok("sig", None, okp_thumbprint(b64u(kx)), created=1767021027)
     C.add("empty-covered-list-no-requirements",
           "Empty covered list, valid under plain RFC 9421 (no requirements)",
-          "PROTOCOL.md §13.3 (hellocoop httpsig test-vectors-go.json)", "RFC 9421 §2.5, §3.2",
+          "set E0 (hellocoop/packages-js httpsig test-vectors-go.json)", "RFC 9421 §2.5, §3.2",
           r, e_ok, policy={"required_components": [], "require_signature_key": False},
           now=1767021027, key=ekey, base=ebase, verify_pub=kx)
     C.add("empty-covered-list-aauth-default",
           "Empty covered list under the AAuth default requirements",
-          "PROTOCOL.md §13.3", "PROTOCOL.md §8.1, §13.3", r,
+          "set E0", "AA §HTTP Message Signatures Profile", r,
           err("invalid_input", label="sig"), policy={"require_signature_key": False},
           now=1767021027, key=ekey, base=ebase)
 
@@ -803,17 +816,17 @@ def signatures(K1, K2, py020, py012):
     check_documented("A1", base, K1, enc_sig(sig, "std"))
     a1 = r
     C.add("hwk-get-a1", "Current hwk (SK-08+) GET, standard base64 signature",
-          "PROTOCOL.md A1", "RFC 9421 §2.5; SK-09 §3.4", r,
+          "set A1", "RFC 9421 §2.5; SK-09 §3.4", r,
           ok("sig", "hwk", T1, rq), components=AAUTH, params=P0, verify_pub=K1.pub)
     C.add("hwk-get-a1-compat", "A1 also verifies under the compat profile",
-          "PROTOCOL.md A1", "SK-09 §3.4", r, ok("sig", "hwk", T1, rq), policy=COMPAT,
+          "set A1", "SK-09 §3.4", r, ok("sig", "hwk", T1, rq), policy=COMPAT,
           components=AAUTH, params=P0, verify_pub=K1.pub)
     C.add("hwk-a1-scheme-not-allowed", "A1 under an AAuth agent policy allowing only jwt",
-          "PROTOCOL.md §13.5", "SK-09 §3.1; PROTOCOL.md §8.4 step 4", r,
+          "set A3 negatives", "SK-09 §3.1; AA §Verification step 4", r,
           err("unsupported_scheme", rq, "sig", "hwk"), policy={"schemes": ["jwt"]},
           components=AAUTH, params=P0)
     C.add("hwk-a1-scheme-allowlisted", "A1 under an explicit allowlist containing hwk",
-          "PROTOCOL.md A1", "PROTOCOL.md §11", r, ok("sig", "hwk", T1, rq),
+          "set A1", "SK-09 §3.1 (the verifier chooses the schemes it accepts)", r, ok("sig", "hwk", T1, rq),
           policy={"schemes": ["hwk", "jwt"]}, components=AAUTH, params=P0, verify_pub=K1.pub)
 
     a1l_v, a1l_rq = sk_legacy("sig1", "hwk", hwk_noalg)
@@ -822,21 +835,21 @@ def signatures(K1, K2, py020, py012):
     check_documented("A1L", base, K1, enc_sig(sig, "std"))
     C.add("hwk-legacy-inner-list-a1l-compat",
           "Legacy inner-list Signature-Key (Jan 2026), alg-less key, compat profile",
-          "PROTOCOL.md A1L (AGW sigbase-aauth-get-simple)", "PROTOCOL.md §7.1", r,
+          "set A1L (agentgateway sigbase-aauth-get-simple)", "AA-jan §10.1 (legacy inner-list Signature-Key; ours: compat)", r,
           ok("sig1", "hwk", T1, a1l_rq), policy=COMPAT, components=AAUTH, params=P0,
           verify_pub=K1.pub)
     C.add("hwk-legacy-inner-list-a1l-strict",
           "Legacy inner-list Signature-Key is not SF: rejected by the strict profile",
-          "PROTOCOL.md A1L", "RFC 8941 §4.2.2; PROTOCOL.md §7.1", r, err("invalid_request"))
+          "set A1L", "RFC 8941 §4.2.2 (the legacy form is not a Dictionary)", r, err("invalid_request"))
     m = copy.deepcopy(r)
     set_header(m, "Signature", "sig1=:" + enc_sig(sig, "url") + ":")
     check_documented("V7", base, K1, enc_sig(sig, "url"))
-    C.add("hwk-legacy-v7-base64url-compat", "INTEROP V7: A1L with a base64url Signature value",
-          "INTEROP V7", "INTEROP.md §6", m, ok("sig1", "hwk", T1, a1l_rq), policy=COMPAT,
+    C.add("hwk-legacy-v7-base64url-compat", "set V7: A1L with a base64url Signature value",
+          "set V7", "RFC 9421 §4.2; RFC 4648 §5 (ours: base64url compat)", m, ok("sig1", "hwk", T1, a1l_rq), policy=COMPAT,
           components=AAUTH, params=P0, verify_pub=K1.pub)
     C.add("hwk-legacy-v7-base64url-refused",
           "V7 with base64url Signature values refused by policy",
-          "INTEROP V7", "RFC 8941 §3.3.5; INTEROP.md §6", m,
+          "set V7", "RFC 8941 §3.3.5", m,
           err("invalid_signature", a1l_rq, "sig1", "hwk"),
           policy={"profile": "compat", "base64url_signatures": False},
           components=AAUTH, params=P0)
@@ -846,24 +859,24 @@ def signatures(K1, K2, py020, py012):
     base, sig = sign(r, K1, AAUTH, P0, enc="url")
     check_documented("V1", base, K1, enc_sig(sig, "url"))
     v1 = r
-    C.add("hwk-v1-no-alg-compat", "INTEROP V1: hwk without alg (pre -08), compat profile",
-          "INTEROP V1 (aauth-signing 0.1.2 wire form)", "SK-07 §3.4; PROTOCOL.md §7.4", r,
+    C.add("hwk-v1-no-alg-compat", "set V1: hwk without alg (pre -08), compat profile",
+          "set V1 (aauth-signing 0.1.2 wire form)", "SK-07 §3.4 (no alg before -08; ours: compat)", r,
           ok("sig", "hwk", T1, v1_rq), policy=COMPAT, components=AAUTH, params=P0,
           verify_pub=K1.pub)
-    C.add("hwk-v1-no-alg-strict", "INTEROP V1 under the strict profile: alg missing",
-          "INTEROP V1", "SK-09 §3.4, §7.4", r, err("invalid_key", v1_rq, "sig", "hwk"),
+    C.add("hwk-v1-no-alg-strict", "set V1 under the strict profile: alg missing",
+          "set V1", "SK-09 §3.4, §7.4", r, err("invalid_key", v1_rq, "sig", "hwk"),
           components=AAUTH, params=P0)
     m = copy.deepcopy(r)
     set_header(m, "Signature", "sig=:" + enc_sig(sig, "std") + ":")
     C.add("hwk-v1-standard-base64-compat", "V1 with the same signature in standard base64",
-          "INTEROP V1 / own signer", "RFC 9421 §4.2", m, ok("sig", "hwk", T1, v1_rq),
+          "set V1 / own signer", "RFC 9421 §4.2", m, ok("sig", "hwk", T1, v1_rq),
           policy=COMPAT, components=AAUTH, params=P0, verify_pub=K1.pub)
     for nm, auth in (("uppercase", "RESOURCE.example"), ("default-port", "resource.example:443")):
         m = copy.deepcopy(r)
         m["authority"] = auth
         C.add("hwk-v1-authority-%s" % nm,
               "V1 verified against authority %s: no normalisation, base differs" % auth,
-              "INTEROP.md §7 negatives", "RFC 9421 §2.2.3; PROTOCOL.md §8.3", m,
+              "set V1 negatives", "RFC 9421 §2.2.3; AA §Canonical Authority", m,
               err("invalid_signature", v1_rq, "sig", "hwk"), policy=COMPAT,
               components=AAUTH, params=P0)
 
@@ -872,8 +885,8 @@ def signatures(K1, K2, py020, py012):
     v2c = ["@method", "@authority", "@path", "@query", "signature-key"]
     base, sig = sign(r, K1, v2c, P0, enc="url")
     check_documented("V2", base, K1, enc_sig(sig, "url"))
-    C.add("hwk-v2-query-port-compat", "INTEROP V2: hwk GET with query and port",
-          "INTEROP V2", "RFC 9421 §2.2.7", r, ok("sig", "hwk", T1, v1_rq), policy=COMPAT,
+    C.add("hwk-v2-query-port-compat", "set V2: hwk GET with query and port",
+          "set V2", "RFC 9421 §2.2.7", r, ok("sig", "hwk", T1, v1_rq), policy=COMPAT,
           components=v2c, params=P0, verify_pub=K1.pub)
     v3c = ["@method", "@authority", "@path", "content-type", "content-digest", "signature-key"]
     r = request("POST", RES, "/api/data", None, "https",
@@ -882,20 +895,20 @@ def signatures(K1, K2, py020, py012):
     check(digest(BODY) == DIGEST256, "sha-256 digest of the body")
     base, sig = sign(r, K1, v3c, P0, enc="url")
     check_documented("V3", base, K1, enc_sig(sig, "url"))
-    C.add("hwk-v3-post-digest-compat", "INTEROP V3: hwk POST covering content-digest, body given",
-          "INTEROP V3", "RFC 9530 §2; RFC 9421 §7.2.8", r, ok("sig", "hwk", T1, v1_rq),
+    C.add("hwk-v3-post-digest-compat", "set V3: hwk POST covering content-digest, body given",
+          "set V3", "RFC 9530 §2; RFC 9421 §7.2.8", r, ok("sig", "hwk", T1, v1_rq),
           policy=COMPAT, components=v3c, params=P0, verify_pub=K1.pub)
     m = copy.deepcopy(r)
     m["body"] = "other"
     C.add("hwk-v3-body-mismatch", "V3 with body `other`: Content-Digest does not match",
-          "INTEROP V3", "RFC 9530 §2", m, err("invalid_signature", v1_rq, "sig", "hwk"),
+          "set V3", "RFC 9530 §2", m, err("invalid_signature", v1_rq, "sig", "hwk"),
           policy=COMPAT, components=v3c, params=P0)
     m = copy.deepcopy(r)
     m["body"] = None
     C.add("hwk-v3-no-body",
           "V3 with no body supplied: a covered content-digest cannot be checked, so the "
           "signature is refused (fail closed)",
-          "INTEROP V3", "RFC 9530 §2; RFC 9421 §7.2.8", m,
+          "set V3", "RFC 9530 §2; RFC 9421 §7.2.8", m,
           err("invalid_signature", v1_rq, "sig", "hwk"),
           policy=COMPAT, components=v3c, params=P0)
 
@@ -911,12 +924,12 @@ def signatures(K1, K2, py020, py012):
     jwks_alg = {"keys": [{"kty": "OKP", "crv": "Ed25519", "kid": "key-1", "alg": "Ed25519",
                           "x": K1.x}]}
 
-    def v4case(name, desc, expect, jwks, meta, policy=None, prov="INTEROP V4"):
-        C.add(name, desc, prov, "SK-09 §3.6; PROTOCOL.md §9", r, expect, policy=policy,
+    def v4case(name, desc, expect, jwks, meta, policy=None, prov="set V4"):
+        C.add(name, desc, prov, "SK-09 §3.6; AA §Metadata Documents", r, expect, policy=policy,
               key={"type": "jwks", "jwks": jwks, "metadata": meta}, components=AAUTH,
               params=P0, verify_pub=K1.pub if expect["result"] == "ok" else None)
     v4ok = ok("sig", "jwks_uri", T1, v4_rq, kid="key-1")
-    v4case("jwks-uri-v4-compat", "INTEROP V4: jwks_uri POST, alg-less JWKS key, compat",
+    v4case("jwks-uri-v4-compat", "set V4: jwks_uri POST, alg-less JWKS key, compat",
            v4ok, jwks_noalg, v4meta, COMPAT)
     v4case("jwks-uri-v4-strict", "V4 with the JWKS key carrying alg, strict profile",
            v4ok, jwks_alg, v4meta)
@@ -958,6 +971,42 @@ def signatures(K1, K2, py020, py012):
     v4case("jwks-uri-v4-jwks-uri-nul", "V4 with a metadata jwks_uri carrying an escaped NUL",
            err("invalid_key", v4_rq, "sig", "jwks_uri"), jwks_alg,
            dict(v4meta, jwks_uri=v4meta["jwks_uri"] + "\u0000"), prov="own signer")
+    # Identifiers and URLs in the spec's forms only, before anything is fetched (SK-09 §7.3;
+    # AAuth §Server Identifiers): otherwise `id="https://host/admin/delete?x=1#"` makes the
+    # verifier GET /admin/delete?x=1.
+    FSP = "SK-09 §3.6, §3.7, §7.3 (egress admission); AAuth §Server Identifiers"
+    for name, desc, params in (
+            ("jwks-uri-id-with-path", "id with a path, query and fragment",
+             [("id", "https://agent.example/admin/delete?x=1#"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-with-userinfo", "id with userinfo",
+             [("id", "https://user@agent.example"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-trailing-slash", "id with a trailing slash",
+             [("id", "https://agent.example/"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-id-unclosed-ipv6", "id https://[x", [("id", "https://[x"),
+                                                            ("dwk", "aauth-agent.json"),
+                                                            ("kid", "key-1")]),
+            ("jwks-uri-id-bad-port", "id with a non-numeric port",
+             [("id", "https://agent.example:abc"), ("dwk", "aauth-agent.json"),
+              ("kid", "key-1")]),
+            ("jwks-uri-id-hex-ip", "id with an ambiguous numeric host (0x7f000001)",
+             [("id", "https://0x7f000001"), ("dwk", "aauth-agent.json"), ("kid", "key-1")]),
+            ("jwks-uri-dwk-path", "dwk naming a path (../admin)",
+             [("id", "https://agent.example"), ("dwk", "../admin"), ("kid", "key-1")]),
+            ("jwks-url-with-fragment", "jwks url with a fragment",
+             [("url", "https://agent.example/jwks.json#x"), ("kid", "key-1")]),
+            ("jwks-url-with-userinfo", "jwks url with userinfo",
+             [("url", "https://u:p@agent.example/jwks.json"), ("kid", "key-1")])):
+        scheme = "jwks" if params[0][0] == "url" else "jwks_uri"
+        v, frq = sk_item("sig", scheme, params)
+        m = copy.deepcopy(r)
+        set_header(m, "Signature-Key", v)
+        sign(m, K1, AAUTH, P0)
+        C.add(name, desc, "own signer", FSP, m, err("invalid_key", frq, "sig", scheme),
+              key={"type": "jwks", "jwks": jwks_alg, "metadata": v4meta},
+              components=AAUTH, params=P0)
+
     # Signature-Key parameters cannot carry control characters: sf-strings are 0x20-0x7E
     # (RFC 8941 §3.3.3), so the field does not parse. Pinned so that it stays so.
     for name, desc, value in (
@@ -1009,8 +1058,8 @@ def signatures(K1, K2, py020, py012):
     for tag, r, comps, what in v6reqs:
         base, sig = sign(r, K1, comps, P0, enc="url")
         check_documented(tag, base, K1, enc_sig(sig, "url"))
-        C.add("hwk-" + tag.lower() + "-alg-first", "INTEROP %s: aauth-signing 0.2.0 wire form, %s"
-              % (tag, what), "INTEROP " + tag, "SK-09 §3.4; RFC 9421 §2.5", r,
+        C.add("hwk-" + tag.lower() + "-alg-first", "set %s: aauth-signing 0.2.0 wire form, %s"
+              % (tag, what), "set " + tag, "SK-09 §3.4; RFC 9421 §2.5", r,
               ok("sig", "hwk", T1, v6_rq), components=comps, params=P0, verify_pub=K1.pub)
 
     # A2 legacy jwks (Feb 2026 demo)
@@ -1025,20 +1074,20 @@ def signatures(K1, K2, py020, py012):
     a2jwks = {"keys": [K1.jwk(alg=False, kid="backend-ephemeral-1")]}
     a2key = {"type": "jwks", "jwks": a2jwks, "metadata": a2meta}
     C.add("jwks-legacy-a2-compat", "Feb 2026 demo: legacy jwks with id+kid, legacy metadata",
-          "PROTOCOL.md A2", "AA-jan §10.7; PROTOCOL.md §7.5", r,
+          "set A2", "AA-jan §10.7 (legacy jwks)", r,
           ok("sig1", "jwks", T1, a2_rq, kid="backend-ephemeral-1", created=1770414041),
           policy=COMPAT, now=1770414041, key=a2key, components=AAUTH, params=a2p,
           verify_pub=K1.pub)
     C.add("jwks-legacy-a2-strict", "A2 under the strict profile: legacy inner list",
-          "PROTOCOL.md A2", "PROTOCOL.md §7.1", r, err("invalid_request"), now=1770414041,
+          "set A2", "AA-jan §10.1 (legacy inner list; ours: compat)", r, err("invalid_request"), now=1770414041,
           key=a2key)
     C.add("jwks-legacy-a2-agent-mismatch", "A2 with legacy metadata agent != id",
-          "PROTOCOL.md A2 / own", "PROTOCOL.md §9", r,
+          "set A2 / own", "AA-jan §8.1 (legacy metadata)", r,
           err("issuer_mismatch", a2_rq, "sig1", "jwks"), policy=COMPAT, now=1770414041,
           key=dict(a2key, metadata=dict(a2meta, agent="http://evil.localhost:8000")),
           components=AAUTH, params=a2p)
     C.add("jwks-legacy-a2-unknown-kid", "A2 with a JWKS lacking backend-ephemeral-1",
-          "PROTOCOL.md A2 / own", "PROTOCOL.md §7.5", r,
+          "set A2 / own", "AA-jan §10.7 (legacy jwks)", r,
           err("unknown_key", a2_rq, "sig1", "jwks"), policy=COMPAT, now=1770414041,
           key=dict(a2key, jwks={"keys": [K1.jwk(alg=False, kid="other")]}),
           components=AAUTH, params=a2p)
@@ -1069,7 +1118,7 @@ def signatures(K1, K2, py020, py012):
     sign(r, K1, AAUTH, P0)
     k1jwks = {"keys": [K1.jwk(kid="k1")]}
     C.add("jwks-url-kid", "Draft -08 jwks scheme: url + kid, JWKS fetched from url",
-          "own signer", "SK-08 §3.7; PROTOCOL.md §7.5", r, ok("sig", "jwks", T1, rq, kid="k1"),
+          "own signer", "SK-09 §3.7", r, ok("sig", "jwks", T1, rq, kid="k1"),
           key={"type": "jwks", "jwks": k1jwks, "metadata": None}, components=AAUTH, params=P0,
           verify_pub=K1.pub)
     C.add("jwks-url-unknown-kid", "Draft -08 jwks scheme with a JWKS lacking k1",
@@ -1096,8 +1145,8 @@ COMMENT_SIG = (
     "headers parse and the label binds, even if a later check fails; expect.base/base_sha256 are "
     "present whenever the base can be built; expect.thumbprint is the RFC 7638 SHA-256 "
     "thumbprint of the key that signed the request. Bodies are UTF-8 strings or "
-    "{\"base64\": ...}. Generated by tests/vectors/generate.py from documented vectors (PROTOCOL.md §13, "
-    "INTEROP.md §7, RFC 9421 B.2), aauth-signing 0.2.0 / 0.1.2 with a frozen clock and an "
+    "{\"base64\": ...}. Generated by tests/vectors/generate.py from the reference sets of "
+    "tests/vectors/README.md, aauth-signing 0.2.0 / 0.1.2 with a frozen clock and an "
     "independent signer; regenerate with `make vectors` or `sh tests/vectors/regen.sh` (output "
     "is byte-identical across runs). Do not edit by hand.")
 COMMENT_TOK = (
@@ -1247,10 +1296,10 @@ def signatures_fresh(C, K1, K2, py020, py012, ctx):
                       err("invalid_key", rq, label, sch), key=key, base=base)
             if name == "aauth-signing-020-hwk-get":
                 check(res["Signature"] == "sig=:" + DOC["V6-1"]["sig"] + ":",
-                      "aauth-signing 0.2.0 hwk GET does not reproduce INTEROP V6-1")
+                      "aauth-signing 0.2.0 hwk GET does not reproduce set V6-1")
             if name == "aauth-signing-012-hwk-get":
                 check(res["Signature"] == "sig=:" + DOC["V1"]["sig"] + ":",
-                      "aauth-signing 0.1.2 hwk GET does not reproduce INTEROP V1")
+                      "aauth-signing 0.1.2 hwk GET does not reproduce set V1")
             if b is not None:
                 m2 = copy.deepcopy(r)
                 m2["body"] = b.replace("}", ", \"x\": 1}")
@@ -1261,7 +1310,7 @@ def signatures_fresh(C, K1, K2, py020, py012, ctx):
             verify_tasks[py].append({"op": "verify", "now": CREATED, "method": m, "uri": u,
                                      "headers": {k: v for k, v in r["headers"]}, "body": b,
                                      "jwks": jwks7 if sch != "hwk" else None, "name": name})
-    # The documented interop vectors, verified by the library versions INTEROP.md names.
+    # The interop sets V1-V7, verified by the aauth-signing versions that produced them.
     for tag, case in (("V1", "hwk-v1-no-alg-compat"), ("V2", "hwk-v2-query-port-compat"),
                       ("V3", "hwk-v3-post-digest-compat"), ("V4", "jwks-uri-v4-compat"),
                       ("V6-1", "hwk-v6-1-alg-first"), ("V6-2", "hwk-v6-2-alg-first"),
@@ -1378,7 +1427,7 @@ def signatures_syntax(C, K1, K2, ctx):
     rq1 = dict(RQ)
     good("multi-signature-label-sig1", "Two signatures; policy picks sig1",
          "RFC 9421 §3.2 step 1", r, AAUTH, P0, policy={"label": "sig1"}, label="sig1", rq=rq1)
-    bad("multi-signature-no-label", "Two signatures and no label chosen", "PROTOCOL.md §2",
+    bad("multi-signature-no-label", "Two signatures and no label chosen", "RFC 9421 §3.2, §4.1; ours",
         r, "invalid_request", parsed=False)
     bad("multi-signature-label-absent", "Policy label sig3 is in none of the headers",
         "RFC 9421 §3.2 step 1; SK-09 §5.4.4", r, "invalid_signature", policy={"label": "sig3"},
@@ -1530,9 +1579,95 @@ def signatures_syntax(C, K1, K2, ctx):
     bad_list("covered-status-in-request", "\"@status\" in a request", AAUTH + ["@status"],
              spec="RFC 9421 §2.2.9")
     bad_list("covered-unknown-derived", "Unknown derived component \"@foo\"", AAUTH + ["@foo"])
-    for prm, val in (("sf", True), ("bs", True), ("key", "a"), ("req", True), ("tr", True)):
-        bad_list("covered-param-%s" % prm, "Component parameter ;%s on a covered header" % prm,
-                 AAUTH + [("x-dict", [(prm, val)])], spec="RFC 9421 §2.1; PROTOCOL.md §2")
+    # ---- component parameters sf, key, bs (RFC 9421 §2.1.1-§2.1.3) ----
+    # The RFC's own examples, with the values written out by hand from RFC 9651 §4.1.
+    EX_DICT = "a=1,    b=2;x=1;y=2,   c=(a   b   c), d"
+    for name, desc, comps, lines, expect_line in (
+            ("covered-param-key", "key= on the four members of the RFC 9421 §2.1.2 example",
+             AAUTH + [("example-dict", [("key", "a")], "1"),
+                      ("example-dict", [("key", "d")], "?1"),
+                      ("example-dict", [("key", "b")], "2;x=1;y=2"),
+                      ("example-dict", [("key", "c")], "(a b c)")],
+             [["Example-Dict", " " + EX_DICT]], '"example-dict";key="c": (a b c)'),
+            ("covered-param-key-across-lines", "key= finds a member on the second field line",
+             AAUTH + [("example-dict", [("key", "b")], "2;x=1;y=2")],
+             [["Example-Dict", "a=1"], ["Example-Dict", "b=2;x=1;y=2"]],
+             '"example-dict";key="b": 2;x=1;y=2'),
+            ("covered-param-bs", "bs on the RFC 9421 §2.1.3 example (two field lines)",
+             AAUTH + [("example-header", [("bs", True)])],
+             [["Example-Header", "value, with, lots"], ["Example-Header", "of, commas"]],
+             '"example-header";bs: :dmFsdWUsIHdpdGgsIGxvdHM=:, :b2YsIGNvbW1hcw==:'),
+            ("covered-param-sf-list", "sf on a List the verifier knows (Accept-Signature-Alg)",
+             AAUTH + [("accept-signature-alg", [("sf", True)], "Ed25519, ES256;q=1")],
+             [["Accept-Signature-Alg", "Ed25519 ,ES256;q=1"]],
+             '"accept-signature-alg";sf: Ed25519, ES256;q=1'),
+            ("covered-param-sf-dictionary", "sf on a Dictionary the verifier knows, two lines",
+             AAUTH + [("signature-error", [("sf", True)], 'error=invalid_key, required=("a" "b")')],
+             [["Signature-Error", "error=invalid_key  "], ["Signature-Error", 'required=( "a"  "b" )']],
+             '"signature-error";sf: error=invalid_key, required=("a" "b")')):
+        r = base_req(headers=lines)
+        b, _ = sign(r, K1, comps, P0)
+        check(expect_line in b.split("\n"), "%s: expected base line %r" % (name, expect_line))
+        good(name, desc, "RFC 9421 §2.1.1-§2.1.3", r, comps, P0)
+    # `signature-key;key="<label>"` covers what the verifier reads of Signature-Key: it
+    # satisfies the required `signature-key` (SK-09 §7.8). The member is sent with legal extra
+    # spaces, so the serialized member differs from the raw text.
+    sk_spaced = SK.replace(";", "; ")
+    for name, desc, lab, res in (
+            ("covered-param-key-signature-key", "signature-key;key=\"sig\" in place of signature-key",
+             "sig", None),
+            ("covered-param-key-signature-key-other",
+             "signature-key;key=\"other\": the label's own member is not covered", "other",
+             "invalid_input")):
+        r = base_req(sk=[sk_spaced, 'other=hwk;kty="OKP"'])
+        comps = AAUTH[:3] + [("signature-key", [("key", lab)], SK[len("sig="):] if lab == "sig"
+                              else 'hwk;kty="OKP"')]
+        sign(r, K1, comps, P0)
+        if res is None:
+            good(name, desc, "RFC 9421 §2.1.2; SK-09 §7.8", r, comps, P0)
+        else:
+            bad(name, desc, "RFC 9421 §2.1.2; SK-09 §7.8", r, res, comps, P0)
+    r = base_req(method="POST", body="{}", headers=[["Content-Digest", digest("{}") + "  ,  " +
+                                                     digest("{}", "sha-512")]])
+    comps = AAUTH + [("content-digest", [("sf", True)],
+                      digest("{}") + ", " + digest("{}", "sha-512"))]
+    sign(r, K1, comps, P0)
+    good("covered-param-sf-content-digest", "content-digest;sf, checked against the body too",
+         "RFC 9421 §2.1.1; RFC 9530 §2", r, comps, P0)
+    r = base_req(method="POST", body="{}", headers=[["Content-Digest", digest("{}") + ", " +
+                                                     digest("{x}", "sha-512")]])
+    comps = AAUTH + [("content-digest", [("key", "sha-256")], digest("{}")[len("sha-256="):])]
+    sign(r, K1, comps, P0)
+    bad("covered-param-key-content-digest-other-member",
+        "content-digest;key=\"sha-256\" covered, sha-512 member wrong: every member is checked",
+        "RFC 9530 §2; ours", r, "invalid_signature", comps, P0)
+
+    def bad_param(name, desc, comps, headers, token="invalid_request", parsed=True):
+        r = base_req(headers=headers)
+        r["headers"] += [["Signature-Input", "sig=" + sig_params_line(comps, P0)],
+                         ["Signature", "sig=:" + b64std(K1.sign("not the base")) + ":"]]
+        bad(name, desc, "RFC 9421 §2.1.1-§2.1.3, §2.5", r, token, parsed=parsed)
+
+    XD = [["X-Dict", "a=1, b=2"]]
+    for name, desc, prm, parsed in (
+            ("covered-param-sf-unknown-field", "sf on a field whose type the verifier does not know",
+             [("sf", True)], False),
+            ("covered-param-sf-false", "sf=?0", [("sf", False)], False),
+            ("covered-param-bs-with-sf", "bs together with sf", [("bs", True), ("sf", True)], False),
+            ("covered-param-bs-with-key", "bs together with key", [("key", "a"), ("bs", True)], False),
+            ("covered-param-key-not-string", "key=1 (an Integer)", [("key", 1)], False),
+            ("covered-param-key-twice", "key given twice", [("key", "a"), ("key", "b")], False),
+            ("covered-param-key-missing", "key names a member the field does not have",
+             [("key", "zz")], True),
+            ("covered-param-req", "req on a request component", [("req", True)], False),
+            ("covered-param-tr", "tr (trailers are not verified)", [("tr", True)], False)):
+        bad_param(name, desc, AAUTH + [("x-dict", prm)], XD, parsed=parsed)
+    bad_param("covered-param-key-not-dictionary", "key on a field that is not a Dictionary",
+              AAUTH + [("x-dict", [("key", "a")])], [["X-Dict", "a=1, (b"]])
+    bad_param("covered-param-sf-malformed", "sf on a known List that does not parse",
+              AAUTH + [("accept-signature-alg", [("sf", True)])], [["Accept-Signature-Alg", "a, ,b"]])
+    bad_param("covered-param-on-derived", "key on a derived component",
+              AAUTH[:3] + [("@method", [("key", "a")]), "signature-key"], [], parsed=False)
     bad_list("query-param-no-name", "@query-param without name",
              AAUTH + ["@query-param"], query="a=1", spec="RFC 9421 §2.2.8")
     bad_list("query-param-name-missing", "@query-param name absent from the query",
@@ -1544,7 +1679,7 @@ def signatures_syntax(C, K1, K2, ctx):
     def need(name, desc, comps, policy=None, headers=()):
         r = base_req(headers=headers)
         sign(r, K1, comps, P0)
-        bad(name, desc, "AA §HTTP Message Signatures Profile; PROTOCOL.md §8.1", r,
+        bad(name, desc, "AA §HTTP Message Signatures Profile", r,
             "invalid_input", comps, P0, policy=policy)
 
     need("required-signature-key-not-covered", "signature-key not covered", AAUTH[:3])
@@ -1554,15 +1689,52 @@ def signatures_syntax(C, K1, K2, ctx):
          headers=[["Authorization", "AAuth abc"]])
     need("required-custom-policy", "Policy requires content-digest, not covered", AAUTH,
          policy={"required_components": AAUTH + ["content-digest"]})
+    # Policy require_content_digest_with_body: a request with a body must cover
+    # content-digest. "Has a body" is a non-empty body, or, when the host has not read the
+    # body (a gateway verifying before it reads), framing that announces one.
+    RB = "RFC 9530 §2; RFC 9112 §6.3; ours (policy require_content_digest_with_body)"
+    pol = {"require_content_digest_with_body": True}
+    cd = AAUTH + ["content-digest"]
+    for name, desc, body, hdrs, comps, res in (
+            ("require-body-digest-uncovered", "POST with a body, content-digest not covered",
+             "{}", [["Content-Digest", digest("{}")]], AAUTH, "invalid_input"),
+            ("require-body-digest-covered", "POST with a body and content-digest covered",
+             "{}", [["Content-Digest", digest("{}")]], cd, None),
+            ("require-body-digest-announced", "Body not supplied, Content-Length: 2 announces one",
+             None, [["Content-Length", "2"]], AAUTH, "invalid_input"),
+            ("require-body-digest-chunked", "Body not supplied, Transfer-Encoding announces one",
+             None, [["Transfer-Encoding", "chunked"]], AAUTH, "invalid_input"),
+            ("require-body-digest-length-zero", "Content-Length: 0 and no body: nothing required",
+             None, [["Content-Length", "0"]], AAUTH, None),
+            ("require-body-digest-empty-body", "An empty body supplied: nothing required",
+             "", [["Content-Length", "0"]], AAUTH, None)):
+        r = base_req(method="POST", body=body, headers=hdrs)
+        sign(r, K1, comps, P0)
+        if res is None:
+            good(name, desc, RB, r, comps, P0, policy=pol)
+        else:
+            bad(name, desc, RB, r, res, comps, P0, policy=pol)
+    r = base_req(method="POST", headers=[["Content-Digest", digest("")], ["Content-Length", "0"]],
+                 body="")
+    sign(r, K1, cd, P0)
+    good("digest-empty-body", "Covered Content-Digest of the empty body, body supplied empty",
+         "RFC 9530 §2", r, cd, P0)
+    r = base_req(method="PUT", headers=[["Content-Digest", digest("{\"a\":1}")],
+                                        ["Content-Length", "0"]], body="")
+    sign(r, K1, cd, P0)
+    bad("digest-body-resent-empty", "Signed PUT with a body, resent with an empty body",
+        "RFC 9530 §2", r, "invalid_signature", cd, P0)
+
     r = base_req(headers=[["Authorization", "AAuth abc"]])
     ca = AAUTH + ["authorization"]
     sign(r, K1, ca, P0)
-    good("required-authorization-covered", "Authorization sent and covered", "PROTOCOL.md §8.1",
+    good("required-authorization-covered", "Authorization sent and covered", "AA §HTTP Message Signatures Profile",
          r, ca, P0)
     r = base_req()
     sign(r, K1, ["@method", "signature-key"], P0)
     good("required-components-custom-relaxed", "Policy requiring only @method and signature-key",
-         "PROTOCOL.md §11", r, ["@method", "signature-key"], P0,
+         "RFC 9421 §3.2 step 5 (the verifier decides what must be covered)", r,
+         ["@method", "signature-key"], P0,
          policy={"required_components": ["@method", "signature-key"]})
 
     # ---- missing / malformed headers ----
@@ -1613,7 +1785,7 @@ def signatures_syntax(C, K1, K2, ctx):
             ("signature-65-bytes", "sig=:%s:" % b64std(sig + b"\x01"), "65-byte signature"),
             ("signature-bit-flipped", "sig=:%s:" % b64std(bytes([sig[0] ^ 1]) + sig[1:]),
              "One bit of the signature flipped")):
-        bad(nm, desc, "RFC 9421 §3.3.6; PROTOCOL.md §2", replace(a1, "signature", val),
+        bad(nm, desc, "RFC 9421 §3.3.6, §4.2", replace(a1, "signature", val),
             "invalid_signature", AAUTH, P0)
     std, url = b64std(sig), b64u(sig)
     idx_std = [i for i, c in enumerate(std) if c in "+/"]
@@ -1624,10 +1796,10 @@ def signatures_syntax(C, K1, K2, ctx):
         mixed = "".join(mixed)
         check(any(c in "+/" for c in mixed) and any(c in "-_" for c in mixed), "mixed alphabet")
         bad("signature-mixed-base64-alphabets", "Signature mixing base64 and base64url characters",
-            "PROTOCOL.md §2", replace(a1, "signature", "sig=:%s:" % mixed),
+            "RFC 4648 §4, §5; ours (one alphabet per value)", replace(a1, "signature", "sig=:%s:" % mixed),
             "invalid_signature", AAUTH, P0)
     good("signature-base64url", "A1 with its signature in unpadded base64url",
-         "INTEROP.md §6", replace(a1, "signature", "sig=:%s:" % url), AAUTH, P0)
+         "RFC 4648 §5; ours (base64url_signatures, the Python signer's encoding)", replace(a1, "signature", "sig=:%s:" % url), AAUTH, P0)
     bad("signature-base64url-refused", "Unpadded base64url refused when base64url_signatures=false",
         "RFC 8941 §3.3.5", replace(a1, "signature", "sig=:%s:" % url), "invalid_signature",
         AAUTH, P0, policy={"base64url_signatures": False})
@@ -1658,10 +1830,10 @@ def signatures_syntax(C, K1, K2, ctx):
                          ("created-too-far-ahead", CREATED - 61, "clock_skew")):
         d = "now = created %+d" % (now - CREATED)
         if res:
-            bad(nm, "A1 verified at " + d, "PROTOCOL.md §8.2; SK-09 §5.4.14", a1, res, AAUTH, P0,
+            bad(nm, "A1 verified at " + d, "AA §Freshness and Replay; SK-09 §5.4.14", a1, res, AAUTH, P0,
                 now=now)
         else:
-            good(nm, "A1 verified at " + d + " (boundary accepted)", "PROTOCOL.md §8.2", a1,
+            good(nm, "A1 verified at " + d + " (boundary accepted)", "AA §Freshness and Replay", a1,
                  AAUTH, P0, now=now)
     good("created-wide-window", "A1 at now = created + 250 with a 300 s window",
          "AA aauth-resource.json signature_window", a1, AAUTH, P0, now=CREATED + 250,
@@ -1669,17 +1841,18 @@ def signatures_syntax(C, K1, K2, ctx):
     r = base_req()
     sign(r, K1, AAUTH, [("created", -1)])
     bad("created-negative", "created=-1 (hostile value): too old, never a panic",
-        "PROTOCOL.md §2", r, "invalid_signature", AAUTH, [("created", -1)])
+        "RFC 9421 §2.3; AA §Freshness and Replay", r, "invalid_signature", AAUTH,
+        [("created", -1)])
     r = base_req()
     sign(r, K1, AAUTH, [("created", 999999999999999)])
     bad("created-max-integer", "created=999999999999999: far in the future",
         "RFC 8941 §3.3.1; SK-09 §5.4.14", r, "clock_skew", AAUTH, [("created", 999999999999999)])
     r = base_req()
     sign(r, K1, AAUTH, [])
-    bad("created-missing-strict", "No created parameter, strict profile", "PROTOCOL.md §8.2",
+    bad("created-missing-strict", "No created parameter, strict profile", "AA §Freshness and Replay",
         r, "invalid_signature", AAUTH, [])
     good("created-missing-compat", "No created parameter, compat profile",
-         "PROTOCOL.md §8.2; INTEROP.md §3", r, AAUTH, [], policy=COMPAT)
+         "AA §Freshness and Replay (ours: compat accepts no created)", r, AAUTH, [], policy=COMPAT)
     pe = P0 + [("expires", CREATED + 10)]
     r = base_req()
     sign(r, K1, AAUTH, pe)
@@ -1708,7 +1881,16 @@ def signatures_syntax(C, K1, K2, ctx):
             ("digest-unsupported-algorithm", "md5=:SaXfzeUzuiMWRDs3q3u1IQ==:", "invalid_signature",
              "Only an md5 digest: no supported algorithm"),
             ("digest-mismatch", digest("other"), "invalid_signature",
-             "sha-256 digest of another body")):
+             "sha-256 digest of another body"),
+            ("digest-malformed", "sha-256=:abc", "invalid_request",
+             "Content-Digest that is not a Dictionary"),
+            ("digest-not-byte-sequence", 'sha-256="' + digest(BODY)[9:-1] + '"', "invalid_request",
+             "sha-256 member is a String, not a Byte Sequence"),
+            ("digest-wrong-length", "sha-256=:" + b64std(b"short") + ":", "invalid_signature",
+             "sha-256 member of the wrong length"),
+            ("digest-two-values-one-algorithm", digest(BODY) + ", sha-256=:" +
+             b64std(hashlib.sha256(b"other").digest()) + ":", "invalid_signature",
+             "sha-256 given twice with different values (the last wins as a Dictionary)")):
         r = base_req(method="POST", headers=[["Content-Digest", dig]], body=BODY)
         sign(r, K1, cd, P0)
         if res:
@@ -1723,7 +1905,7 @@ def signatures_syntax(C, K1, K2, ctx):
          r, cd, P0)
 
     # ---- hwk key problems ----
-    def hwk_case(name, desc, params, token, spec="SK-09 §3.4; PROTOCOL.md §7.4-7.5", policy=None,
+    def hwk_case(name, desc, params, token, spec="SK-09 §3.4, §7.4", policy=None,
                  ok_pub=None):
         v, rq = sk_item("sig", "hwk", params)
         r = base_req(sk=v)
@@ -1885,38 +2067,38 @@ def tokens(K1, K2, py020, py012):
         C.add(name, desc, prov, spec, r, err(token, rq, "sig", scheme), policy=policy, now=now,
               key=key, components=comps, params=params)
 
-    SP = "SK-09 §3.8; AA §Agent Tokens; PROTOCOL.md §10"
+    SP = "SK-09 §3.8; AA §Agent Tokens"
     good("jwt-a3", "AAuth agent token (aa-agent+jwt, Ed25519) on a POST with Content-Digest",
-         "PROTOCOL.md A3", SP, r, rq, comps, params)
-    good("jwt-a3-compat", "A3 under the compat profile", "PROTOCOL.md A3", SP, r, rq, comps,
+         "set A3", SP, r, rq, comps, params)
+    good("jwt-a3-compat", "A3 under the compat profile", "set A3", SP, r, rq, comps,
          params, policy=COMPAT)
     good("jwt-a3-allowlist-jwt", "A3 under the AAuth agent policy (schemes = [jwt])",
-         "PROTOCOL.md A3", SP, r, rq, comps, params, policy={"schemes": ["jwt"]})
-    bad("jwt-a3-scheme-not-allowed", "A3 under a policy allowing only hwk", "PROTOCOL.md A3",
+         "set A3", SP, r, rq, comps, params, policy={"schemes": ["jwt"]})
+    bad("jwt-a3-scheme-not-allowed", "A3 under a policy allowing only hwk", "set A3",
         "SK-09 §3.1", r, rq, comps, params, "unsupported_scheme", policy={"schemes": ["hwk"]})
     bad("jwt-a3-issuer-mismatch", "A3 with metadata issuer https://evil.example",
-        "PROTOCOL.md §13.5", "AA §Metadata Documents", r, rq, comps, params, "issuer_mismatch",
+        "set A3 negatives", "AA §Metadata Documents", r, rq, comps, params, "issuer_mismatch",
         key=dict(JKEY, metadata=dict(META, issuer="https://evil.example")))
-    bad("jwt-a3-issuer-missing", "A3 with metadata lacking issuer", "PROTOCOL.md A3 / own",
+    bad("jwt-a3-issuer-missing", "A3 with metadata lacking issuer", "set A3 / own",
         "AA §Metadata Documents", r, rq, comps, params, "issuer_missing",
         key=dict(JKEY, metadata={"jwks_uri": META["jwks_uri"]}))
-    bad("jwt-a3-unknown-kid", "A3 with an issuer JWKS lacking ap-key-1", "PROTOCOL.md §13.5",
+    bad("jwt-a3-unknown-kid", "A3 with an issuer JWKS lacking ap-key-1", "set A3 negatives",
         SP, r, rq, comps, params, "unknown_key",
         key=dict(JKEY, jwks={"keys": [dict(JWKS["keys"][0], kid="ap-key-2")]}))
     bad("jwt-a3-wrong-issuer-key", "A3 with ap-key-1 bound to another key in the JWKS",
-        "PROTOCOL.md A3 / own", SP, r, rq, comps, params, "invalid_jwt",
+        "set A3 / own", SP, r, rq, comps, params, "invalid_jwt",
         key=dict(JKEY, jwks={"keys": [dict(JWKS["keys"][0], x=K1.x)]}))
     m = copy.deepcopy(r)
     m["body"] = "other"
     bad("jwt-a3-body-mismatch", "A3 with a body not matching Content-Digest",
-        "PROTOCOL.md A3 / own", "RFC 9530 §2", m, rq, comps, params, "invalid_signature")
+        "set A3 / own", "RFC 9530 §2", m, rq, comps, params, "invalid_signature")
 
     # A3 at exp: re-signed with created = now so only the token is stale
     r2, rq2, c2, p2, _, _ = jwt_request(tok, created=1730220600)
     bad("jwt-a3-expired", "A3 token at now = exp (request re-signed at that time)",
-        "PROTOCOL.md §13.5", SP, r2, rq2, c2, p2, "expired_jwt", now=1730220600)
+        "set A3 negatives", SP, r2, rq2, c2, p2, "expired_jwt", now=1730220600)
     r2, rq2, c2, p2, _, _ = jwt_request(tok, created=1730220599)
-    good("jwt-a3-last-second", "A3 token at now = exp - 1", "PROTOCOL.md A3", SP, r2, rq2, c2,
+    good("jwt-a3-last-second", "A3 token at now = exp - 1", "set A3", SP, r2, rq2, c2,
          p2, now=1730220599)
     r2, rq2, c2, p2, _, _ = jwt_request(tok, key=K2)
     bad("jwt-a3-request-not-signed-by-cnf", "Request signed by the issuer key, not cnf.jwk",
@@ -1973,6 +2155,18 @@ def tokens(K1, K2, py020, py012):
     good("jwt-iat-within-window", "iat 30 s ahead of now, inside the 60 s window", own,
          SP + "; RFC 7519 §4.1.6", r2, rq2, c2, p2)
 
+    # The token's iss and dwk are fetched ({iss}/.well-known/{dwk}): spec forms only.
+    for name, desc, t in (
+            ("jwt-iss-with-path", "Agent token whose iss has a path",
+             make_jwt(HDR, dict(PAY, iss=ISS + "/tenant"), K2)),
+            ("jwt-iss-uppercase", "Agent token whose iss host is not lowercase",
+             make_jwt(HDR, dict(PAY, iss="https://Agent.example"), K2)),
+            ("jwt-dwk-path", "Agent token whose dwk names a path",
+             make_jwt(HDR, dict(PAY, dwk="../admin"), K2))):
+        r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
+        bad(name, desc, own, SP + "; SK-09 §7.3; AAuth §Server Identifiers", r2, rq2, c2, p2,
+            "invalid_jwt")
+
     # AAuth -11: token types fail closed; iat is REQUIRED on AAuth tokens (SK-09 §3.8 step 2;
     # AAuth §Person Token, §Agent Tokens).
     TSP = SP + "; AAuth §Person Token Verification (a person token is never an agent token)"
@@ -2013,10 +2207,10 @@ def tokens(K1, K2, py020, py012):
              make_jwt(dict(HDR, alg="EdDSA"), PAY, K2), dict(JKEY, jwks=legacy_jwks))):
         r2, rq2, c2, p2, _, _ = jwt_request(t, post=False)
         info = dict(tinfo, typ=json.loads(_b64u_dec(t.split(".")[0]))["typ"])
-        good(name, desc, own, SP + "; PROTOCOL.md §7.4", r2, rq2, c2, p2, key=key,
+        good(name, desc, own, SP + "; SK-09 §7.4", r2, rq2, c2, p2, key=key,
              policy=COMPAT, info=info)
 
-    # V5 (INTEROP): aauth-signing 0.1.2, EdDSA
+    # Set V5: aauth-signing 0.1.2, EdDSA
     v5_v, v5_rq = sk_item("sig", "jwt", [("jwt", V5_JWT)])
     r = request("POST", SCA, "/", None, "http", [["Signature-Key", v5_v]])
     base, sig = sign(r, K1, AAUTH, P0, enc="url")
@@ -2028,10 +2222,10 @@ def tokens(K1, K2, py020, py012):
              "metadata": {"issuer": "https://agent-server.example",
                           "jwks_uri": "https://agent-server.example/.well-known/jwks.json"},
              "jwks": {"keys": [K2.jwk(alg=False, kid="as-key-1")]}}
-    good("jwt-v5-eddsa-compat", "INTEROP V5: aauth-signing 0.1.2 agent token (EdDSA), compat",
-         "INTEROP V5", SP, r, v5_rq, AAUTH, P0, key=v5key, policy=COMPAT, kid="as-key-1",
+    good("jwt-v5-eddsa-compat", "set V5: aauth-signing 0.1.2 agent token (EdDSA), compat",
+         "set V5", SP, r, v5_rq, AAUTH, P0, key=v5key, policy=COMPAT, kid="as-key-1",
          info={"typ": "aa-agent+jwt", "iss": v5p["iss"], "sub": v5p["sub"]})
-    bad("jwt-v5-eddsa-strict", "INTEROP V5 under strict: EdDSA forbidden", "INTEROP V5", SP, r,
+    bad("jwt-v5-eddsa-strict", "set V5 under strict: EdDSA forbidden", "set V5", SP, r,
         v5_rq, AAUTH, P0, "invalid_jwt", key=v5key)
 
     # Fresh aauth-signing 0.2.0 agent tokens and signatures
@@ -2221,7 +2415,7 @@ def tokens(K1, K2, py020, py012):
     SHDR = {"alg": "Ed25519", "kid": "ap-key-1", "typ": "aa-agent+jwt"}
     SPAY = {"iss": ISS, "dwk": "aauth-agent.json", "sub": "aauth:assistant@agent.example",
             "iat": CREATED - 60, "exp": CREATED + 3600}
-    SSP = "SK-09 §3.7; PROTOCOL.md §7.5"
+    SSP = "SK-09 §3.7"
     for name, desc, t, req_key, res in (
             ("self-jwt-ok", "self-jwt: the issuer key signs the token and the request",
              make_jwt(SHDR, SPAY, K2), K2, "ok"),

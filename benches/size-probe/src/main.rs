@@ -4,7 +4,7 @@
 #![no_main]
 
 use aauth_verify::{
-    parse, render, verify_request_with_token, Header, JwtScratch, KeySource, Policy, Request,
+    parse, render, Context, Header, JwtScratch, KeySource, Policy, Replay, ReplayCache, Request,
     TokenCache,
 };
 use core::hint::black_box;
@@ -27,28 +27,27 @@ pub extern "C" fn _start() -> ! {
         body: black_box(None),
     };
     let policy: Policy<'static> = black_box(Policy::STRICT);
-    let now = black_box(0);
-    let source = black_box(KeySource::Jwks {
+    let source = black_box(KeySource::Documents {
         jwks: bytes,
         metadata: Some(bytes),
     });
+    let mut cache = TokenCache::<8>::new();
+    let mut replay = ReplayCache::<8>::new();
+    let mut ctx = Context {
+        tokens: Some(&mut cache),
+        replay: Replay::Store(&mut replay),
+        ..Context::at(black_box(0))
+    };
     // SAFETY: single-threaded freestanding entry point; the only reference to SCRATCH.
     #[allow(static_mut_refs)]
     let scratch = unsafe { &mut SCRATCH };
-    let r = verify_request_with_token(&req, &policy, None, now, scratch, source);
     let mut buf = [0u8; 256];
+    let r = parse(&req, &policy, &ctx, Some(scratch))
+        .and_then(|p| p.finish(&req, &policy, source, &mut ctx).map(|_| ()));
     if let Err(e) = r {
-        black_box(render::signature_error(&e, &policy, false, &mut buf));
-    }
-    let mut cache = TokenCache::<8>::new();
-    let mut scratch2 = JwtScratch::new();
-    if let Ok(p) = parse(&req, &policy, None, now) {
-        if let Ok(t) = p.token(&mut scratch2, &policy, now) {
-            black_box(
-                p.verify_token_cached(&req, &t, None, &mut cache, now)
-                    .is_ok(),
-            );
-        }
+        let facts = render::RequestFacts::of(&req);
+        black_box(render::signature_error(&e, &policy, facts, &mut buf));
+        black_box(render::problem_details(&e, 401, &mut buf));
     }
     loop {
         core::hint::spin_loop();

@@ -43,7 +43,7 @@ pub extern "Rust" fn aauth_probe_measure(
     for _ in 0..iters {
         let f = black_box(f);
         let r = match mode {
-            "parse" => f.parse_only(),
+            "parse" => f.parse_only(scratch),
             "base" => f.base_only(buf) > 0,
             "raw" => f.raw(),
             "raw_all" => f.raw_all(),

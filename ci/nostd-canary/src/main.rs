@@ -7,6 +7,7 @@
 #![no_main]
 
 // Load every direct dependency of the core, used or not (see Cargo.toml).
+extern crate aauth_verify_sf as _;
 extern crate base64ct as _;
 extern crate ed25519_compact as _;
 extern crate heapless as _;

@@ -219,8 +219,9 @@ pub fn sf_binary_decoded_len(raw: &[u8]) -> Result<usize, B64Error> {
 /// bits also tolerated). A value mixing `+`/`/` with `-`/`_` is rejected, and so is base64url
 /// with `=` padding. Returns the decoded bytes and the alphabet that was used.
 ///
-/// Spec: RFC 9421 §4.2 (Byte Sequence per RFC 8941 §3.3.5, §4.2.7); AAuth compatibility with
-/// the Python signer (PROTOCOL.md §2 "Base64 compatibility"); RFC 4648 §4, §5.
+/// Spec: RFC 9421 §4.2 (Byte Sequence per RFC 8941 §3.3.5, §4.2.7); compatibility with
+/// the Python signer, which writes unpadded base64url (ours: `Policy::base64url_signatures`);
+/// RFC 4648 §4, §5.
 pub fn decode_signature<'o>(
     raw: &[u8],
     out: &'o mut [u8],

@@ -130,6 +130,19 @@ pub(crate) fn check(
             }
         }
     }
+    // The host fetches {iss}/.well-known/{dwk}: both must be in the spec's forms first (an
+    // http(s) origin, a document name; SK-09 §3.8 step 5, §7.3; AAuth §Server Identifiers).
+    if matches!(t.scheme, Scheme::Jwt | Scheme::SelfJwt) {
+        let form = |text: Option<Text<'_>>, check: fn(&[u8]) -> Result<(), Error>| {
+            let mut buf = [0u8; 512];
+            let raw = text
+                .and_then(|x| x.bytes_in(&mut buf))
+                .ok_or(bad(Check::TextTooLong))?;
+            check(raw).map_err(|e| bad(e.check))
+        };
+        form(c.iss, |b| crate::egress::parse_origin(b).map(|_| ()))?;
+        form(c.dwk, |b| crate::egress::check_dwk(b).map(|_| ()))?;
+    }
 
     // `iat`: REQUIRED on AAuth tokens (AAuth -11); ahead of the signature window is clock skew
     // (SK-09 §5.4.14: a verifier that bounds iat uses the created window).

@@ -50,6 +50,10 @@ pub fn policy_of(p: &Value) -> Policy<'static> {
     }
     policy.max_validity = p.get("max_validity").and_then(Value::as_u64);
     policy.require_query = p.get("require_query").and_then(Value::as_bool).unwrap_or(false);
+    policy.require_content_digest_with_body = p
+        .get("require_content_digest_with_body")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     policy
 }
 

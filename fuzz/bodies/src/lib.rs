@@ -3,10 +3,14 @@
 //! (`fuzz/fuzz_targets/*.rs`, nightly features via `RUSTC_BOOTSTRAP=1`) and the stable replay
 //! binary (`make fuzz-replay`) can run them.
 
-use aauth_verify::sink::SliceSink;
 use aauth_verify::{
-    b64, parse, sf, verify_request_with_token, Header, JwtScratch, KeySource, Policy, Request,
+    parse, Context, Fetch, Header, JwtScratch, KeySource, Policy, Request, Scheme, Schemes,
+    SliceSink, TokenCache, TokenStore,
 };
+use aauth_verify_sf::{b64, sf};
+
+mod egress;
+pub use egress::egress;
 
 /// A fuzz target body.
 pub type Body = fn(&[u8]);
@@ -20,6 +24,8 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("signature_key", signature_key),
     ("verify", verify),
     ("jwt", jwt),
+    ("cached", cached),
+    ("egress", egress),
 ];
 
 /// Size of each stack buffer that a serialization is written into.
@@ -88,10 +94,76 @@ const SIGNATURE: &[u8] =
 const METADATA: &[u8] =
     br#"{"issuer":"https://agent.example","jwks_uri":"https://agent.example/jwks.json"}"#;
 const JWKS: &[u8] = br#"{"keys":[{"kty":"OKP","crv":"Ed25519","kid":"ap-key-1","alg":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}"#;
+const NOW: i64 = 1730217600;
 
-/// Verifies `headers` under both profiles with every key source; only checks that nothing
-/// panics and that every error carries a code whose token round-trips.
-fn run(headers: &[Header<'_>], body: Option<&[u8]>) {
+/// One verification's outcome, comparable across paths: the error code, or the identity and
+/// key. Every error's code must round-trip through its token.
+fn outcome(r: Result<aauth_verify::Verified<'_>, aauth_verify::Error>) -> String {
+    match r {
+        Ok(v) => format!("ok {:?} {:?}", v.identity, v.key),
+        Err(e) => {
+            assert_eq!(
+                aauth_verify::ErrorCode::from_token(e.code.token()),
+                Some(e.code)
+            );
+            e.code.token().to_owned()
+        }
+    }
+}
+
+/// Both phases of one verification of `req` with `source`, through `tokens` when given, with a
+/// freeze and thaw between the phases when `frozen`; a `cached` plan resolves to `assertion`
+/// (a miss without one).
+fn once(
+    req: &Request<'_, '_>,
+    policy: &Policy<'_>,
+    source: KeySource<'_>,
+    tokens: Option<&mut dyn TokenStore>,
+    frozen: bool,
+    assertion: Option<&[u8]>,
+) -> String {
+    let mut ctx = Context {
+        tokens,
+        ..Context::at(NOW)
+    };
+    let mut scratch = JwtScratch::new();
+    let mut parsed = match parse(req, policy, &ctx, Some(&mut scratch)) {
+        Ok(p) => p,
+        Err(e) => return outcome(Err(e)),
+    };
+    let mut buf = [0u8; 4096];
+    let _ = parsed.base_into(req, &mut buf);
+    let _ = parsed.fetch().metadata_url(&mut buf);
+    if let Fetch::Assertion { .. } = parsed.fetch() {
+        let Some(a) = assertion else {
+            return outcome(Err(aauth_verify::Error::cache_miss()));
+        };
+        parsed = match parsed.with_assertion(a, Scheme::Jwt, policy, &ctx) {
+            Ok(p) => p,
+            Err(e) => return outcome(Err(e)),
+        };
+    }
+    if !frozen {
+        return outcome(parsed.finish(req, policy, source, &mut ctx));
+    }
+    let plan = format!("{:?}", parsed.fetch());
+    let f = match parsed.freeze(req) {
+        Ok(f) => f,
+        Err(e) => return outcome(Err(e)),
+    };
+    let thawed = match f.thaw(req, Some(&mut scratch), assertion) {
+        Ok(t) => t,
+        Err(e) => return outcome(Err(e)),
+    };
+    assert_eq!(plan, format!("{:?}", thawed.fetch()), "a thaw keeps the plan");
+    outcome(thawed.finish(req, policy, source, &mut ctx))
+}
+
+/// Verifies `headers` under the strict and compat profiles (and with `cached` allowed) with
+/// every key source. Checks that nothing panics, that error codes round-trip, and that the
+/// outcome is the same directly, through a token cache (miss, then hit), and frozen then
+/// thawed between the phases.
+fn run(headers: &[Header<'_>], body: Option<&[u8]>, assertion: Option<&[u8]>) {
     let req = Request {
         method: b"POST",
         scheme: b"https",
@@ -101,42 +173,32 @@ fn run(headers: &[Header<'_>], body: Option<&[u8]>) {
         headers,
         body,
     };
-    for policy in [Policy::STRICT, Policy::COMPAT] {
-        if let Ok(parsed) = parse(&req, &policy, None, 1730217600) {
-            let mut buf = [0u8; 4096];
-            let _ = parsed.base_into(&req, &mut buf);
-            // Reading a token through the cache gives what reading it plainly gives.
-            let cache = aauth_verify::TokenCache::<2>::new();
-            let (mut s1, mut s2) = (JwtScratch::new(), JwtScratch::new());
-            let plain = parsed
-                .token(&mut s1, &policy, 1730217600)
-                .map(|t| (*t.claims(), t.typ(), t.kid(), t.header_jwk()));
-            let cached = parsed
-                .token_cached(&mut s2, &policy, 1730217600, &cache)
-                .map(|t| (*t.claims(), t.typ(), t.kid(), t.header_jwk()));
-            assert_eq!(plain, cached);
-        }
+    let with_cached = Policy {
+        schemes: Schemes::ALL.with(Scheme::Cached),
+        ..Policy::STRICT
+    };
+    for policy in [Policy::STRICT, Policy::COMPAT, with_cached] {
         let sources = [
             KeySource::Inline,
-            KeySource::Jwks {
+            KeySource::Documents {
                 jwks: JWKS,
                 metadata: Some(METADATA),
             },
-            KeySource::Jwks {
+            KeySource::Documents {
                 jwks: JWKS,
                 metadata: None,
             },
+            KeySource::TrustedJwks(JWKS),
         ];
         for source in sources {
-            let mut scratch = JwtScratch::new();
-            if let Err(e) =
-                verify_request_with_token(&req, &policy, None, 1730217600, &mut scratch, source)
-            {
-                assert_eq!(
-                    aauth_verify::ErrorCode::from_token(e.code.token()),
-                    Some(e.code)
-                );
-            }
+            let plain = once(&req, &policy, source, None, false, assertion);
+            let mut cache = TokenCache::<2>::new();
+            let miss = once(&req, &policy, source, Some(&mut cache), false, assertion);
+            let hit = once(&req, &policy, source, Some(&mut cache), false, assertion);
+            assert_eq!(plain, miss, "through a token cache (miss)");
+            assert_eq!(plain, hit, "through a token cache (hit)");
+            let frozen = once(&req, &policy, source, None, true, assertion);
+            assert_eq!(plain, frozen, "frozen and thawed between the phases");
         }
     }
 }
@@ -148,7 +210,7 @@ pub fn signature_key(data: &[u8]) {
         Header::new(b"Signature", SIGNATURE),
         Header::new(b"Signature-Key", data),
     ];
-    run(&headers, None);
+    run(&headers, None, None);
 }
 
 /// Arbitrary bytes split at `\n` into up to six header lines: the first three are
@@ -173,46 +235,71 @@ pub fn verify(data: &[u8]) {
         headers[n] = Header::new(name, line);
         n += 1;
     }
-    run(&headers[..n], body);
+    run(&headers[..n], body, None);
 }
 
-/// Arbitrary bytes split at `\n` into a JOSE header, a claims set and a signature, each
-/// base64url-encoded into a compact JWT carried by `Signature-Key: sig=jwt;jwt=...` (and by
-/// `jkt-jwt` when the input starts with `k`).
-pub fn jwt(data: &[u8]) {
-    let (scheme, data): (&[u8], &[u8]) = match data.split_first() {
-        Some((b'k', rest)) => (b"jkt-jwt", rest),
-        _ => (b"jwt", data),
-    };
+/// A compact JWT from `data` split at `\n` into a JOSE header, a claims set and a signature,
+/// each base64url-encoded, written into `out`; `None` for parts beyond the bounds.
+fn compact(data: &[u8], out: &mut [u8; 12_000]) -> Option<usize> {
     let mut parts = data.splitn(3, |&b| b == b'\n');
     let header = parts.next().unwrap_or(b"");
     let claims = parts.next().unwrap_or(b"");
     let sig = parts.next().unwrap_or(b"");
     if header.len() > 3000 || claims.len() > 5000 || sig.len() > 100 {
-        return;
+        return None;
     }
-    let mut key = [0u8; 12_000];
     let mut len = 0;
-    let mut push = |bytes: &[u8]| {
-        key[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
-    };
-    push(b"sig=");
-    push(scheme);
-    push(b";jwt=\"");
     for (i, part) in [header, claims, sig].into_iter().enumerate() {
         if i > 0 {
-            push(b".");
+            out[len] = b'.';
+            len += 1;
         }
         let mut enc = [0u8; 7000];
         let text = b64::encode_base64url(part, &mut enc).expect("buffer fits the bounded part");
-        push(text.as_bytes());
+        out[len..len + text.len()].copy_from_slice(text.as_bytes());
+        len += text.len();
     }
-    push(b"\"");
+    Some(len)
+}
+
+/// A compact JWT from `data` (see [`compact`]) carried by `Signature-Key: sig=jwt;jwt=...`
+/// (and by `jkt-jwt` when the input starts with `k`).
+pub fn jwt(data: &[u8]) {
+    let (scheme, data): (&[u8], &[u8]) = match data.split_first() {
+        Some((b'k', rest)) => (b"jkt-jwt", rest),
+        _ => (b"jwt", data),
+    };
+    let mut token = [0u8; 12_000];
+    let Some(n) = compact(data, &mut token) else {
+        return;
+    };
+    let mut key = [0u8; 12_100];
+    let mut len = 0;
+    for bytes in [&b"sig="[..], scheme, b";jwt=\"", &token[..n], b"\""] {
+        key[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    }
     let headers = [
         Header::new(b"Signature-Input", INPUT),
         Header::new(b"Signature", SIGNATURE),
         Header::new(b"Signature-Key", &key[..len]),
     ];
-    run(&headers, None);
+    run(&headers, None, None);
+}
+
+/// The `cached` scheme: `Signature-Key: sig=cached;cid=...`, whose identifier the host
+/// resolves to an arbitrary assertion (a compact JWT from `data`, see [`compact`]), or to
+/// nothing for an empty input (a miss).
+pub fn cached(data: &[u8]) {
+    let mut token = [0u8; 12_000];
+    let Some(n) = compact(data, &mut token) else {
+        return;
+    };
+    let headers = [
+        Header::new(b"Signature-Input", INPUT),
+        Header::new(b"Signature", SIGNATURE),
+        Header::new(b"Signature-Key", br#"sig=cached;cid="q6urq6urq6urq6urq6urqw""#),
+    ];
+    let assertion = (!data.is_empty()).then_some(&token[..n]);
+    run(&headers, None, assertion);
 }

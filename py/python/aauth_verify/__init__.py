@@ -1,24 +1,32 @@
 """aauth_verify: fast, strict verification of AAuth HTTP request signatures.
 
-RFC 9421 HTTP Message Signatures with Ed25519 and the ``Signature-Key`` header, verified by an
-allocation-free Rust core (the GIL is released while it runs).
+RFC 9421 HTTP Message Signatures with Ed25519 and the ``Signature-Key`` header
+(draft-hardt-httpbis-signature-key-09, AAuth -11), verified by an allocation-free Rust core
+(the GIL is released while it runs).
 
 * :func:`verify_signature`: drop-in for ``aauth_signing.verify_signature`` (0.2.0 semantics).
 * :class:`Verifier`: configure once, ``verify(method, url, headers, body)`` → :class:`Verified`
-  or :class:`VerificationError` (``.code``, ``.signature_error``); ``averify`` for asyncio.
-* :class:`Resolver` / :class:`AsyncResolver` (``aauth_verify.resolver``, needs ``httpx``): key
-  discovery with a cache and the draft's egress rules.
+  or :class:`VerificationError` (``.code``, ``.check``, ``.signature_error``); ``averify`` for
+  asyncio.
+* :class:`Resolver` / :class:`AsyncResolver` (``aauth_verify.resolver``, needs ``h11``, which
+  the ``http`` extra brings): key discovery with a bounded cache and the draft's egress
+  admission (SK-09 §7.3).
 * :class:`AAuthMiddleware` (``aauth_verify.middleware``): ASGI middleware.
+* :mod:`aauth_verify.protocols`: what resolvers and fleet stores (replay, assertions) provide.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._dropin import verify_signature
-from .errors import ERROR_CODES, SignatureError, VerificationError
-from .verifier import Key, StaticKeys, Verified, Verifier
+from .errors import CHECKS, ERROR_CODES, SignatureError, VerificationError
+from .verifier import Documents, Key, KeyRules, StaticKeys, TrustedJwks, Verified, Verifier
+
+if TYPE_CHECKING:
+    from .middleware import AAuthMiddleware
+    from .resolver import AsyncResolver, EgressPolicy, Resolver
 
 __version__ = "0.1.0"
 
@@ -27,18 +35,23 @@ __all__ = [
     "Verifier",
     "Verified",
     "Key",
+    "KeyRules",
+    "Documents",
+    "TrustedJwks",
     "StaticKeys",
     "VerificationError",
     "SignatureError",
     "ERROR_CODES",
+    "CHECKS",
     "Resolver",
     "AsyncResolver",
+    "EgressPolicy",
     "AAuthMiddleware",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    # The resolver and middleware import httpx lazily, so the core API works without it.
+    # Resolvers need the [http] extra (h11); the core API works without it.
     if name in ("Resolver", "AsyncResolver", "EgressPolicy"):
         from . import resolver
 

@@ -12,7 +12,7 @@ import functools
 import json
 import math
 import time
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
 from urllib.parse import urlparse, urlsplit
 
 from . import _native
@@ -30,14 +30,14 @@ _DROPIN_SCHEMES = ["hwk", "jwks_uri", "jwt", "jkt-jwt"]
 #: (agent and auth tokens, current and January 2026 names).
 _JWT_TYPES = ["aa-agent+jwt", "agent+jwt", "aa-auth+jwt", "auth+jwt"]
 
-#: Core failures that aauth-signing answers with ``False`` although they are not
-#: ``invalid_signature``: the three headers disagree on the label, or ``Signature`` is absent.
-_FALSE_DETAILS = frozenset(
-    {
-        "Signature-Key has no member for the signature's label",
-        "Signature has no member for the label",
-        "Signature header is missing",
-    }
+#: ``invalid_signature`` failures that aauth-signing raises for (its parser throws on an empty
+#: ``Signature-Input`` or ``Signature-Key``) where it answers every other one with ``False``.
+_RAISING_CHECKS = frozenset({"signature_input_missing", "signature_key_missing"})
+
+#: Failures of other codes that aauth-signing answers with ``False``: the three headers
+#: disagree on the label, or ``Signature`` is absent.
+_FALSE_CHECKS = frozenset(
+    {"signature_key_label_missing", "signature_label_missing", "signature_missing"}
 )
 
 
@@ -72,23 +72,6 @@ def _raw_public_key(public_key: Any) -> Optional[bytes]:
     if isinstance(public_key, Ed25519PublicKey):
         return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return None
-
-
-class _Answer(Exception):
-    """Raised by the drop-in's key callback to end verification with ``value``."""
-
-    def __init__(self, value: bool) -> None:
-        super().__init__(value)
-        self.value = value
-
-
-class _Escape(Exception):
-    """Carries a ``VerificationError`` raised by a user's ``jwks_fetcher`` through the native
-    call, whose own ``VerificationError`` handling must not reinterpret it."""
-
-    def __init__(self, error: VerificationError) -> None:
-        super().__init__(error)
-        self.error = error
 
 
 def _call_fetcher(fetcher: Any, identifier: str, dwk: str, kid: Optional[str]) -> Any:
@@ -157,34 +140,31 @@ def _memo_key(scheme: str, signer: Any, kid: Any) -> Optional[Tuple[str, str, st
     return (scheme, signer, kid)
 
 
-def _raise(e: VerificationError, policy: Any, authorization: bool) -> "SignatureError":
-    details: dict = {}
+def _raise(e: VerificationError, policy: Any, authorization: bool) -> Exception:
+    details: Dict[str, Any] = {}
     if e.code == "invalid_input":
         required = set(policy.required)
         if authorization:
             required.add("authorization")
         details["required_input"] = sorted(required)
-    err = SignatureError(e.detail or e.code, error_code=e.code, details=details)
+    err: Exception = SignatureError(e.detail or e.code, error_code=e.code, details=details)
     try:
-        err.signature_error = e.signature_error  # type: ignore[attr-defined]
+        setattr(err, "signature_error", e.signature_error)
     except AttributeError:  # pragma: no cover
         pass
     return err
 
 
 def _outcome(e: VerificationError, scheme: Optional[str], policy: Any, authorization: bool) -> bool:
-    if e.code == "invalid_signature":
+    """aauth-signing 0.2.0's answer to a core refusal: ``False`` or a raised ``SignatureError``
+    (decided by the failed check, never by its English text)."""
+    if e.code == "invalid_signature" and e.check not in _RAISING_CHECKS:
         return False
-    if e.code == "invalid_request" and e.detail in _FALSE_DETAILS:
+    if e.check in _FALSE_CHECKS:
         return False
     if e.code == "unknown_key" and scheme == "jwks_uri":
         return False
     raise _raise(e, policy, authorization) from None
-
-
-#: ``str(name).lower()`` of header names seen before (``str`` names only), bounded.
-_LOWER: Dict[str, str] = {}
-_LOWER_SIZE = 512
 
 
 #: ``target_uri`` seen before -> ``(scheme or "https", netloc, path or "/", query or None)``
@@ -211,19 +191,13 @@ def _header_pairs(
     sig_input: str,
     sig: str,
     sig_key: str,
-) -> list:
-    seen: set = set()
-    pairs: list = []
+) -> List[Tuple[Any, Any]]:
+    seen: Set[str] = set()
+    pairs: List[Tuple[Any, Any]] = []
     add, append = seen.add, pairs.append
     items = headers.items() if hasattr(headers, "items") else headers
-    for name, value in items:  # type: ignore[misc]
-        lower = _LOWER.get(name) if type(name) is str else None
-        if lower is None:
-            lower = str(name).lower()
-            if type(name) is str:
-                if len(_LOWER) >= _LOWER_SIZE:
-                    _LOWER.clear()
-                _LOWER[name] = lower
+    for name, value in items:
+        lower = str(name).lower()
         if lower in _SIG_HEADER_SET or lower in seen:
             continue
         add(lower)
@@ -283,67 +257,65 @@ def verify_signature(
     scheme, netloc, path, query = target
     pairs = _header_pairs(headers, signature_input_header, signature_header, signature_key_header)
     request = _native.NativeRequest(method, scheme, netloc, path, query, pairs, body)
-    # The core parses the request once: phase 1, then `resolve` (aauth-signing's checks on the
-    # parsed signature and the key lookup), then phase 2. `state` keeps what the result needs.
-    state: list = [None, None, None, None]  # scheme, memo slot, fetched JWKS, its bytes
-
-    def resolve(info: dict) -> Any:
-        scheme = state[0] = info["scheme"]
-        covered = info["covered"]
-        if body is None and "content-digest" in covered:
-            raise _Answer(False)
-        if body is None and "content-type" in covered:
-            raise SignatureError("content-type component specified but no body present")
-        expires = info["expires"]
-        if expires is not None and (expires <= now_f or (info["created"] or 0) > expires):
-            raise _Answer(False)
-        need = info["requirement"]
-        if scheme == "hwk":
-            if public_key is not None and _raw_public_key(public_key) != need["key"].x:
-                raise _Answer(False)
-            return None
-        if scheme == "jwks_uri":
-            if not jwks_fetcher:
-                raise SignatureError("scheme=jwks_uri requires jwks_fetcher")
-            signer, kid = need["id"], need["kid"]
-            try:
-                jwks = _call_fetcher(jwks_fetcher, signer, need["dwk"], kid)
-            except VerificationError as e:
-                raise _Escape(e) from None
-            if not jwks:
-                raise _Answer(False)
-        elif scheme == "jwt":
-            if not jwks_fetcher:
-                raise SignatureError("scheme=jwt requires jwks_fetcher")
-            token = info["token"]
-            signer, kid = token["iss"], token["kid"]
-            try:
-                jwks = _call_fetcher(jwks_fetcher, signer, token["dwk"], kid)
-            except VerificationError as e:
-                raise _Escape(e) from None
-            if not jwks:
-                raise SignatureError("Issuer JWKS unavailable", error_code="unknown_key")
-        else:
-            return None
-        memo = state[1] = _memo_key(scheme, signer, kid)
-        if memo is not None:
-            entry = _KEY_MEMO.get(memo)
-            if entry is not None and entry[1] is not None and _native.same_json(jwks, entry[0]):
-                return entry[1]
-        raw = _jwks_bytes(jwks)
-        state[2], state[3] = jwks, raw
-        return ("jwks", raw, None)
-
+    authorization = any(n == "authorization" for n, _ in pairs)
     try:
-        out = _native.verify(request, policy, now, None, None, None, resolve)
+        pending = _native.parse(request, policy, now)
     except VerificationError as e:
-        return _outcome(e, state[0], policy, any(n == "authorization" for n, _ in pairs))
-    except _Answer as a:
-        return a.value
-    except _Escape as x:
-        raise x.error from None
-    if state[3] is not None and state[1] is not None:
+        return _outcome(e, None, policy, authorization)
+    # aauth-signing's checks on the parsed signature, then the fetcher (its exceptions, a
+    # VerificationError included, propagate unchanged: they are not the core's verdict).
+    found = _key_source(pending, body, now_f, public_key, jwks_fetcher)
+    if found is False:
+        return False
+    source, remember = (None, None) if found is None or found is True else found
+    try:
+        out = pending.finish(source)
+    except VerificationError as e:
+        return _outcome(e, pending.scheme, policy, authorization)
+    if remember is not None:
         # A JWKS that verified this request: remember the key selected from it.
-        key = out["key"] if state[0] == "jwks_uri" else out["token"]["issuer_key"]
-        _memo_put(state[1], state[2], state[3], key)
+        memo, jwks, raw = remember
+        _memo_put(memo, jwks, raw, out["key"] if pending.scheme == "jwks_uri" else out["issuer_key"])
     return True
+
+
+#: What `_key_source` found: the key source for phase 2 with, for a JWKS from the fetcher,
+#: what the memo keeps once it verified (slot, document, bytes).
+_Found = Tuple[Any, Optional[Tuple[Tuple[str, str, str], Any, bytes]]]
+
+
+def _key_source(pending: Any, body: Optional[bytes], now_f: float, public_key: Any,
+                jwks_fetcher: Any) -> Union[None, bool, _Found]:
+    """aauth-signing's checks on the parsed signature and its key lookup: ``None`` for the
+    request's own key, ``False`` for aauth-signing's ``False``, else the key source."""
+    covered = pending.covered
+    if body is None and "content-digest" in covered:
+        return False
+    if body is None and "content-type" in covered:
+        raise SignatureError("content-type component specified but no body present")
+    expires = pending.expires
+    if expires is not None and (expires <= now_f or (pending.created or 0) > expires):
+        return False
+    scheme = pending.scheme
+    plan = pending.fetch
+    if scheme == "hwk":
+        if public_key is not None and _raw_public_key(public_key) != pending.inline_key.x:
+            return False
+        return None
+    if scheme != "jwks_uri" and scheme != "jwt":
+        return None
+    if not jwks_fetcher:
+        raise SignatureError(f"scheme={scheme} requires jwks_fetcher")
+    signer, kid = plan.origin, plan.kid
+    jwks = _call_fetcher(jwks_fetcher, signer, plan.dwk, kid)
+    if not jwks:
+        if scheme == "jwt":
+            raise SignatureError("Issuer JWKS unavailable", error_code="unknown_key")
+        return False
+    memo = _memo_key(scheme, signer, kid)
+    if memo is not None:
+        entry = _KEY_MEMO.get(memo)
+        if entry is not None and entry[1] is not None and _native.same_json(jwks, entry[0]):
+            return entry[1], None
+    raw = _jwks_bytes(jwks)
+    return _native.TrustedJwks(raw), ((memo, jwks, raw) if memo is not None else None)

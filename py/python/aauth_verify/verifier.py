@@ -1,16 +1,24 @@
-"""The configured verifier: ``Verifier(...).verify(method, url, headers, body)``."""
+"""The configured verifier: ``Verifier(...).verify(method, url, headers, body)``.
+
+Each verification is one native phase 1 (``_native.parse``: every check that needs no key)
+and one native phase 2 (``Pending.finish``). Between them the core's plan (``Pending.fetch``)
+says what the host must obtain, and this module obtains it: from the request itself, from
+the configured ``keys``, from a resolver (awaited under :meth:`Verifier.averify`, with no
+second parse), or for the ``cached`` scheme from an :class:`~aauth_verify.protocols.AssertionStore`.
+The verified identity (agent, issuer, subject, kid, thumbprint) is the core's.
+"""
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
+import os
 import threading
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import (
+    TYPE_CHECKING,
     Any,
-    Awaitable,
     Callable,
     Dict,
     Iterable,
@@ -19,21 +27,37 @@ from typing import (
     Sequence,
     Tuple,
     Union,
+    cast,
 )
 from urllib.parse import urlsplit
 
 from . import _native
+from ._native import FetchAssertion, FetchCallerKey, FetchJwks, FetchMetadata, FetchNothing
 from .errors import VerificationError
 
-__all__ = ["Verifier", "Verified", "Key", "KeyRules", "StaticKeys", "HeadersLike"]
+if TYPE_CHECKING:
+    from ._native import CacheGrant, Pending, ReplayKey
+    from .protocols import (
+        AssertionStore,
+        AsyncAssertionStore,
+        AsyncReplayStore,
+        KeySource,
+        Profile,
+        ReplayStore,
+    )
+
+__all__ = ["Verifier", "Verified", "Key", "KeyRules", "StaticKeys", "HeadersLike",
+           "Documents", "TrustedJwks"]
 
 #: A validated Ed25519 public key (``Key.from_raw(b)``, ``Key.from_jwk(json)``,
 #: ``Key.select(jwks_json, kid)``; ``.x``, ``.alg``, ``.thumbprint``, ``.jwk()``).
 Key = _native.NativeKey
+#: The documents a plan asked for, as fetched (metadata and JWKS): the core checks and selects.
+Documents = _native.Documents
+#: A JWKS the configuration trusts for the plan's signer (no metadata check).
+TrustedJwks = _native.TrustedJwks
 
 HeadersLike = Union[Mapping[str, str], Iterable[Tuple[Union[str, bytes], Union[str, bytes]]]]
-
-_TOKEN_KINDS = ("jwt", "self-jwt")
 
 
 @dataclass(frozen=True)
@@ -45,16 +69,6 @@ class KeyRules:
     legacy_metadata: bool = False
 
 
-class _PendingClaims(str):
-    """``Verified.claims`` not decoded yet: the agent token (its payload is base64url JSON).
-    A ``str`` subclass only because that is the cheapest object to build per request."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "<claims not decoded yet>"
-
-
 _claims_lock = threading.Lock()
 
 
@@ -63,20 +77,21 @@ class _Claims:
     payload on first access (most callers never read it) and keeps the result, so that every
     access of one ``Verified`` returns the same dict, fresh per ``Verified``. Reading it is
     otherwise like reading the field (``__dict__["claims"]``); the class default is ``None``.
+    Until then the field holds the native ``TokenClaims`` (the token's base64url payload).
     """
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
         if obj is None:
             return None  # the field's default (dataclasses reads it from the class)
         value = obj.__dict__["claims"]
-        if type(value) is _PendingClaims:
+        if type(value) is _native.TokenClaims:
             try:
-                decoded = _b64url_json(value.split(".")[1])
+                decoded = _b64url_json(value.payload)
             except Exception:  # pragma: no cover - the core already decoded it
                 decoded = None
             with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
                 value = obj.__dict__["claims"]
-                if type(value) is _PendingClaims:
+                if type(value) is _native.TokenClaims:
                     value = obj.__dict__["claims"] = decoded
         return value
 
@@ -89,9 +104,16 @@ class _Claims:
 class Verified:
     """A verified request: who signed it and what the signature covered.
 
-    ``agent`` is the signer's identity: the ``jwks_uri`` ``id``, the ``jwks`` URL, or the agent
-    token's ``sub``; ``None`` for pseudonymous ``hwk``/``jkt-jwt`` signers, which are
-    identified by ``thumbprint`` (RFC 7638, of the key that signed the request).
+    The identity fields are the core's (one table for every binding, see the README):
+    ``agent`` is the signer (the ``jwks_uri`` ``id``, the ``jwks`` URL, an agent token's
+    ``sub``, the ``iss`` of ``self-jwt`` and ``jkt-jwt``); ``issuer`` vouches for the key;
+    ``subject`` is a token's ``sub``; ``kid`` the key id (the token issuer's key for tokens).
+    ``hwk`` signers are pseudonymous: ``thumbprint`` (RFC 7638, of the key that signed the
+    request) is their identity.
+
+    ``replay`` is the request's replay key when the verifier was asked for it, ``cache`` the
+    grant of a ``;cache`` token, and ``signature_key_cache`` the ``Signature-Key-Cache`` value
+    to send back once the verifier's assertion store holds it.
     """
 
     label: str
@@ -109,6 +131,10 @@ class Verified:
     claims: Optional[Dict[str, Any]] = _Claims()  # type: ignore[assignment]  # default None
     nonce: Optional[str] = None
     tag: Optional[str] = None
+    issuer_key: Any = None
+    replay: Optional["ReplayKey"] = None
+    cache: Optional["CacheGrant"] = None
+    signature_key_cache: Optional[str] = None
 
     def as_dict(self) -> Dict[str, Any]:
         """A JSON-friendly view (the key as its JWK)."""
@@ -136,9 +162,16 @@ class Verified:
 
 _VERIFIED_FIELDS = tuple(f.name for f in fields(Verified))
 
-
 _new_object = object.__new__
 _setattr = object.__setattr__
+
+
+def _verified(values: Dict[str, Any]) -> Verified:
+    """``Verified(**values)`` without the frozen dataclass's per-field ``object.__setattr__``:
+    the same object, whose ``__dict__`` is the field dict the native phase 2 built."""
+    v = _new_object(Verified)
+    _setattr(v, "__dict__", values)
+    return v
 
 
 class StaticKeys:
@@ -188,13 +221,13 @@ def _as_bytes(doc: Any) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
-def _header_pairs(headers: HeadersLike) -> list:
+def _header_pairs(headers: Any) -> Any:
     if hasattr(headers, "raw") and isinstance(getattr(headers, "raw"), list):
         return list(headers.raw)  # Starlette Headers: every line, in order
     if hasattr(headers, "multi_items"):
         return list(headers.multi_items())
     if hasattr(headers, "items"):
-        return list(headers.items())  # type: ignore[union-attr]
+        return list(headers.items())
     return list(headers)
 
 
@@ -204,7 +237,7 @@ _TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
 _TARGETS_SIZE = 256
 
 
-def _target(url: Any) -> Tuple[Any, Any, Any, Any]:
+def _target(url: str) -> Tuple[str, str, str, Optional[str]]:
     parts = urlsplit(url)
     target = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
     if type(url) is str:
@@ -223,21 +256,25 @@ def _b64url_json(part: str) -> Any:
 _json_decode = json.JSONDecoder().decode
 
 
-@functools.lru_cache(maxsize=256)
 def _b64url_text(part: str) -> str:
-    """A JWT part as the text ``json.loads`` would decode from its bytes. Agent tokens repeat
-    across requests until they expire, so each is base64-decoded once (the text is immutable).
-    """
+    """A JWT part as the text ``json.loads`` would decode from its bytes."""
     raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
     return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
-_PROFILES = {
+_PROFILES: Dict[str, Dict[str, bool]] = {
     "strict": dict(legacy_signature_key=False, alg_less_keys=False, eddsa=False,
                    missing_created=False, legacy_metadata=False),
     "compat": dict(legacy_signature_key=True, alg_less_keys=True, eddsa=True,
                    missing_created=True, legacy_metadata=True),
 }
+
+#: Every scheme the core verifies without host state (``cached`` needs an assertion store).
+_STATELESS_SCHEMES = ["hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt", "jkt-jwt", "self-jwt"]
+
+
+def _no_key(detail: str) -> VerificationError:
+    return VerificationError("unknown_key", detail, check="no_key_supplied")
 
 
 class Verifier:
@@ -248,20 +285,22 @@ class Verifier:
             ``"127.0.0.1:8000"``); never taken from ``Host``. ``None`` uses the authority of
             the absolute URL passed to :meth:`verify`.
         scheme: the URL scheme used when :meth:`verify` gets a path rather than a URL.
-        profile: ``"strict"`` (draft -08+/AAuth: ``alg`` on keys, no ``EdDSA``, SF syntax,
+        profile: ``"strict"`` (SK-09/AAuth -11: ``alg`` on keys, no ``EdDSA``, SF syntax,
             ``created`` required) or ``"compat"`` (also what aauth 0.1.x–0.3.x peers send).
-        window: freshness window for ``created`` in seconds.
+        window: freshness window for ``created`` (and a token's ``iat``) in seconds.
         required_components: covered components every signature needs (default
             ``@method @authority @path signature-key``; ``authorization`` is added when the
             request carries one).
-        schemes: accepted ``Signature-Key`` schemes (default: all: ``hwk``, ``jwks_uri``,
-            ``jwks``, ``legacy-jwks``, ``jwt``, ``jkt-jwt``, ``self-jwt``).
+        schemes: accepted ``Signature-Key`` schemes (default: every scheme but ``cached``,
+            which is added when ``assertions`` is given).
         jwt_types: accepted ``typ`` of ``jwt`` tokens (default ``["aa-agent+jwt"]``, compat
             adds ``"agent+jwt"``).
-        resolver: where ``jwks_uri``/``jwks``/``jwt`` keys come from (a
-            :class:`~aauth_verify.resolver.Resolver`, :class:`StaticKeys`, or any object with
-            ``key(id, dwk, kid, rules)`` and ``jwks_key(url, kid, rules)``; async resolvers
-            add ``akey``/``ajwks_key``).
+        resolver: where ``jwks_uri``/``jwks``/``jwt`` keys come from: a
+            :class:`~aauth_verify.protocols.KeyResolver` (``key``/``jwks_key``, e.g.
+            :class:`~aauth_verify.resolver.Resolver` or :class:`StaticKeys`) or an
+            :class:`~aauth_verify.protocols.AsyncKeyResolver` (``akey``/``ajwks_key``, for
+            :meth:`averify`); one with ``refresh``/``arefresh`` is asked to refetch a signer's
+            keys once when they fail.
         keys: key(s) for signatures without ``Signature-Key`` (plain RFC 9421): one
             :data:`Key` or a mapping from ``keyid``; setting it turns off
             ``require_signature_key``.
@@ -273,6 +312,21 @@ class Verifier:
             bytes, each ending at the token's ``exp``): a repeated token with the same issuer
             key skips its JSON parsing and JWS verification (its offline checks still run);
             the request signature is always verified.
+        revoked: ``revoked(issuer, jti) -> bool``: tokens their issuers withdrew; a verified
+            token it names is ``revoked_jwt`` (SK-09 §5.4.13). An exception it raises refuses
+            the request and propagates.
+        max_validity: the longest ``expires - created`` accepted, in seconds (default: no cap).
+        require_query: a request target with a query must cover ``@query`` (or
+            ``@query-param`` for each of its names).
+        replay: a :class:`~aauth_verify.protocols.ReplayStore` (or ``AsyncReplayStore``):
+            each verified request's replay key is recorded there, and a key already present
+            is refused as ``invalid_signature`` (check ``replayed``).
+        assertions: an :class:`~aauth_verify.protocols.AssertionStore` (or
+            ``AsyncAssertionStore``): enables the ``cached`` scheme; a verified ``;cache``
+            token is stored under a fresh identifier and ``Verified.signature_key_cache`` is
+            the ``Signature-Key-Cache`` value to answer with.
+        assertion_ttl: the longest an issued cache identifier is honoured (never past the
+            token's ``exp``), in seconds.
     """
 
     def __init__(
@@ -280,7 +334,7 @@ class Verifier:
         *,
         authority: Optional[str] = None,
         scheme: str = "https",
-        profile: str = "strict",
+        profile: "Profile" = "strict",
         window: int = 60,
         required_components: Optional[Sequence[str]] = None,
         schemes: Optional[Sequence[str]] = None,
@@ -293,14 +347,29 @@ class Verifier:
         label: Optional[str] = None,
         clock: Callable[[], float] = time.time,
         token_cache: bool = True,
+        revoked: Optional[Callable[[str, str], bool]] = None,
+        max_validity: Optional[int] = None,
+        require_query: bool = False,
+        replay: Union["ReplayStore", "AsyncReplayStore", None] = None,
+        assertions: Union["AssertionStore", "AsyncAssertionStore", None] = None,
+        assertion_ttl: int = 3600,
     ) -> None:
         if profile not in _PROFILES:
             raise ValueError(f"profile must be 'strict' or 'compat', not {profile!r}")
+        for name, value in (("window", window), ("max_validity", max_validity),
+                            ("assertion_ttl", assertion_ttl)):
+            if value is not None and (type(value) is bool or not isinstance(value, int)
+                                      or not 0 <= value < 2**63):
+                raise ValueError(f"{name} must be a non-negative int of 63 bits, not {value!r}")
+        if revoked is not None and not callable(revoked):
+            raise TypeError("revoked must be a callable (issuer, jti) -> bool")
         flags = _PROFILES[profile]
         if jwt_types is None:
             jwt_types = ["aa-agent+jwt", "agent+jwt"] if profile == "compat" else ["aa-agent+jwt"]
         if require_signature_key is None:
             require_signature_key = keys is None
+        if schemes is None and assertions is not None:
+            schemes = _STATELESS_SCHEMES + ["cached"]
         self.authority = authority
         self.scheme = scheme
         self.profile = profile
@@ -310,14 +379,20 @@ class Verifier:
         self.resolver = resolver
         self.keys = keys
         self._clock = clock
+        self._revoked = revoked
+        self._replay = replay
+        self._assertions = assertions
+        self.assertion_ttl = assertion_ttl
         self.policy = _native.NativePolicy(
-            window=int(window),
+            window=window,
             required=list(required_components) if required_components is not None else None,
             require_content_digest_with_body=require_content_digest_with_body,
             require_signature_key=require_signature_key,
             schemes=list(schemes) if schemes is not None else None,
             jwt_types=list(jwt_types),
             base64url_signatures=base64url_signatures,
+            max_validity=max_validity,
+            require_query=require_query,
             **flags,
         )
         self.rules = KeyRules(
@@ -328,9 +403,12 @@ class Verifier:
 
     # -- request marshalling ----------------------------------------------------------------
 
-    def request(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Any:
+    def request(self, method: str, url: str, headers: HeadersLike,
+                body: Optional[bytes] = None) -> _native.NativeRequest:
         """The native request for ``url`` (absolute, or a path with optional ``?query``)."""
-        target = _TARGETS.get(url) if type(url) is str else None
+        if type(url) is not str:
+            raise TypeError(f"url must be a str, not {type(url).__name__}")
+        target = _TARGETS.get(url)
         if target is None:
             target = _target(url)
         scheme, netloc, path, query = target
@@ -359,108 +437,141 @@ class Verifier:
         req = self.request(method, url, headers, body)
         return _native.signature_base(req, self.policy, int(self._clock()), self.label)
 
-    # -- verification -----------------------------------------------------------------------
+    # -- the two phases -----------------------------------------------------------------------
 
-    def _error(self, e: VerificationError, req: Any) -> VerificationError:
-        header = self.policy.signature_error(e.code, req.has_authorization())
-        return VerificationError(e.code, e.detail, header, e.number)
+    def parse(self, req: _native.NativeRequest, now: int) -> "Pending":
+        """Phase 1 of ``req`` under this verifier's policy and state (the native ``parse``)."""
+        return _native.parse(req, self.policy, now, label=self.label, tokens=self._token_cache,
+                             revoked=self._revoked, replay=self._replay is not None)
 
-    def _source(self, info: Dict[str, Any]) -> Tuple[str, Tuple[Any, ...]]:
-        """What to ask the resolver for: ("none"|"key"|"jwks", args)."""
-        need = info["requirement"]
-        kind = need["kind"]
-        if kind in ("inline", "jkt-jwt"):
-            return "none", ()
-        if kind == "external":
-            return "external", (info.get("keyid"),)
-        if kind == "jwks_uri":
-            return "key", (need["id"], need["dwk"], need["kid"])
-        if kind == "jwks":
-            return "jwks", (need["url"], need["kid"])
-        if kind == "legacy-jwks":
-            if need.get("jwks"):
-                return "jwks", (need["jwks"], need["kid"])
-            return "key", (need["id"], need.get("well_known") or "aauth-agent.json", need["kid"])
-        if kind in _TOKEN_KINDS:
-            tok = info["token"]
-            return "key", (tok["iss"], tok["dwk"], tok["kid"])
-        raise VerificationError("unsupported_scheme", f"no key source for {kind}")
+    def _error(self, e: VerificationError, req: _native.NativeRequest) -> VerificationError:
+        """``e`` with the ``Signature-Error`` this policy renders for ``req`` (errors raised by
+        resolvers carry only their code)."""
+        header = self.policy.signature_error(e.code, req, e.check)
+        return VerificationError(e.code, e.detail, header, e.number, check=e.check,
+                                 refetch=e.refetch)
 
-    def _external(self, keyid: Optional[str]) -> Any:
-        if isinstance(self.keys, Key):
-            return self.keys
-        if isinstance(self.keys, Mapping) and keyid is not None and keyid in self.keys:
-            return self.keys[keyid]
-        raise VerificationError("unknown_key", "no key for this signature")
+    def _caller_key(self, keyid: Optional[str]) -> Any:
+        keys = self.keys
+        if isinstance(keys, Key):
+            return keys
+        if isinstance(keys, Mapping) and keyid is not None and keyid in keys:
+            return keys[keyid]
+        raise _no_key("no key for this signature")
 
-    def _resolve(self, what: str, args: Tuple[Any, ...]) -> Any:
-        if what == "none":
-            return None
-        if what == "external":
-            return self._external(*args)
-        if self.resolver is None:
-            raise VerificationError("unknown_key", "no key resolver is configured")
-        if what == "key":
-            return self.resolver.key(*args, self.rules)
-        return self.resolver.jwks_key(*args, self.rules)
-
-    def _key_for(self, info: Dict[str, Any]) -> Any:
-        """The ``resolve`` callback of the native verify: the key for a phase-1 summary.
-        ``_resolve(*_source(info))``, with the common kinds inlined."""
-        need = info["requirement"]
-        kind = need["kind"]
-        if kind == "inline":
+    def _source(self, plan: Any) -> "Optional[KeySource]":
+        """The key source for ``plan``, from the request, ``keys`` or the sync resolver."""
+        kind = type(plan)
+        if kind is FetchNothing:
             return None
         resolver = self.resolver
-        if resolver is not None:
-            if kind == "jwt" or kind == "self-jwt":
-                tok = info["token"]
-                return resolver.key(tok["iss"], tok["dwk"], tok["kid"], self.rules)
-            if kind == "jwks_uri":
-                return resolver.key(need["id"], need["dwk"], need["kid"], self.rules)
-        return self._resolve(*self._source(info))
+        if kind is FetchMetadata:
+            if resolver is None:
+                raise _no_key("no key resolver is configured")
+            return cast("KeySource", resolver.key(plan.origin, plan.dwk, plan.kid, self.rules))
+        if kind is FetchJwks:
+            if resolver is None:
+                raise _no_key("no key resolver is configured")
+            return cast("KeySource", resolver.jwks_key(plan.url, plan.kid, self.rules))
+        if kind is FetchCallerKey:
+            return cast("KeySource", self._caller_key(plan.keyid))
+        raise TypeError(f"no key source for {plan!r}")  # pragma: no cover - the core's plans
 
-    def _finish(self, out: Dict[str, Any]) -> Verified:
-        tok = out.get("token")
-        if tok is None:
-            claims = issuer = subject = token_type = None
-            agent = out.get("signer")
-            kid = out.get("kid")
+    async def _asource(self, plan: Any) -> "Optional[KeySource]":
+        """:meth:`_source`, awaiting the resolver's ``akey``/``ajwks_key`` when it has them."""
+        kind = type(plan)
+        if kind is FetchMetadata:
+            method = getattr(self.resolver, "akey", None)
+            if method is not None:
+                return cast("KeySource", await method(plan.origin, plan.dwk, plan.kid, self.rules))
+        elif kind is FetchJwks:
+            method = getattr(self.resolver, "ajwks_key", None)
+            if method is not None:
+                return cast("KeySource", await method(plan.url, plan.kid, self.rules))
+        return self._source(plan)
+
+    def _finish(self, pending: "Pending") -> Dict[str, Any]:
+        """Phase 2 with the key the plan names; once more after one refresh of the signer's
+        keys when they failed (``refetch``) and the resolver agreed to refetch: through
+        ``refresh(signer)``, or the hardened resolver's ``refreshed_key``/``refreshed_jwks_key``
+        (a thin shim: they return the new key, or ``None`` for nothing new)."""
+        plan = pending.fetch
+        source: "Optional[KeySource]" = None
+        try:
+            source = self._source(plan)
+            return pending.finish(source)
+        except VerificationError as e:
+            if not e.refetch or plan.signer is None:
+                raise
+            renewed = self._renewed(plan, source, "")
+            if renewed is not None:
+                return pending.finish(renewed)
+            refresh = getattr(self.resolver, "refresh", None)
+            if refresh is None or not refresh(plan.signer):
+                raise
+        return pending.finish(self._source(plan))
+
+    def _renewed(self, plan: Any, failed: Any, prefix: str) -> Any:
+        """The ``refreshed_key`` shim's method and arguments for ``plan``, called (sync) or
+        returned for awaiting (``prefix="a"``); ``None`` when the resolver has no such hook or
+        there was no key to renew."""
+        if failed is None:
+            return None
+        if type(plan) is FetchMetadata:
+            hook = getattr(self.resolver, prefix + "refreshed_key", None)
+            args: Tuple[Any, ...] = (plan.origin, plan.dwk, plan.kid, failed, self.rules)
         else:
-            need = out["requirement"]
-            kind = need["kind"]
-            token_type = tok["typ"]
-            issuer = tok["iss"]
-            subject = tok["sub"]
-            kid = tok["kid"] if kind != "jkt-jwt" else out.get("kid")
-            agent = subject if kind == "jwt" else issuer if kind == "self-jwt" else None
-            # Decoded on first access of Verified.claims.
-            claims = _PendingClaims(need["jwt"])
-        # Verified(**fields) without the frozen dataclass's per-field object.__setattr__: the
-        # same object, a Verified whose __dict__ holds the fields (in field order).
-        v = _new_object(Verified)
-        _setattr(
-            v,
-            "__dict__",
-            {
-                "label": out["label"],
-                "scheme": out["scheme"],
-                "agent": agent,
-                "issuer": issuer,
-                "subject": subject,
-                "kid": kid,
-                "thumbprint": out["thumbprint"],
-                "created": out["created"],
-                "expires": out["expires"],
-                "covered": tuple(out["covered"]),
-                "key": out["key"],
-                "token_type": token_type,
-                "claims": claims,
-                "nonce": out["nonce"],
-                "tag": out["tag"],
-            },
-        )
-        return v
+            hook = getattr(self.resolver, prefix + "refreshed_jwks_key", None)
+            args = (plan.url, plan.kid, failed, self.rules)
+        if hook is None:
+            return None
+        return hook(*args)
+
+    async def _afinish(self, pending: "Pending") -> Dict[str, Any]:
+        """:meth:`_finish` for :meth:`averify` (``arefreshed_key``, ``arefresh``, else the
+        sync hooks)."""
+        plan = pending.fetch
+        source: "Optional[KeySource]" = None
+        try:
+            source = await self._asource(plan)
+            return pending.finish(source)
+        except VerificationError as e:
+            if not e.refetch or plan.signer is None:
+                raise
+            renewing = self._renewed(plan, source, "a")
+            renewed = await renewing if renewing is not None else self._renewed(plan, source, "")
+            if renewed is not None:
+                return pending.finish(renewed)
+            if not await self._arefresh(plan.signer):
+                raise
+        return pending.finish(await self._asource(plan))
+
+    async def _arefresh(self, signer: str) -> bool:
+        method = getattr(self.resolver, "arefresh", None)
+        if method is not None:
+            return bool(await method(signer))
+        refresh = getattr(self.resolver, "refresh", None)
+        return refresh is not None and bool(refresh(signer))
+
+    def _assertion(self, pending: "Pending", found: Optional[Tuple[bytes, str]]) -> None:
+        """Resolves a ``cached`` plan with what the assertion store held (``cache_miss``)."""
+        if found is None:
+            raise pending.cache_miss()
+        assertion, scheme = found
+        pending.with_assertion(assertion, scheme)
+
+    def _grant(self, values: Dict[str, Any], now: int) -> Optional[Tuple[str, bytes, str, int]]:
+        """For a ``;cache`` token: a fresh identifier and the ``Signature-Key-Cache`` value in
+        ``values``; returns what the assertion store must hold (``cid, assertion, scheme,
+        expires``)."""
+        grant = values["cache"]
+        if grant is None or self._assertions is None:
+            return None
+        issued = grant.issue(os.urandom(16), now, self.assertion_ttl)
+        values["signature_key_cache"] = issued.header
+        return issued.cid, grant.assertion, grant.scheme, issued.expires
+
+    # -- verification -----------------------------------------------------------------------
 
     def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
         """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`.
@@ -472,47 +583,54 @@ class Verifier:
         req = self.request(method, url, headers, body)
         now = int(self._clock())
         try:
-            # One native call, one parse: the core calls _key_for between its two phases.
-            out = _native.verify(req, self.policy, now, None, self.label, self._token_cache, self._key_for)
-            return self._finish(out)
+            pending = self.parse(req, now)
+            if type(pending.fetch) is FetchAssertion:
+                store = cast("Optional[AssertionStore]", self._assertions)
+                self._assertion(pending, store.get(pending.fetch.cid) if store else None)
+            values = self._finish(pending)
+            grant = self._grant(values, now)
+            if grant is not None:
+                cast("AssertionStore", self._assertions).put(*grant)  # type: ignore[arg-type]
+            replay = self._replay
+            if replay is not None:
+                if not cast("ReplayStore", replay).check_and_record(values["replay"], now):
+                    raise pending.replayed()
         except VerificationError as e:
             raise self._error(e, req) from None
+        return _verified(values)
 
     async def averify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
-        """:meth:`verify` for asyncio: key fetches go through the resolver's ``akey``/``ajwks_key``."""
+        """:meth:`verify` for asyncio: resolvers' ``akey``/``ajwks_key``/``arefresh`` and the
+        stores' ``aget``/``aput``/``acheck_and_record`` are awaited (the sync methods are used
+        where there are no async ones). The request is parsed once."""
         req = self.request(method, url, headers, body)
         now = int(self._clock())
         try:
-            try:
-                # Keys that need no await (inline, configured, a resolver without the async
-                # method) resolve inside one native call, as in verify().
-                out = _native.verify(
-                    req, self.policy, now, None, self.label, self._token_cache, self._key_for_sync
-                )
-            except _NeedsAwait as pending:
-                # The resolver must be awaited: outside the native call, which then verifies
-                # with the key (parsing the request a second time).
-                key = await pending.method(*pending.args, self.rules)
-                out = _native.verify(req, self.policy, now, key, self.label, self._token_cache)
-            return self._finish(out)
+            pending = self.parse(req, now)
+            if type(pending.fetch) is FetchAssertion:
+                self._assertion(pending, await self._store_call("aget", "get", pending.fetch.cid))
+            values = await self._afinish(pending)
+            grant = self._grant(values, now)
+            if grant is not None:
+                await self._store_call("aput", "put", *grant)
+            if self._replay is not None:
+                method_ = getattr(self._replay, "acheck_and_record", None)
+                if method_ is not None:
+                    fresh = await method_(values["replay"], now)
+                else:
+                    fresh = cast("ReplayStore", self._replay).check_and_record(values["replay"], now)
+                if not fresh:
+                    raise pending.replayed()
         except VerificationError as e:
             raise self._error(e, req) from None
+        return _verified(values)
 
-    def _key_for_sync(self, info: Dict[str, Any]) -> Any:
-        """``_key_for``, except that a key the resolver serves asynchronously raises
-        :class:`_NeedsAwait` with the coroutine function and its arguments."""
-        what, args = self._source(info)
-        if what in ("key", "jwks") and self.resolver is not None:
-            method = getattr(self.resolver, "akey" if what == "key" else "ajwks_key", None)
-            if method is not None:
-                raise _NeedsAwait(method, args)
-        return self._resolve(what, args)
-
-
-class _NeedsAwait(Exception):
-    """Ends a native verify whose key must come from an async resolver method."""
-
-    def __init__(self, method: Callable[..., Awaitable[Any]], args: Tuple[Any, ...]) -> None:
-        super().__init__()
-        self.method = method
-        self.args = args
+    async def _store_call(self, async_name: str, sync_name: str, *args: Any) -> Any:
+        """The assertion store's async method, else its sync one (``None`` without a store)."""
+        store = self._assertions
+        if store is None:
+            return None
+        method = getattr(store, async_name, None)
+        if method is not None:
+            return await method(*args)
+        return getattr(store, sync_name)(*args)
