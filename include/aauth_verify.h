@@ -727,7 +727,8 @@ typedef struct aauth_limits {
 
 /**
  * How a request must be signed to be accepted. Start from `aauth_policy_default` and change
- * members; every policy option of the core is here, plus the label to verify.
+ * members; every policy option of the core is here, plus the label to verify, but the table
+ * of Structured Field types for the `sf` component parameter, which is the core's default.
  *
  * Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
  * keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points

@@ -562,6 +562,15 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
                           "content-digest");
             return NGX_HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
+
+    } else if (r->headers_in.content_length_n == 0 && !r->headers_in.chunked) {
+        /*
+         * "Content-Length: 0": the body is known to be empty, so a covered Content-Digest is
+         * checked against it (the verifier refuses a covered digest whose body it was not
+         * given). Without framing nothing is claimed: the body stays "not supplied".
+         */
+        req.body.data = (const uint8_t *) "";
+        req.body.len = 0;
     }
 
     now = alcf->test_now != NGX_CONF_UNSET ? (int64_t) alcf->test_now

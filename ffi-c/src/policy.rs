@@ -136,7 +136,8 @@ pub struct aauth_limits {
 }
 
 /// How a request must be signed to be accepted. Start from `aauth_policy_default` and change
-/// members; every policy option of the core is here, plus the label to verify.
+/// members; every policy option of the core is here, plus the label to verify, but the table
+/// of Structured Field types for the `sf` component parameter, which is the core's default.
 ///
 /// Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
 /// keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
@@ -279,6 +280,9 @@ where
             },
             max_validity: (p.max_validity != 0).then_some(p.max_validity),
             require_query: p.require_query,
+            // The core's table of field types for the `sf` component parameter; not
+            // configurable from C (yet).
+            structured_fields: core_verify::STRUCTURED_FIELDS,
         },
         label,
     ))

@@ -148,6 +148,7 @@ def case_init(out, file_name, idx, case):
         out.opt(pol.get("label")),
         str(pol.get("max_validity") or 0) + "u",
         "1" if pol.get("require_query") else "0",
+        "1" if pol.get("require_content_digest_with_body") else "0",
         vname,
         str(len(revoked)),
         str(case["now"]),

@@ -169,6 +169,7 @@ static inline aauth_policy policy_of(const struct vec_case *c, aauth_slice *requ
   p.label = slice_of(c->label);
   p.max_validity = c->max_validity;
   p.require_query = c->require_query != 0;
+  if (c->require_content_digest_with_body) p.require_content_digest_with_body = true;
   return p;
 }
 

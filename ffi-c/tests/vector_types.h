@@ -49,6 +49,7 @@ struct vec_case {
   vb label;
   uint64_t max_validity; /* 0: unset */
   int require_query;
+  int require_content_digest_with_body;
   const struct vec_revoked *revoked;
   size_t revoked_len;
   int64_t now;
