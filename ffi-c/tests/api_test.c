@@ -845,6 +845,27 @@ static void test_cached_scheme(void) {
   CHECK(last_check(&v) != 0 && strcmp(last_check_name(&v), "cache_missed") != 0);
 }
 
+/* A caller that changes the request between the phases (against the contract) gets an error
+ * from the thaw, never a dangling view: the kept positions are checked. */
+static void test_request_changed_between_phases(void) {
+  const struct vec_case *c = find("jwt-a3");
+  aauth_request r = request_of(c, hdrs);
+  aauth_policy p = policy_of(c, reqd);
+  aauth_key_source src = source_of(c);
+  aauth_verifier v;
+  aauth_plan plan;
+  aauth_identity id;
+  size_t i;
+  memset(&v, 0, sizeof v);
+  CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &plan), AAUTH_RESULT_OK);
+  for (i = 0; i < c->headers_len; i++) hdrs[i].value.len = 1;
+  memset(&id, 0xAA, sizeof id);
+  CHECK(aauth_result_is_verification_error(aauth_verifier_finish(&v, &src, &id)));
+  CHECK(all_bytes(&id, sizeof id, 0xAA));
+  r = request_of(c, hdrs);
+  CHECK_RESULT(aauth_verifier_finish(&v, &src, &id), AAUTH_RESULT_OK);
+}
+
 static void test_alloc_counter_works(void) {
 #ifdef COUNT_ALLOCS
   void *volatile p;
@@ -872,6 +893,7 @@ int main(void) {
   test_revocation();
   test_replay();
   test_cached_scheme();
+  test_request_changed_between_phases();
   alloc_counting = 0;
   if (ALLOC_COUNTING) {
     printf("heap allocations in the API tests: %lu\n", alloc_calls);
