@@ -21,17 +21,7 @@
 
 #include "aauth_verify.h"
 
-struct bench_request {
-  const char *name;
-  const char *scheme;
-  uint32_t profile;
-  int64_t now;
-  aauth_request request;
-  aauth_slice jwks;
-  aauth_slice metadata;
-};
-
-#include "requests.h"
+#include "requests.h" /* struct bench_request and REQUESTS */
 
 static double seconds(clockid_t clock) {
   struct timespec ts;

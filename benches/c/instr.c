@@ -20,17 +20,7 @@
 
 #include "aauth_verify.h"
 
-struct bench_request {
-  const char *name;
-  const char *scheme;
-  uint32_t profile;
-  int64_t now;
-  aauth_request request;
-  aauth_slice jwks;
-  aauth_slice metadata;
-};
-
-#include "requests.h"
+#include "requests.h" /* struct bench_request and REQUESTS */
 
 aauth_result aauth_instr_measure(aauth_verifier *v, const struct bench_request *r,
                                  const aauth_policy *policy, aauth_identity *id);

@@ -152,18 +152,40 @@ pub(crate) fn copy_out(src: &[u8], buf: &mut [u8]) -> Result<usize, aauth_result
     Ok(src.len())
 }
 
-/// Writes a rendered value (or `None`: it did not fit) into the caller's length output.
+/// The shape of every call that writes a byte string into a caller buffer: checks `buf` and
+/// `out_n`, runs `f` on the buffer, and writes the length `f` returns into `*out_n` (nothing on
+/// failure).
 ///
 /// # Safety
 ///
-/// `out_n` as for [`write_out`].
-pub(crate) unsafe fn rendered(out_n: *mut usize, s: Option<&str>) -> aauth_result {
-    match s {
-        Some(s) => {
-            // SAFETY: our contract.
-            unsafe { write_out(out_n, s.len()) };
+/// `buf` is NULL or writable for `buf_len` bytes and not aliased during the call; `out_n` is
+/// NULL or writable for one `usize`.
+pub(crate) unsafe fn fill(
+    buf: *mut u8,
+    buf_len: usize,
+    out_n: *mut usize,
+    f: impl FnOnce(&mut [u8]) -> Result<usize, aauth_result>,
+) -> aauth_result {
+    // SAFETY: our contract for `buf`.
+    let buf = match unsafe { out_buf(buf, buf_len) } {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    let out_n = match check_out(out_n) {
+        Ok(p) => p,
+        Err(e) => return e,
+    };
+    match f(buf) {
+        Ok(n) => {
+            // SAFETY: `out_n` is checked non-NULL and aligned; writable per our contract.
+            unsafe { write_out(out_n, n) };
             aauth_result::Ok
         }
-        None => aauth_result::InsufficientSize,
+        Err(e) => e,
     }
+}
+
+/// The length of a rendered value, or `InsufficientSize` when it did not fit (`None`).
+pub(crate) fn rendered(s: Option<&str>) -> Result<usize, aauth_result> {
+    s.map(str::len).ok_or(aauth_result::InsufficientSize)
 }

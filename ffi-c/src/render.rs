@@ -5,7 +5,7 @@
 use core_verify::{render, Check, Error, Schemes};
 
 use crate::policy::{aauth_policy, policy, PolicyStore, SCHEME_BITS};
-use crate::ptr::{check_out, out_buf, rendered, try_ref};
+use crate::ptr::{fill, rendered, try_ref};
 use crate::request::aauth_request_facts;
 use crate::result::{aauth_result, check_of, error_code_of};
 
@@ -43,20 +43,22 @@ pub unsafe extern "C" fn aauth_signature_error(
         let c_policy = tri!(unsafe { try_ref(policy) });
         // SAFETY: our contract; every field of `aauth_request_facts` is a `bool` the caller set.
         let facts = *tri!(unsafe { try_ref(facts) });
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        let Some(code) = error_code_of(result) else {
-            return aauth_result::InvalidParameter;
+        let write = |buf: &mut [u8]| {
+            let code = error_code_of(result).ok_or(aauth_result::InvalidParameter)?;
+            let mut lists = PolicyStore::new();
+            // SAFETY: our contract.
+            let (core_policy, _) = unsafe { self::policy(c_policy, &mut lists) }?;
+            // `signature_error` renders the code only; the check does not change the field.
+            let error = Error::new(code, Check::SignatureInvalid);
+            rendered(render::signature_error(
+                &error,
+                &core_policy,
+                facts.into(),
+                buf,
+            ))
         };
-        let mut lists = PolicyStore::new();
-        // SAFETY: our contract.
-        let (core_policy, _) = tri!(unsafe { self::policy(c_policy, &mut lists) });
-        // `signature_error` renders the code only; the check does not change the field.
-        let error = Error::new(code, Check::SignatureInvalid);
-        let s = render::signature_error(&error, &core_policy, facts.into(), buf);
-        // SAFETY: `out_n` is checked.
-        unsafe { rendered(out_n, s) }
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -86,15 +88,18 @@ pub unsafe extern "C" fn aauth_problem_details(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        let (Some(code), Some(check)) = (error_code_of(result), check_of(check)) else {
-            return aauth_result::InvalidParameter;
+        let write = |buf: &mut [u8]| {
+            let (Some(code), Some(check)) = (error_code_of(result), check_of(check)) else {
+                return Err(aauth_result::InvalidParameter);
+            };
+            rendered(render::problem_details(
+                &Error::new(code, check),
+                status,
+                buf,
+            ))
         };
-        let s = render::problem_details(&Error::new(code, check), status, buf);
-        // SAFETY: `out_n` is checked.
-        unsafe { rendered(out_n, s) }
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -121,12 +126,14 @@ pub unsafe extern "C" fn aauth_accept_signature_scheme(
         if schemes & !SCHEME_BITS != 0 {
             return aauth_result::InvalidParameter;
         }
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        let s = render::accept_signature_scheme(Schemes::from_bits(schemes), buf);
-        // SAFETY: `out_n` is checked.
-        unsafe { rendered(out_n, s) }
+        let write = |buf: &mut [u8]| {
+            rendered(render::accept_signature_scheme(
+                Schemes::from_bits(schemes),
+                buf,
+            ))
+        };
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -149,11 +156,8 @@ pub unsafe extern "C" fn aauth_accept_signature_alg(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        let s = render::accept_signature_alg(buf);
-        // SAFETY: `out_n` is checked.
-        unsafe { rendered(out_n, s) }
+        let write = |buf: &mut [u8]| rendered(render::accept_signature_alg(buf));
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }

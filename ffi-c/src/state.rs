@@ -369,6 +369,17 @@ impl From<RequestError> for Fail {
     }
 }
 
+/// The C result of a call: a verification failure is recorded as the verifier's last error.
+fn settle<R>(last: &mut Option<Error>, r: Result<R, Fail>) -> Result<R, aauth_result> {
+    r.map_err(|f| match f {
+        Fail::Api(e) => e,
+        Fail::Verify(e) => {
+            *last = Some(e);
+            e.code.into()
+        }
+    })
+}
+
 /// A parsed signature thawed for one call, with what phase 2 reads: the request, the policy
 /// and a context over the attached stores. `body` is the verifier's kept state.
 pub(crate) struct Session<'s, 'x> {
@@ -512,14 +523,7 @@ impl Inner {
                 body,
             })
         };
-        match run() {
-            Ok(r) => Ok(r),
-            Err(Fail::Api(e)) => Err(e),
-            Err(Fail::Verify(e)) => {
-                *last = Some(e);
-                Err(e.code.into())
-            }
-        }
+        settle(last, run())
     }
 
     /// Runs `f` on the parsed signature, thawed over the request and policy kept by parse.
@@ -567,14 +571,7 @@ impl Inner {
                 body,
             })
         };
-        match run() {
-            Ok(r) => Ok(r),
-            Err(Fail::Api(e)) => Err(e),
-            Err(Fail::Verify(e)) => {
-                *last = Some(e);
-                Err(e.code.into())
-            }
-        }
+        settle(last, run())
     }
 }
 

@@ -4,7 +4,7 @@
 use aauth_verify_sf::sf::SfStr;
 use core_verify::{Escapes, Text};
 
-use crate::ptr::{bytes, check_out, copy_out, out_buf, try_ref, write_out};
+use crate::ptr::{bytes, copy_out, fill, try_ref};
 use crate::result::aauth_result;
 
 /// A borrowed byte string: `len` bytes at `data`, no NUL terminator needed.
@@ -208,26 +208,18 @@ pub unsafe extern "C" fn aauth_text_unescape(
         let t = tri!(unsafe { try_ref(text) });
         // SAFETY: our contract.
         let raw = tri!(unsafe { bytes(t.data, t.len) });
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        let n = match t.escapes {
-            e if e == aauth_escapes::None as u32 => tri!(copy_out(raw, buf)),
-            e if e == aauth_escapes::Sf as u32 => {
-                let Some(s) = SfStr::from_raw(raw) else {
-                    return aauth_result::InvalidParameter;
-                };
-                match s.unescape_into(buf) {
-                    Some(v) => v.len(),
-                    None => return aauth_result::InsufficientSize,
-                }
-            }
-            e if e == aauth_escapes::Json as u32 => tri!(json_unescape(raw, buf)),
-            _ => return aauth_result::InvalidParameter,
+        let write = |buf: &mut [u8]| match t.escapes {
+            e if e == aauth_escapes::None as u32 => copy_out(raw, buf),
+            e if e == aauth_escapes::Sf as u32 => SfStr::from_raw(raw)
+                .ok_or(aauth_result::InvalidParameter)?
+                .unescape_into(buf)
+                .map(<[u8]>::len)
+                .ok_or(aauth_result::InsufficientSize),
+            e if e == aauth_escapes::Json as u32 => json_unescape(raw, buf),
+            _ => Err(aauth_result::InvalidParameter),
         };
-        // SAFETY: `out_n` is checked.
-        unsafe { write_out(out_n, n) };
-        aauth_result::Ok
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 

@@ -9,7 +9,7 @@ use core_verify::{CountingSink, Fetch};
 use crate::identity::{aauth_identity, aauth_plan};
 use crate::key::{aauth_key_source, HostKey};
 use crate::policy::aauth_policy;
-use crate::ptr::{check_out, copy_out, out_buf, req_bytes, try_ref, write_out};
+use crate::ptr::{check_out, copy_out, fill, rendered, req_bytes, try_ref, write_out};
 use crate::request::aauth_request;
 use crate::result::aauth_result;
 use crate::state::{aauth_revoked_fn, aauth_verifier, reset, verifier, Fail, Grant, Session};
@@ -146,22 +146,16 @@ pub unsafe extern "C" fn aauth_verifier_metadata_url(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        // SAFETY: our contract for `verifier`.
-        let inner = tri!(unsafe { self::verifier(verifier) });
-        let n = tri!(inner.session(|s| {
-            metadata_plan(&s)?;
-            s.parsed
-                .fetch()
-                .metadata_url(buf)
-                .map(str::len)
-                .ok_or(Fail::Api(aauth_result::InsufficientSize))
-        }));
-        // SAFETY: `out_n` is checked.
-        unsafe { write_out(out_n, n) };
-        aauth_result::Ok
+        let write = |buf: &mut [u8]| {
+            // SAFETY: our contract for `verifier`.
+            let inner = unsafe { self::verifier(verifier) }?;
+            inner.session(|s| {
+                metadata_plan(&s)?;
+                Ok(rendered(s.parsed.fetch().metadata_url(buf))?)
+            })
+        };
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -197,24 +191,19 @@ pub unsafe extern "C" fn aauth_verifier_check_metadata(
     ffi_boundary!({
         // SAFETY: our contract for `metadata`.
         let doc = tri!(unsafe { req_bytes(metadata, metadata_len) });
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        // SAFETY: our contract for `verifier`.
-        let inner = tri!(unsafe { self::verifier(verifier) });
-        let n = tri!(inner.session(|s| {
-            metadata_plan(&s)?;
-            let uri = s.parsed.check_metadata(doc, s.policy)?;
-            if uri.len() > buf.len() {
-                return Err(Fail::Api(aauth_result::InsufficientSize));
-            }
-            uri.decode_into(buf)
-                .map(<[u8]>::len)
-                .ok_or(Fail::Api(aauth_result::InsufficientSize))
-        }));
-        // SAFETY: `out_n` is checked.
-        unsafe { write_out(out_n, n) };
-        aauth_result::Ok
+        let write = |buf: &mut [u8]| {
+            // SAFETY: our contract for `verifier`.
+            let inner = unsafe { self::verifier(verifier) }?;
+            inner.session(|s| {
+                metadata_plan(&s)?;
+                let uri = s.parsed.check_metadata(doc, s.policy)?;
+                uri.decode_into(buf)
+                    .map(<[u8]>::len)
+                    .ok_or(Fail::Api(aauth_result::InsufficientSize))
+            })
+        };
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -301,22 +290,20 @@ pub unsafe extern "C" fn aauth_verifier_signature_base(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        // SAFETY: our contract for `verifier`.
-        let inner = tri!(unsafe { self::verifier(verifier) });
-        let n = tri!(inner.session(|s| {
-            let mut count = CountingSink::default();
-            s.parsed.write_base(s.req, &mut count)?;
-            if count.count > buf.len() {
-                return Err(Fail::Api(aauth_result::InsufficientSize));
-            }
-            Ok(s.parsed.base_into(s.req, buf)?.len())
-        }));
-        // SAFETY: `out_n` is checked non-NULL and aligned.
-        unsafe { write_out(out_n, n) };
-        aauth_result::Ok
+        let write = |buf: &mut [u8]| {
+            // SAFETY: our contract for `verifier`.
+            let inner = unsafe { self::verifier(verifier) }?;
+            inner.session(|s| {
+                let mut count = CountingSink::default();
+                s.parsed.write_base(s.req, &mut count)?;
+                if count.count > buf.len() {
+                    return Err(Fail::Api(aauth_result::InsufficientSize));
+                }
+                Ok(s.parsed.base_into(s.req, buf)?.len())
+            })
+        };
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
@@ -342,16 +329,13 @@ pub unsafe extern "C" fn aauth_verifier_detail(
     out_n: *mut usize,
 ) -> aauth_result {
     ffi_boundary!({
-        // SAFETY: our contract for `buf`.
-        let buf = tri!(unsafe { out_buf(buf, buf_len) });
-        let out_n = tri!(check_out(out_n));
-        // SAFETY: our contract for `verifier`.
-        let inner = tri!(unsafe { self::verifier(verifier) });
-        let detail = inner.last().map_or("", |e| e.detail());
-        let n = tri!(copy_out(detail.as_bytes(), buf));
-        // SAFETY: `out_n` is checked non-NULL and aligned.
-        unsafe { write_out(out_n, n) };
-        aauth_result::Ok
+        let write = |buf: &mut [u8]| {
+            // SAFETY: our contract for `verifier`.
+            let inner = unsafe { self::verifier(verifier) }?;
+            copy_out(inner.last().map_or("", |e| e.detail()).as_bytes(), buf)
+        };
+        // SAFETY: our contract for `buf` and `out_n`.
+        unsafe { fill(buf, buf_len, out_n, write) }
     })
 }
 
