@@ -293,7 +293,10 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let found = json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed { kid, rules })
         .map_err(json_error)?;
-    found.unwrap_or(Err(err(ErrorCode::UnknownKey, Check::KidNotInJwks)))
+    // A key rotated in since the JWKS was fetched is cured by a refetch (SK-09 §7.2).
+    found.unwrap_or(Err(
+        err(ErrorCode::UnknownKey, Check::KidNotInJwks).refetchable()
+    ))
 }
 
 type Found = Option<Result<PublicKey, Error>>;
