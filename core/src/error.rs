@@ -424,6 +424,11 @@ checks! {
     PatternForm = 267 => "an allowlist pattern is not host, *.suffix or *, each with an optional :port",
     AddressNotPublic = 268 => "the destination is not a public address",
     HttpNotListed = 269 => "plain http to a host the deployment does not list (https required)",
+    /// The host could not obtain the signer's keys (a fetch failed, was refused by egress
+    /// admission, or found nothing): `unknown_key` reported by the host, not by a check here.
+    KeyUnavailable = 270 => "the signer's keys could not be obtained",
+    /// A refusal the host made itself, by its own policy, under one of the codes.
+    HostRefused = 271 => "refused by the host's policy",
 }
 
 /// A verification failure: the spec's error code and the check that failed. `Copy`,
@@ -454,6 +459,22 @@ impl Error {
             check,
             refetch: false,
         }
+    }
+
+    /// A refusal the host makes itself, outside the core's checks (its resolver failed, its
+    /// own policy refused), under `code`: `unknown_key` is [`Check::KeyUnavailable`],
+    /// `cache_miss` [`Check::CacheMissed`], `revoked_jwt` [`Check::Revoked`], anything else
+    /// [`Check::HostRefused`].
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §5.4 (the codes), §7.2 (key retrieval).
+    pub const fn from_host(code: ErrorCode) -> Error {
+        let check = match code {
+            ErrorCode::UnknownKey => Check::KeyUnavailable,
+            ErrorCode::CacheMiss => Check::CacheMissed,
+            ErrorCode::RevokedJwt => Check::Revoked,
+            _ => Check::HostRefused,
+        };
+        Error::new(code, check)
     }
 
     /// `cache_miss`: what a host answers when it cannot resolve a `cached` scheme's identifier.

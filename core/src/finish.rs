@@ -283,13 +283,7 @@ fn kid_bytes<'b>(kid: Text<'_>, buf: &'b mut [u8; 256]) -> Result<&'b [u8], Erro
 fn select(jwks: &[u8], kid: Text<'_>, policy: &Policy<'_>) -> Result<PublicKey, Error> {
     let mut buf = [0u8; 256];
     let kid = kid_bytes(kid, &mut buf)?;
-    jwk::select_jwk(jwks, kid, policy.key_rules()).map_err(|e| {
-        if e.check == Check::KidNotInJwks {
-            e.refetchable()
-        } else {
-            e
-        }
-    })
+    jwk::select_jwk(jwks, kid, policy.key_rules())
 }
 
 /// Checks a metadata document against the identifier it was fetched for; returns its

@@ -291,92 +291,181 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 ///
 /// Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.4.
 pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
-    let found = json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed { kid, rules })
+    let sink = Select {
+        kid,
+        rules,
+        found: None,
+        conflict: false,
+    };
+    let found =
+        json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed(sink)).map_err(json_error)?;
+    // A key rotated in since the JWKS was fetched is cured by a refetch (SK-09 §7.2).
+    found.unwrap_or(Err(
+        err(ErrorCode::UnknownKey, Check::KidNotInJwks).refetchable()
+    ))
+}
+
+/// The most distinct `kid`s [`each_jwk`] reports from one JWKS, and the longest `kid` (bytes,
+/// decoded) it reports.
+///
+/// Spec: RFC 7517 §5 (no limit given; ours: a JWKS is a handful of keys).
+pub const MAX_JWKS_KIDS: usize = 32;
+const MAX_KID_LEN: usize = 128;
+
+/// Every `kid` of a JWKS with what [`select_jwk`] would answer for it, once per distinct `kid`
+/// (in document order): for hosts that decode a fetched JWKS once and keep its keys (so that
+/// no request parses the document again). The same rules as [`select_jwk`] apply, so a `kid`
+/// with two different usable keys is reported as `invalid_key`. Elements without a `kid`
+/// cannot be selected and are not reported; neither are `kid`s longer than 128 bytes, with a
+/// control character, or beyond the first [`MAX_JWKS_KIDS`]. Returns how many were reported.
+///
+/// Work: one pass to find the `kid`s, then one [`select_jwk`] pass per `kid` (at most
+/// `MAX_JWKS_KIDS` passes over at most [`MAX_JWKS_LEN`] bytes).
+///
+/// Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.2 (keys cached
+/// until refetched).
+pub fn each_jwk(
+    jwks_json: &[u8],
+    rules: KeyRules,
+    mut f: impl FnMut(&[u8], Result<PublicKey, Error>),
+) -> Result<usize, Error> {
+    let kids = json::from_slice_seed(jwks_json, MAX_JWKS_LEN, JwksSeed(Kids::default()))
         .map_err(json_error)?;
-    found.unwrap_or(Err(err(ErrorCode::UnknownKey, Check::KidNotInJwks)))
+    for kid in &kids {
+        f(kid, select_jwk(jwks_json, kid, rules));
+    }
+    Ok(kids.len())
+}
+
+/// What is done with each object of a JWKS's `keys` array.
+trait Elements<'de> {
+    type Out;
+    fn element(&mut self, m: Members<'de, 9>);
+    fn finish(self) -> Self::Out;
+}
+
+/// [`select_jwk`]'s pass: the one usable key under `kid`.
+struct Select<'k> {
+    kid: &'k [u8],
+    rules: KeyRules,
+    found: Found,
+    conflict: bool,
+}
+
+impl<'de> Elements<'de> for Select<'_> {
+    type Out = Found;
+
+    fn element(&mut self, m: Members<'de, 9>) {
+        if self.conflict || !m.values[8].as_str().is_some_and(|k| k.eq_bytes(self.kid)) {
+            return;
+        }
+        let r = key_from_json_members(&m, self.rules, true);
+        self.found = match (self.found.take(), r) {
+            (None, r) => Some(r),
+            (Some(Err(_)), Ok(k)) => Some(Ok(k)),
+            // Two different usable keys under one kid: which one the signer meant is
+            // undefined, so neither is used.
+            (Some(Ok(a)), Ok(b)) if a != b => {
+                self.conflict = true;
+                Some(Err(invalid(Check::JwksKidDuplicate)))
+            }
+            (f, _) => f,
+        };
+    }
+
+    fn finish(self) -> Found {
+        self.found
+    }
+}
+
+/// [`each_jwk`]'s first pass: the distinct `kid`s, decoded.
+#[derive(Default)]
+struct Kids(heapless::Vec<heapless::Vec<u8, MAX_KID_LEN>, MAX_JWKS_KIDS>);
+
+impl<'de> Elements<'de> for Kids {
+    type Out = heapless::Vec<heapless::Vec<u8, MAX_KID_LEN>, MAX_JWKS_KIDS>;
+
+    fn element(&mut self, m: Members<'de, 9>) {
+        let Some(kid) = m.values[8].as_str() else {
+            return;
+        };
+        let mut buf = [0u8; MAX_KID_LEN];
+        let Some(k) = kid.decode_into(&mut buf) else {
+            return;
+        };
+        if kid.has_control() || self.0.iter().any(|seen| seen.as_slice() == k.as_bytes()) {
+            return;
+        }
+        if let Ok(v) = heapless::Vec::from_slice(k.as_bytes()) {
+            let _ = self.0.push(v);
+        }
+    }
+
+    fn finish(self) -> Self::Out {
+        self.0
+    }
 }
 
 type Found = Option<Result<PublicKey, Error>>;
 
-#[derive(Clone, Copy)]
-struct JwksSeed<'k> {
-    kid: &'k [u8],
-    rules: KeyRules,
-}
+struct JwksSeed<E>(E);
 
-impl<'de> Visitor<'de> for JwksSeed<'_> {
-    type Value = Found;
+impl<'de, E: Elements<'de>> Visitor<'de> for JwksSeed<E> {
+    type Value = E::Out;
 
     fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("a JWKS object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Found, A::Error> {
-        let mut keys: Option<Found> = None;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<E::Out, A::Error> {
+        let mut sink = Some(self.0);
+        let mut out = None;
         while let Some(name) = map.next_key::<JsonStr<'de>>()? {
             if name.eq_str("keys") {
-                if keys.is_some() {
+                let Some(s) = sink.take() else {
                     return Err(de::Error::custom("duplicate keys member"));
-                }
-                keys = Some(map.next_value_seed(KeysSeed(self))?);
+                };
+                out = Some(map.next_value_seed(KeysSeed(s))?);
             } else {
                 map.next_value::<json::Value<'de>>()?;
             }
         }
-        keys.ok_or_else(|| de::Error::custom("JWKS has no keys member"))
+        out.ok_or_else(|| de::Error::custom("JWKS has no keys member"))
     }
 }
 
-impl<'de> DeserializeSeed<'de> for JwksSeed<'_> {
-    type Value = Found;
+impl<'de, E: Elements<'de>> DeserializeSeed<'de> for JwksSeed<E> {
+    type Value = E::Out;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<E::Out, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-struct KeysSeed<'k>(JwksSeed<'k>);
+struct KeysSeed<E>(E);
 
-impl<'de> Visitor<'de> for KeysSeed<'_> {
-    type Value = Found;
+impl<'de, E: Elements<'de>> Visitor<'de> for KeysSeed<E> {
+    type Value = E::Out;
 
     fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("an array of JWKs")
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Found, A::Error> {
-        let mut found: Found = None;
-        let mut conflict = false;
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<E::Out, A::Error> {
+        let mut sink = self.0;
         while let Some(members) = seq.next_element_seed(ElementSeed)? {
-            let Some(m) = members else { continue };
-            if conflict {
-                continue;
+            if let Some(m) = members {
+                sink.element(m);
             }
-            let matches = m.values[8].as_str().is_some_and(|k| k.eq_bytes(self.0.kid));
-            if !matches {
-                continue;
-            }
-            let r = key_from_json_members(&m, self.0.rules, true);
-            found = match (found, r) {
-                (None, r) => Some(r),
-                (Some(Err(_)), Ok(k)) => Some(Ok(k)),
-                // Two different usable keys under one kid: which one the signer meant is
-                // undefined, so neither is used.
-                (Some(Ok(a)), Ok(b)) if a != b => {
-                    conflict = true;
-                    Some(Err(invalid(Check::JwksKidDuplicate)))
-                }
-                (f, _) => f,
-            };
         }
-        Ok(found)
+        Ok(sink.finish())
     }
 }
 
-impl<'de> DeserializeSeed<'de> for KeysSeed<'_> {
-    type Value = Found;
+impl<'de, E: Elements<'de>> DeserializeSeed<'de> for KeysSeed<E> {
+    type Value = E::Out;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Found, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<E::Out, D::Error> {
         d.deserialize_seq(self)
     }
 }

@@ -95,7 +95,10 @@ pub use finish::{
 };
 pub use frozen::Frozen;
 pub use grant::{CacheGrant, Issued};
-pub use jwk::{key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_LEN, MAX_JWK_LEN};
+pub use jwk::{
+    each_jwk, key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_KIDS, MAX_JWKS_LEN,
+    MAX_JWK_LEN,
+};
 pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
 pub use metadata::{check_issuer, MAX_METADATA_LEN};
 pub use parse::{parse, Context, Parsed, Replay, Revocation, SignatureParams};

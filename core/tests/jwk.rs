@@ -3,8 +3,8 @@
 
 use aauth_verify::ErrorCode;
 use aauth_verify::{
-    check_issuer, key_from_members, parse_jwk, select_jwk, JwkMembers, KeyAlg, KeyRules, PublicKey,
-    MAX_JWKS_LEN, MAX_JWK_LEN, MAX_METADATA_LEN,
+    check_issuer, each_jwk, key_from_members, parse_jwk, select_jwk, JwkMembers, KeyAlg, KeyRules,
+    PublicKey, MAX_JWKS_KIDS, MAX_JWKS_LEN, MAX_JWK_LEN, MAX_METADATA_LEN,
 };
 use proptest::prelude::*;
 
@@ -507,6 +507,86 @@ fn size_and_depth_bounds() {
 
 // ---- JWKS selection ----
 
+/// One `kid` that `each_jwk` reported, and what it answered for it.
+type Reported = (Vec<u8>, Result<PublicKey, ErrorCode>);
+
+/// `each_jwk` as a list of (kid, outcome).
+fn each(doc: &str, rules: KeyRules) -> Result<Vec<Reported>, ErrorCode> {
+    let mut out = Vec::new();
+    let n = each_jwk(doc.as_bytes(), rules, |kid, r| {
+        out.push((kid.to_vec(), r.map_err(|e| e.code)))
+    })
+    .map_err(|e| e.code)?;
+    assert_eq!(n, out.len());
+    Ok(out)
+}
+
+#[test]
+fn each_jwk_reports_every_kid_once_with_select_jwks_answer() {
+    let doc = format!(
+        r#"{{"keys":[{},{},{},{},{{"kty":"OKP","crv":"Ed25519","x":"{B14_X}","alg":"Ed25519"}},{},"junk",{}]}}"#,
+        member("a", B14_X, "Ed25519"),
+        member("b", RFC8037_X, "Ed25519"),
+        member("a", B14_X, "Ed25519"), // the same key again: fine
+        member("c", B14_X, "Ed25519"),
+        member("c", RFC8037_X, "Ed25519"), // two different keys under c: refused
+        member("d", RFC8037_X, "EdDSA"),   // not usable in strict mode
+    );
+    let got = each(&doc, STRICT).unwrap();
+    let kids: Vec<&[u8]> = got.iter().map(|(k, _)| k.as_slice()).collect();
+    assert_eq!(
+        kids,
+        [&b"a"[..], b"b", b"c", b"d"],
+        "document order, once each, no kid-less key"
+    );
+    for (kid, r) in &got {
+        let want = select_jwk(doc.as_bytes(), kid, STRICT).map_err(|e| e.code);
+        assert_eq!(r, &want, "kid {:?}", String::from_utf8_lossy(kid));
+    }
+    assert!(got[0].1.is_ok() && got[1].1.is_ok());
+    assert_eq!(got[2].1, Err(ErrorCode::InvalidKey));
+    assert!(got[3].1.is_err());
+    // A malformed document is refused as select_jwk refuses it.
+    assert_eq!(
+        each(r#"{"keys":{}}"#, STRICT).unwrap_err(),
+        ErrorCode::InvalidKey
+    );
+    assert_eq!(
+        each(r#"{"nokeys":[]}"#, STRICT).unwrap_err(),
+        ErrorCode::InvalidKey
+    );
+    assert!(each(r#"{"keys":[]}"#, STRICT).unwrap().is_empty());
+}
+
+#[test]
+fn each_jwk_is_bounded_and_skips_unselectable_kids() {
+    let many: Vec<String> = (0..MAX_JWKS_KIDS + 8)
+        .map(|i| member(&format!("k{i}"), B14_X, "Ed25519"))
+        .collect();
+    let doc = format!(r#"{{"keys":[{}]}}"#, many.join(","));
+    let got = each(&doc, STRICT).unwrap();
+    assert_eq!(
+        got.len(),
+        MAX_JWKS_KIDS,
+        "only the first MAX_JWKS_KIDS kids"
+    );
+    assert_eq!(got[0].0, b"k0");
+    let long = "x".repeat(129);
+    let doc = format!(
+        r#"{{"keys":[{},{},{}]}}"#,
+        member(&long, B14_X, "Ed25519"),
+        member(r"a\u000d\u000ab", B14_X, "Ed25519"),
+        member(r"ok\u0041", B14_X, "Ed25519"),
+    );
+    let got = each(&doc, STRICT).unwrap();
+    assert_eq!(
+        got.len(),
+        1,
+        "a kid over 128 bytes or with CR LF is not reported"
+    );
+    assert_eq!(got[0].0, b"okA", "reported decoded");
+}
+
 fn member(kid: &str, x: &str, alg: &str) -> String {
     format!(r#"{{"kty":"OKP","crv":"Ed25519","kid":"{kid}","x":"{x}","alg":"{alg}"}}"#)
 }
@@ -832,6 +912,7 @@ proptest! {
         let _ = parse_jwk(&data, STRICT);
         let _ = parse_jwk(&data, COMPAT);
         let _ = select_jwk(&data, &kid, COMPAT);
+        let _ = each_jwk(&data, COMPAT, |_, _| ());
         let _ = check_issuer(&data, &kid, true);
     }
 }
@@ -877,6 +958,9 @@ proptest! {
         let doc = parts.concat();
         let _ = parse_jwk(doc.as_bytes(), COMPAT);
         let _ = select_jwk(doc.as_bytes(), b"k", COMPAT);
+        let _ = each_jwk(doc.as_bytes(), COMPAT, |kid, r| {
+            assert_eq!(r.map_err(|e| e.code), select_jwk(doc.as_bytes(), kid, COMPAT).map_err(|e| e.code));
+        });
         let _ = check_issuer(doc.as_bytes(), b"k", true);
     }
 

@@ -124,16 +124,9 @@ pub fn code_by_token(token: &str) -> PyResult<ErrorCode> {
 }
 
 /// The check a host-side refusal without one is reported under (a resolver that could not
-/// fetch a key, an unknown cache identifier): the core has no check for "the host could not
-/// obtain the key", so `unknown_key` uses the closest one.
+/// fetch a key, an unknown cache identifier): the core's [`Error::from_host`].
 pub fn fallback_check(code: ErrorCode) -> Check {
-    match code {
-        ErrorCode::CacheMiss => Check::CacheMissed,
-        ErrorCode::InvalidKey => Check::DwkForm,
-        ErrorCode::RevokedJwt => Check::Revoked,
-        ErrorCode::InvalidSignature => Check::SignatureInvalid,
-        _ => Check::NoKeySupplied,
-    }
+    Error::from_host(code).check
 }
 
 /// `(name, number, detail)` of every check, in numeric order.

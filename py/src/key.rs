@@ -26,17 +26,6 @@ fn rules(require_alg: bool, allow_eddsa: bool) -> KeyRules {
     }
 }
 
-/// A failed key selection from a JWKS the host supplied: a `kid` the document lacks may be a
-/// rotation the host has not seen yet, so it is marked for one refetch, as the core's phase 2
-/// marks it.
-fn selection_error(e: Error) -> Error {
-    if e.check == Check::KidNotInJwks {
-        Error { refetch: true, ..e }
-    } else {
-        e
-    }
-}
-
 /// The thumbprint of `key`, remembered per thread for the last key: an agent signs request
 /// after request with the same key, and each thumbprint is a SHA-256.
 pub fn thumbprint(key: &PublicKey) -> String {
@@ -99,7 +88,7 @@ impl NativeKey {
     ) -> PyResult<Self> {
         select_jwk(jwks, kid.as_bytes(), rules(require_alg, allow_eddsa))
             .map(|key| NativeKey { key })
-            .map_err(|e| raise_bare(py, selection_error(e)))
+            .map_err(|e| raise_bare(py, e))
     }
 
     /// The 32 raw bytes.

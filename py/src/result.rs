@@ -16,7 +16,7 @@ use crate::plan::text;
 /// The token part of a verified request.
 pub struct TokenOut {
     typ: String,
-    /// The base64url payload of the compact token (decoded by Python on first access).
+    /// The decoded payload (JSON text; parsed by Python on first access).
     payload: String,
     issuer_key: PublicKey,
 }
@@ -61,12 +61,8 @@ impl Outcome {
             tag: opt(v.params.tag),
             token: v.token.as_ref().map(|t| TokenOut {
                 typ: text(&t.typ),
-                payload: t
-                    .compact
-                    .split(|b| *b == b'.')
-                    .nth(1)
-                    .map(|p| String::from_utf8_lossy(p).into_owned())
-                    .unwrap_or_default(),
+                // The core decoded it (and parsed it as JSON, so it is UTF-8).
+                payload: String::from_utf8_lossy(t.payload).into_owned(),
                 issuer_key: t.issuer_key,
             }),
             replay: v.replay,
@@ -133,8 +129,8 @@ pub fn verified_fields<'py>(
     Ok(d)
 }
 
-/// A verified token's claims, not decoded yet: `payload` is the compact token's base64url
-/// payload. `aauth_verify.Verified.claims` decodes it with `json` on first access.
+/// A verified token's claims, not parsed yet: `payload` is the JSON text the core decoded.
+/// `aauth_verify.Verified.claims` parses it with `json` on first access.
 #[pyclass(frozen, module = "aauth_verify._native")]
 pub struct TokenClaims {
     #[pyo3(get)]

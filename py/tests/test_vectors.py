@@ -8,6 +8,7 @@ be what the core reports here, as in Rust, C and nginx.
 from __future__ import annotations
 
 import base64
+import re
 import json
 from typing import Any, Dict, Optional, Tuple
 
@@ -37,6 +38,7 @@ def policy_of(p):
         jwt_types=["aa-agent+jwt", "agent+jwt"] if compat else None,
         max_validity=p.get("max_validity"),
         require_query=p.get("require_query", False),
+        require_content_digest_with_body=p.get("require_content_digest_with_body", False),
         **(COMPAT_FLAGS if compat else {}),
     )
 
@@ -215,6 +217,7 @@ def test_verifier(case):
         base64url_signatures=p.get("base64url_signatures", True), label=p.get("label"),
         resolver=StaticKeys(docs or {}), clock=lambda: case["now"], revoked=revoked_of(case),
         max_validity=p.get("max_validity"), require_query=p.get("require_query", False),
+        require_content_digest_with_body=p.get("require_content_digest_with_body", False),
         assertions=assertions,
     )
     url = r["path"] + (f"?{r['query']}" if r["query"] is not None else "")
@@ -230,3 +233,12 @@ def test_verifier(case):
         assert out.created == exp["created"]
     if out.scheme == "jwt":
         assert out.claims and out.claims["iss"] == out.issuer and out.agent == out.subject
+    if out.scheme in ("jwt", "jkt-jwt", "self-jwt"):
+        # The claims are the payload the core decoded, parsed as json.loads parses the token.
+        sk = " ".join(v for n, v in r["headers"] if n.lower() == "signature-key")
+        tokens = re.findall(r'jwt="([A-Za-z0-9_.-]+)"', sk)
+        part = tokens[0].split(".")[1] if len(tokens) == 1 else None
+        if part is not None:
+            want = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            assert out.claims == want
+            assert out.claims is out.claims, "decoded once per Verified"

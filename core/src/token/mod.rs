@@ -192,6 +192,10 @@ pub struct TokenInfo<'s> {
     pub issuer_key: PublicKey,
     /// The compact token as presented (or as resolved from a `cached` identifier).
     pub compact: &'s [u8],
+    /// The decoded JOSE header (JSON), for hosts that read members the core does not.
+    pub header: &'s [u8],
+    /// The decoded payload (JSON): every claim, for hosts that read claims the core does not.
+    pub payload: &'s [u8],
 }
 
 pub(crate) fn bad(check: Check) -> Error {
@@ -483,6 +487,8 @@ impl<'s> Token<'s> {
             claims: self.claims,
             issuer_key,
             compact: self.compact,
+            header: self.header,
+            payload: self.payload,
         }
     }
 }

@@ -10,7 +10,6 @@ The verified identity (agent, issuer, subject, kid, thumbprint) is the core's.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import threading
@@ -77,7 +76,7 @@ class _Claims:
     payload on first access (most callers never read it) and keeps the result, so that every
     access of one ``Verified`` returns the same dict, fresh per ``Verified``. Reading it is
     otherwise like reading the field (``__dict__["claims"]``); the class default is ``None``.
-    Until then the field holds the native ``TokenClaims`` (the token's base64url payload).
+    Until then the field holds the native ``TokenClaims`` (the payload the core decoded).
     """
 
     def __get__(self, obj: Any, owner: Any = None) -> Any:
@@ -86,7 +85,7 @@ class _Claims:
         value = obj.__dict__["claims"]
         if type(value) is _native.TokenClaims:
             try:
-                decoded = _b64url_json(value.payload)
+                decoded = _json_decode(value.payload)
             except Exception:  # pragma: no cover - the core already decoded it
                 decoded = None
             with _claims_lock:  # one decoded dict per Verified, whichever thread gets here first
@@ -247,19 +246,8 @@ def _target(url: str) -> Tuple[str, str, str, Optional[str]]:
     return target
 
 
-def _b64url_json(part: str) -> Any:
-    """``json.loads`` of a JWT part, a fresh object per call (the caller may change it)."""
-    return _json_decode(_b64url_text(part))
-
-
 #: ``json.loads``'s own decoder (no hooks), minus its per-call type dispatch.
 _json_decode = json.JSONDecoder().decode
-
-
-def _b64url_text(part: str) -> str:
-    """A JWT part as the text ``json.loads`` would decode from its bytes."""
-    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    return raw.decode(json.detect_encoding(raw), "surrogatepass")
 
 
 _PROFILES: Dict[str, Dict[str, bool]] = {
@@ -274,7 +262,7 @@ _STATELESS_SCHEMES = ["hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt", "jkt-jwt"
 
 
 def _no_key(detail: str) -> VerificationError:
-    return VerificationError("unknown_key", detail, check="no_key_supplied")
+    return VerificationError("unknown_key", detail, check="key_unavailable")
 
 
 class Verifier:
