@@ -1810,6 +1810,25 @@ aauth_result aauth_verifier_last_check(struct aauth_verifier *verifier, uint16_t
 aauth_result aauth_verifier_last_refetch(struct aauth_verifier *verifier, bool *out_refetch);
 
 /**
+ * Records a refusal the host decided itself, outside the library's checks (its resolver could
+ * not obtain the signer's keys, the signer is not in its trust store, its own policy refused),
+ * as the verifier's last failure, and returns `result`: `aauth_verifier_last_check` then names
+ * the core's check for it (`key_unavailable` for `AAUTH_RESULT_UNKNOWN_KEY`, `cache_missed`,
+ * `revoked`, else `host_refused`), so that the detail and Problem Details describe it like any
+ * other failure.
+ *
+ * Returns `AAUTH_RESULT_INVALID_PARAMETER` (and records nothing) when `result` is not a
+ * verification failure (1–14). Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §5.4 (the codes), §7.2 (key retrieval).
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_detail`.
+ */
+aauth_result aauth_verifier_host_refusal(struct aauth_verifier *verifier, uint32_t result);
+
+/**
  * Sets the verifier's revocation check (NULL `revoked` clears it): in phase 2, after a
  * token's JWS verified, the core calls `revoked(ctx, iss, iss_len, jti, jti_len)` with the
  * token's unescaped `iss` and `jti`; true refuses the request as

@@ -630,7 +630,7 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
         if (t == NULL) {
             ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                           "aauth: \"%V\" is not in aauth_trusted_keys", &id);
-            res = AAUTH_RESULT_UNKNOWN_KEY;
+            res = aauth_verifier_host_refusal(verifier, AAUTH_RESULT_UNKNOWN_KEY);
             break;
         }
 
@@ -647,7 +647,7 @@ ngx_http_aauth_verify(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
 
     default:
         /* AAUTH_FETCH_CALLER_KEY (no Signature-Key): the policy always requires one. */
-        res = AAUTH_RESULT_UNKNOWN_KEY;
+        res = aauth_verifier_host_refusal(verifier, AAUTH_RESULT_UNKNOWN_KEY);
         break;
     }
 

@@ -429,6 +429,12 @@ impl Inner {
         self.last
     }
 
+    /// Records a failure the host decided (`aauth_verifier_host_refusal`); returns its code.
+    pub(crate) fn record(&mut self, e: Error) -> aauth_result {
+        self.last = Some(e);
+        e.code.into()
+    }
+
     /// Forgets the last failure (a later step succeeded).
     pub(crate) fn clear_last(&mut self) {
         self.last = None;

@@ -4,14 +4,14 @@
 
 use core::ffi::c_void;
 
-use core_verify::{CountingSink, Fetch};
+use core_verify::{CountingSink, Error, Fetch};
 
 use crate::identity::{aauth_identity, aauth_plan};
 use crate::key::{aauth_key_source, HostKey};
 use crate::policy::aauth_policy;
 use crate::ptr::{check_out, copy_out, fill, rendered, req_bytes, try_ref, write_out};
 use crate::request::aauth_request;
-use crate::result::aauth_result;
+use crate::result::{aauth_result, error_code_of};
 use crate::state::{aauth_revoked_fn, aauth_verifier, reset, verifier, Fail, Grant, Session};
 use crate::text::aauth_slice;
 
@@ -393,6 +393,36 @@ pub unsafe extern "C" fn aauth_verifier_last_refetch(
         // SAFETY: `out` is checked.
         unsafe { write_out(out, refetch) };
         aauth_result::Ok
+    })
+}
+
+/// Records a refusal the host decided itself, outside the library's checks (its resolver could
+/// not obtain the signer's keys, the signer is not in its trust store, its own policy refused),
+/// as the verifier's last failure, and returns `result`: `aauth_verifier_last_check` then names
+/// the core's check for it (`key_unavailable` for `AAUTH_RESULT_UNKNOWN_KEY`, `cache_missed`,
+/// `revoked`, else `host_refused`), so that the detail and Problem Details describe it like any
+/// other failure.
+///
+/// Returns `AAUTH_RESULT_INVALID_PARAMETER` (and records nothing) when `result` is not a
+/// verification failure (1–14). Never allocates.
+///
+/// Spec: draft-hardt-httpbis-signature-key-09 §5.4 (the codes), §7.2 (key retrieval).
+///
+/// # Safety
+///
+/// `verifier` as for `aauth_verifier_detail`.
+#[no_mangle]
+pub unsafe extern "C" fn aauth_verifier_host_refusal(
+    verifier: *mut aauth_verifier,
+    result: u32,
+) -> aauth_result {
+    ffi_boundary!({
+        let Some(code) = error_code_of(result) else {
+            return aauth_result::InvalidParameter;
+        };
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        inner.record(Error::from_host(code))
     })
 }
 

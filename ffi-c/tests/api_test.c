@@ -435,6 +435,15 @@ static void test_null_parameters(void) {
   CHECK(all_bytes(&id, sizeof id, 0xAA));
   CHECK_RESULT(aauth_verify_with_trusted_jwks(&v, &r, &p, c->now, c->jwks.p, c->jwks.n, &id), AAUTH_RESULT_OK);
   CHECK(last_check(&v) == 0 && text_eq(&id.agent, c->r_id) && text_eq(&id.issuer, c->r_id));
+  /* A refusal the host decides is recorded like the library's own. */
+  CHECK_RESULT(aauth_verifier_host_refusal(&v, AAUTH_RESULT_UNKNOWN_KEY), AAUTH_RESULT_UNKNOWN_KEY);
+  CHECK(strcmp(last_check_name(&v), "key_unavailable") == 0 && !last_refetch(&v));
+  CHECK_RESULT(aauth_verifier_host_refusal(&v, AAUTH_RESULT_INVALID_SIGNATURE), AAUTH_RESULT_INVALID_SIGNATURE);
+  CHECK(strcmp(last_check_name(&v), "host_refused") == 0);
+  CHECK_RESULT(aauth_verifier_host_refusal(&v, AAUTH_RESULT_OK), AAUTH_RESULT_INVALID_PARAMETER);
+  CHECK_RESULT(aauth_verifier_host_refusal(&v, AAUTH_RESULT_PANIC), AAUTH_RESULT_INVALID_PARAMETER);
+  CHECK_RESULT(aauth_verifier_host_refusal(NULL, AAUTH_RESULT_UNKNOWN_KEY), AAUTH_RESULT_NULL_PARAMETER);
+  CHECK(strcmp(last_check_name(&v), "host_refused") == 0);
   /* A garbage state is refused, not trusted. */
   memset(&v, 0x5A, sizeof v);
   CHECK_RESULT(aauth_verifier_finish(&v, &docs, &id), AAUTH_RESULT_INVALID_STATE);
