@@ -52,6 +52,23 @@ impl<'a> Text<'a> {
         }
     }
 
+    /// Text from raw bytes a host hands back (for instance a value it copied out earlier),
+    /// checked against `escapes`: for [`Escapes::Sf`] only `\"` and `\\` escapes and printable
+    /// ASCII; for [`Escapes::Json`] UTF-8 with no raw `"` or control byte and only the defined
+    /// escapes. `None` when the bytes are not valid for `escapes`.
+    ///
+    /// Spec: RFC 9651 §3.3.3; RFC 8259 §7.
+    pub fn from_raw(raw: &'a [u8], escapes: Escapes) -> Option<Text<'a>> {
+        match escapes {
+            Escapes::None => Some(Text::plain(raw)),
+            Escapes::Sf => SfStr::from_raw(raw).map(Text::from),
+            Escapes::Json => core::str::from_utf8(raw)
+                .ok()
+                .and_then(JsonStr::from_raw)
+                .map(Text::from),
+        }
+    }
+
     /// Text whose raw form may contain `\"` and `\\` escapes (validated by the caller).
     pub(crate) fn sf_escaped(raw: &'a [u8]) -> Text<'a> {
         Text {

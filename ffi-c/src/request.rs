@@ -69,14 +69,13 @@ pub(crate) const EMPTY_HEADERS: HeaderStore<'static> = [Header::new(b"", b""); A
 pub(crate) enum RequestError {
     /// API misuse (NULL, misaligned, oversized).
     Api(aauth_result),
-    /// A verification failure: more than `AAUTH_MAX_HEADERS` lines. The core has no check of
-    /// its own for this (it takes any number of lines), so it is reported as the nearest one,
-    /// `HeaderTooLarge`.
+    /// A verification failure: more than `AAUTH_MAX_HEADERS` lines (the core's
+    /// `TooManyHeaderLines`).
     Verify(Error),
 }
 
 /// More header lines than the conversion array holds.
-const TOO_MANY_HEADERS: Error = Error::new(ErrorCode::InvalidRequest, Check::HeaderTooLarge);
+const TOO_MANY_HEADERS: Error = Error::new(ErrorCode::InvalidRequest, Check::TooManyHeaderLines);
 
 /// # Safety
 ///

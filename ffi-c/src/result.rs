@@ -239,11 +239,10 @@ pub extern "C" fn aauth_result_status(result: u32, aauth_status: bool) -> u16 {
     )
 }
 
-include!(concat!(env!("OUT_DIR"), "/check_names.rs"));
-
 /// A stable snake_case name for a check number (`aauth_verifier_last_check`), e.g.
-/// `"signature_invalid"`, `"kid_not_in_jwks"`, `"replayed"`: what to branch on or count in
-/// metrics, never the English detail. NULL for 0 and for numbers that are not checks.
+/// `"signature_invalid"`, `"kid_not_in_jwks"`, `"replayed"` (the core's `Check::name`): what
+/// to branch on or count in metrics, never the English detail. NULL for 0 and for numbers that
+/// are not checks.
 ///
 /// The numbers and names are stable; new checks get new numbers. The string is static and
 /// NUL-terminated (do not free it). Thread-safe.
@@ -253,10 +252,11 @@ include!(concat!(env!("OUT_DIR"), "/check_names.rs"));
 #[no_mangle]
 pub extern "C" fn aauth_check_name(check: u16) -> *const c_char {
     ffi_boundary_or!(core::ptr::null(), {
-        CHECK_NAMES
+        Check::ALL
             .iter()
-            .find(|(n, _)| *n == check)
-            .map_or(core::ptr::null(), |(_, name)| name.as_ptr())
+            .position(|c| *c as u16 == check)
+            .and_then(|i| texts::at(&texts::NAMES, i))
+            .map_or(core::ptr::null(), |p| p.cast())
     })
 }
 
@@ -265,35 +265,42 @@ pub(crate) fn check_of(n: u16) -> Option<Check> {
     Check::from_u16(n)
 }
 
-/// Every check's English detail, NUL-terminated, in one static blob built at compile time
-/// from the core's `Check::detail` (no copy of the texts here).
-mod details {
+/// Every check's name and English detail, NUL-terminated, each in one static blob built at
+/// compile time from the core's `Check::name` / `Check::detail` (no copy of the texts here).
+mod texts {
     use core_verify::Check;
 
-    const fn blob_len() -> usize {
+    const COUNT: usize = Check::ALL.len();
+
+    const fn text(c: Check, names: bool) -> &'static str {
+        if names {
+            c.name()
+        } else {
+            c.detail()
+        }
+    }
+
+    const fn blob_len(names: bool) -> usize {
         let mut n = 0;
         let mut i = 0;
-        while i < Check::ALL.len() {
-            n += Check::ALL[i].detail().len() + 1;
+        while i < COUNT {
+            n += text(Check::ALL[i], names).len() + 1;
             i += 1;
         }
         n
     }
 
-    const LEN: usize = blob_len();
-    const COUNT: usize = Check::ALL.len();
-
-    const fn build() -> ([u8; LEN], [u32; COUNT]) {
+    const fn build<const LEN: usize>(names: bool) -> ([u8; LEN], [u32; COUNT]) {
         let mut blob = [0u8; LEN];
         let mut at = [0u32; COUNT];
         let mut pos = 0;
         let mut i = 0;
         while i < COUNT {
-            let d = Check::ALL[i].detail().as_bytes();
+            let d = text(Check::ALL[i], names).as_bytes();
             at[i] = pos as u32;
             let mut j = 0;
             while j < d.len() {
-                assert!(d[j] != 0, "a check detail contains a NUL");
+                assert!(d[j] != 0, "a check text contains a NUL");
                 blob[pos] = d[j];
                 pos += 1;
                 j += 1;
@@ -304,12 +311,16 @@ mod details {
         (blob, at)
     }
 
-    static TABLE: ([u8; LEN], [u32; COUNT]) = build();
+    pub(super) static NAMES: ([u8; blob_len(true)], [u32; COUNT]) = build(true);
+    pub(super) static DETAILS: ([u8; blob_len(false)], [u32; COUNT]) = build(false);
 
-    /// The NUL-terminated detail of the check at `Check::ALL[i]`.
-    pub(super) fn at(i: usize) -> Option<*const u8> {
-        let start = *TABLE.1.get(i)? as usize;
-        TABLE.0.get(start..).map(<[u8]>::as_ptr)
+    /// The NUL-terminated text of the check at `Check::ALL[i]` in `table`.
+    pub(super) fn at<const LEN: usize>(
+        table: &([u8; LEN], [u32; COUNT]),
+        i: usize,
+    ) -> Option<*const u8> {
+        let start = *table.1.get(i)? as usize;
+        table.0.get(start..).map(<[u8]>::as_ptr)
     }
 }
 
@@ -326,7 +337,7 @@ pub extern "C" fn aauth_check_detail(check: u16) -> *const c_char {
         Check::ALL
             .iter()
             .position(|c| *c as u16 == check)
-            .and_then(details::at)
+            .and_then(|i| texts::at(&texts::DETAILS, i))
             .map_or(core::ptr::null(), |p| p.cast())
     })
 }
@@ -357,11 +368,10 @@ mod tests {
         assert!(aauth_result_token(0).is_null() && aauth_result_token(15).is_null());
     }
 
-    /// Every check has a name (generated from the core's list) equal to its variant in
-    /// snake_case, and a detail equal to `Check::detail`; no name is left over.
+    /// Every check has a name equal to its variant in snake_case (`Check::name`), and a
+    /// detail equal to `Check::detail`.
     #[test]
     fn check_names_and_details_follow_the_core() {
-        assert_eq!(CHECK_NAMES.len(), Check::ALL.len());
         for c in Check::ALL {
             let debug = format!("{c:?}");
             let mut want = String::new();

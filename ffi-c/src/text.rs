@@ -1,7 +1,6 @@
 //! Byte strings and texts: `aauth_slice`, `aauth_text` (a value as it appears on the wire, with
 //! the escapes it may contain) and `aauth_text_unescape`.
 
-use aauth_verify_sf::sf::SfStr;
 use core_verify::{Escapes, Text};
 
 use crate::ptr::{bytes, copy_out, fill, try_ref};
@@ -103,83 +102,6 @@ impl aauth_text {
     }
 }
 
-/// The value of a JSON string body (the text between the quotes), unescaped into `buf`:
-/// `Ok(n)`, `Err(InvalidParameter)` when `raw` is not a valid JSON string body (RFC 8259 §7:
-/// no raw `"` or control character, only the defined escapes, surrogates in pairs), or
-/// `Err(InsufficientSize)` (nothing reported) when the value does not fit.
-///
-/// The core keeps its JSON strings private and has no public constructor of a JSON `Text`
-/// from raw bytes; this is the C layer's own decoder for texts the caller hands back. The unit
-/// tests check it against the core's decoding of the same texts.
-fn json_unescape(raw: &[u8], buf: &mut [u8]) -> Result<usize, aauth_result> {
-    let bad = aauth_result::InvalidParameter;
-    let hex4 = |s: Option<&[u8]>| -> Result<u32, aauth_result> {
-        let s = s.ok_or(bad)?;
-        let text = core::str::from_utf8(s).map_err(|_| bad)?;
-        if s.len() != 4 || !s.iter().all(u8::is_ascii_hexdigit) {
-            return Err(bad);
-        }
-        u32::from_str_radix(text, 16).map_err(|_| bad)
-    };
-    let mut n = 0usize;
-    let mut full = false;
-    let mut i = 0usize;
-    let mut put = |bytes: &[u8], n: &mut usize| {
-        match buf.get_mut(*n..*n + bytes.len()) {
-            Some(dst) => dst.copy_from_slice(bytes),
-            None => full = true,
-        }
-        *n += bytes.len();
-    };
-    while let Some(&c) = raw.get(i) {
-        match c {
-            0x00..=0x1f | b'"' => return Err(bad),
-            b'\\' => {
-                let (ch, used) = match raw.get(i + 1).ok_or(bad)? {
-                    b'"' => ('"', 2),
-                    b'\\' => ('\\', 2),
-                    b'/' => ('/', 2),
-                    b'b' => ('\u{8}', 2),
-                    b'f' => ('\u{c}', 2),
-                    b'n' => ('\n', 2),
-                    b'r' => ('\r', 2),
-                    b't' => ('\t', 2),
-                    b'u' => {
-                        let hi = hex4(raw.get(i + 2..i + 6))?;
-                        if (0xD800..0xDC00).contains(&hi) {
-                            if raw.get(i + 6..i + 8) != Some(b"\\u") {
-                                return Err(bad);
-                            }
-                            let lo = hex4(raw.get(i + 8..i + 12))?;
-                            if !(0xDC00..0xE000).contains(&lo) {
-                                return Err(bad);
-                            }
-                            let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                            (char::from_u32(cp).ok_or(bad)?, 12)
-                        } else {
-                            // A lone low surrogate is not a char.
-                            (char::from_u32(hi).ok_or(bad)?, 6)
-                        }
-                    }
-                    _ => return Err(bad),
-                };
-                let mut utf8 = [0u8; 4];
-                put(ch.encode_utf8(&mut utf8).as_bytes(), &mut n);
-                i += used;
-            }
-            _ => {
-                put(&[c], &mut n);
-                i += 1;
-            }
-        }
-    }
-    if full {
-        Err(aauth_result::InsufficientSize)
-    } else {
-        Ok(n)
-    }
-}
-
 /// Copies the value of `text` into `buf` with its escapes removed (Structured Field `\"` and
 /// `\\`, or JSON string escapes, as `text->escapes` says), and sets `*out_n` to its length
 /// (not NUL-terminated). An absent text copies 0 bytes. The value is never longer than
@@ -208,15 +130,20 @@ pub unsafe extern "C" fn aauth_text_unescape(
         let t = tri!(unsafe { try_ref(text) });
         // SAFETY: our contract.
         let raw = tri!(unsafe { bytes(t.data, t.len) });
-        let write = |buf: &mut [u8]| match t.escapes {
-            e if e == aauth_escapes::None as u32 => copy_out(raw, buf),
-            e if e == aauth_escapes::Sf as u32 => SfStr::from_raw(raw)
-                .ok_or(aauth_result::InvalidParameter)?
-                .unescape_into(buf)
+        let escapes = match t.escapes {
+            e if e == aauth_escapes::None as u32 => Escapes::None,
+            e if e == aauth_escapes::Sf as u32 => Escapes::Sf,
+            e if e == aauth_escapes::Json as u32 => Escapes::Json,
+            _ => return aauth_result::InvalidParameter,
+        };
+        // The core checks the bytes against their escapes and decodes them.
+        let text = tri!(Text::from_raw(raw, escapes).ok_or(aauth_result::InvalidParameter));
+        let write = |buf: &mut [u8]| match escapes {
+            Escapes::None => copy_out(raw, buf),
+            _ => text
+                .decode_into(buf)
                 .map(<[u8]>::len)
                 .ok_or(aauth_result::InsufficientSize),
-            e if e == aauth_escapes::Json as u32 => json_unescape(raw, buf),
-            _ => Err(aauth_result::InvalidParameter),
         };
         // SAFETY: our contract for `buf` and `out_n`.
         unsafe { fill(buf, buf_len, out_n, write) }
@@ -227,54 +154,67 @@ pub unsafe extern "C" fn aauth_text_unescape(
 mod tests {
     use super::*;
 
-    /// A JSON-escaped core `Text` over `raw`, obtained the only public way (a metadata
-    /// document's `jwks_uri`).
-    fn core_json(raw: &str, doc: &mut String) -> Option<Vec<u8>> {
-        *doc = format!(r#"{{"issuer":"x","jwks_uri":"{raw}"}}"#);
-        let t = core_verify::check_issuer(doc.as_bytes(), b"x", false).ok()?;
-        let mut out = vec![0u8; raw.len()];
-        let n = t.decode_into(&mut out)?.len();
-        out.truncate(n);
-        Some(out)
+    fn unescape(
+        raw: &[u8],
+        escapes: aauth_escapes,
+        buf: &mut [u8],
+    ) -> Result<Vec<u8>, aauth_result> {
+        let t = aauth_text {
+            data: raw.as_ptr(),
+            len: raw.len(),
+            escapes: escapes as u32,
+        };
+        let mut n = usize::MAX;
+        // SAFETY: valid pointers and lengths.
+        let r = unsafe { aauth_text_unescape(&t, buf.as_mut_ptr(), buf.len(), &mut n) };
+        if r == aauth_result::Ok {
+            Ok(buf[..n].to_vec())
+        } else {
+            assert_eq!(n, usize::MAX, "nothing reported on failure");
+            Err(r)
+        }
     }
 
     #[test]
-    fn json_unescape_agrees_with_the_core() {
-        let mut doc = String::new();
-        for raw in [
-            r"plain",
-            r"https:\/\/a\u002eexample",
-            r#"q\"b\\s"#,
-            r"\u00e9\u4e2d\ud83d\ude00",
-            r"tab\tx",
-            r"\ud83d",
-            r"\ude00",
-            r"\u12",
-            r"\x",
-            "trailing\\",
-            "",
+    fn json_and_sf_texts_decode_or_are_refused() {
+        let mut buf = [0u8; 64];
+        for (raw, want) in [
+            (&br"plain"[..], Some(&b"plain"[..])),
+            (br"https:\/\/a\u002eexample", Some(b"https://a.example")),
+            (br#"q\"b\\s"#, Some(br#"q"b\s"#)),
+            (br"\u00e9\ud83d\ude00", Some("\u{e9}\u{1f600}".as_bytes())),
+            (br"tab\tx", Some(b"tab\tx")),
+            (br"\ud83d", None),
+            (br"\u12", None),
+            (br"\x", None),
+            (b"trailing\\", None),
+            (b"a\x01", None),
+            (b"a\"b", None),
+            (b"\xff", None),
+            (b"", Some(b"")),
         ] {
-            let mut buf = [0u8; 64];
-            let ours = json_unescape(raw.as_bytes(), &mut buf)
-                .ok()
-                .map(|n| buf[..n].to_vec());
-            // The core refuses control characters in a jwks_uri, so compare only the others.
-            let core = core_json(raw, &mut doc);
-            if raw.contains("\\t") {
-                assert_eq!(ours.as_deref(), Some(&b"tab\tx"[..]));
-                continue;
-            }
-            assert_eq!(ours, core, "{raw:?}");
+            let got = unescape(raw, aauth_escapes::Json, &mut buf).ok();
+            assert_eq!(got.as_deref(), want, "{:?}", String::from_utf8_lossy(raw));
         }
-        let mut small = [0u8; 3];
         assert_eq!(
-            json_unescape(b"abcd", &mut small),
-            Err(aauth_result::InsufficientSize)
+            unescape(br#"a\"b"#, aauth_escapes::Sf, &mut buf).unwrap(),
+            br#"a"b"#
         );
         assert_eq!(
-            json_unescape(b"a\x01", &mut small),
+            unescape(br"a\n", aauth_escapes::Sf, &mut buf),
             Err(aauth_result::InvalidParameter)
         );
+        assert_eq!(
+            unescape(b"a\x01\\", aauth_escapes::None, &mut buf).unwrap(),
+            b"a\x01\\"
+        );
+        let mut small = [0u8; 3];
+        for e in [aauth_escapes::None, aauth_escapes::Sf, aauth_escapes::Json] {
+            assert_eq!(
+                unescape(b"abcd", e, &mut small),
+                Err(aauth_result::InsufficientSize)
+            );
+        }
     }
 
     #[test]

@@ -549,7 +549,7 @@ static void test_too_many_headers(void) {
   memset(&v, 0, sizeof v);
   CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &plan), AAUTH_RESULT_INVALID_REQUEST);
   CHECK_RESULT(aauth_verifier_detail(&v, buf, sizeof buf, &n), AAUTH_RESULT_OK);
-  CHECK(n > 0 && strcmp(last_check_name(&v), "header_too_large") == 0);
+  CHECK(n > 0 && strcmp(last_check_name(&v), "too_many_header_lines") == 0);
   r.headers_len = AAUTH_MAX_HEADERS;
   CHECK_RESULT(aauth_verifier_parse(&v, &r, &p, c->now, &plan), AAUTH_RESULT_OK);
   CHECK(plan.scheme == AAUTH_SCHEME_HWK && plan.has_inline_key && last_check(&v) == 0);

@@ -2,8 +2,6 @@
 //! `aauth_verify.errors.VerificationError`, with the `Signature-Error` value rendered by the
 //! core for the request at hand.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use aauth_verify::render::{self, RequestFacts};
 use aauth_verify::{Check, Error, ErrorCode, Policy};
@@ -76,45 +74,14 @@ pub fn raise_bare(py: Python<'_>, error: Error) -> PyErr {
     raise(py, Failure::bare(error))
 }
 
-/// `SignatureInvalid` → `signature_invalid`.
-fn snake(name: &str) -> String {
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, ch) in name.chars().enumerate() {
-        if ch.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('_');
-            }
-            out.push(ch.to_ascii_lowercase());
-        } else {
-            out.push(ch);
-        }
-    }
-    out
-}
-
-/// Every check's snake-case name, by number (built once from the core's `Check::ALL`).
-fn names() -> &'static HashMap<u16, String> {
-    static NAMES: OnceLock<HashMap<u16, String>> = OnceLock::new();
-    NAMES.get_or_init(|| {
-        Check::ALL
-            .iter()
-            .map(|c| (*c as u16, snake(&format!("{c:?}"))))
-            .collect()
-    })
-}
-
 /// The stable snake-case name of a check (`Check::SignatureInvalid` → `"signature_invalid"`).
 pub fn check_name(c: Check) -> &'static str {
-    names().get(&(c as u16)).map(String::as_str).unwrap_or("")
+    c.name()
 }
 
 /// The check named `name` (snake case).
 pub fn check_by_name(name: &str) -> PyResult<Check> {
-    names()
-        .iter()
-        .find(|(_, n)| n.as_str() == name)
-        .and_then(|(num, _)| Check::from_u16(*num))
-        .ok_or_else(|| PyValueError::new_err(format!("unknown check {name:?}")))
+    Check::from_name(name).ok_or_else(|| PyValueError::new_err(format!("unknown check {name:?}")))
 }
 
 /// The code named by a spec token.
