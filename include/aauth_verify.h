@@ -1495,8 +1495,9 @@ uint16_t aauth_result_status(uint32_t result, bool aauth_status);
 
 /**
  * A stable snake_case name for a check number (`aauth_verifier_last_check`), e.g.
- * `"signature_invalid"`, `"kid_not_in_jwks"`, `"replayed"`: what to branch on or count in
- * metrics, never the English detail. NULL for 0 and for numbers that are not checks.
+ * `"signature_invalid"`, `"kid_not_in_jwks"`, `"replayed"` (the core's `Check::name`): what
+ * to branch on or count in metrics, never the English detail. NULL for 0 and for numbers that
+ * are not checks.
  *
  * The numbers and names are stable; new checks get new numbers. The string is static and
  * NUL-terminated (do not free it). Thread-safe.
