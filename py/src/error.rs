@@ -2,7 +2,6 @@
 //! `aauth_verify.errors.VerificationError`, with the `Signature-Error` value rendered by the
 //! core for the request at hand.
 
-
 use aauth_verify::render::{self, RequestFacts};
 use aauth_verify::{Check, Error, ErrorCode, Policy};
 use pyo3::exceptions::PyValueError;
