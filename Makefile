@@ -67,12 +67,23 @@ lint:
 	$(CARGO) fmt --manifest-path $(FUZZ_MANIFEST) --all -- --check
 	$(call step,clippy)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(call step,clippy: the core with each Ed25519 backend)
+	$(CARGO) clippy -p aauth-verify --all-targets --features bench-internals -- -D warnings
+	$(CARGO) clippy -p aauth-verify --all-targets --features dalek,bench-internals -- -D warnings
 	$(call step,rustdoc)
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p aauth-verify --no-deps --features dalek
 
+# The core alone, once per Ed25519 backend (a workspace build unifies the features its members
+# ask for; `-p aauth-verify` alone builds the core with the features given here only). The
+# backend unit tests compare the two backends when `dalek` is on (src/backend/tests.rs).
 cargo-test:
 	$(call step,cargo test)
 	$(CARGO) test --workspace --all-targets
+	$(call step,cargo test: the core with ed25519-compact (the default))
+	$(CARGO) test -p aauth-verify --all-targets --features bench-internals
+	$(call step,cargo test: the core with curve25519-dalek (feature dalek) and both backends compared)
+	$(CARGO) test -p aauth-verify --all-targets --features dalek,bench-internals
 
 doctest:
 	$(call step,doctests)
@@ -91,6 +102,18 @@ nostd:
 	$(call step,no_std canary: link)
 	cd $(CANARY_DIR) && $(CARGO) rustc --release -- -D warnings -C link-arg=-nostartfiles
 	@echo "nostd: linked target/nostd-canary/release/aauth-verify-nostd-canary without std"
+	$(call step,no_std canary with the dalek backend: dependency graph)
+	cd $(CANARY_DIR) && $(CARGO) tree -e normal --features dalek
+	@# curve25519-dalek 4 brings cpufeatures 0.2 (sha2 0.11 has 0.3) and syn 2 for its derive
+	@# macro: transitive, not version requirements of the core; any other duplicate fails.
+	@dups=$$(cd $(CANARY_DIR) && $(CARGO) tree -e normal --features dalek --duplicates 2>/dev/null \
+	  | grep -E '^[a-z]' | grep -vE '^(cpufeatures|syn) v' || true); \
+	if [ -n "$$dups" ]; then \
+	  echo "nostd: with dalek, the canary resolves a second version of: $$dups"; exit 1; \
+	fi
+	$(call step,no_std canary with the dalek backend: link)
+	cd $(CANARY_DIR) && $(CARGO) rustc --release --features dalek -- -D warnings -C link-arg=-nostartfiles
+	@echo "nostd: linked the canary with --features dalek without std"
 
 ## C bindings ################################################################
 
