@@ -332,11 +332,20 @@ mod agreement {
 
         /// Any 32 bytes as a key: both backends prepare it, or refuse it, alike.
         #[test]
-        fn key_bytes(x in any::<[u8; 32]>()) {
+        fn key_bytes(x in any::<[u8; 32]>(), t in 0usize..8) {
             prop_assert_eq!(
                 compact::prepare(&x).map(|_| ()),
                 dalek::prepare(&x).map(|_| ())
             );
+            // The bytewise small-order test agrees with the group's on canonical points,
+            // small-order and not (x as a point plus a torsion point, when x is one).
+            if let Some(p) = CompressedEdwardsY(x).decompress() {
+                for q in [p, p + EIGHT_TORSION[t], EIGHT_TORSION[t]] {
+                    let b = q.compress().0;
+                    prop_assert!(dalek::canonical(&b));
+                    prop_assert_eq!(dalek::small_order(&b), q.is_small_order());
+                }
+            }
         }
     }
 
