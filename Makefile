@@ -219,33 +219,57 @@ bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c
 	$(call step,bench report)
 	$(PYTHON) benches/report.py
 
-# Criterion wall clock per scheme: parse, base, raw Ed25519, full (benches/benches/core.rs).
-bench-core:
-	$(call step,bench: core (criterion))
-	$(CARGO) bench -p $(BENCH_PKG) --bench core
+# The core is measured twice: with the hosted builds' Ed25519 backend (`dalek`) and with the
+# embedded default (`compact`); BENCH_BACKENDS lists them as <name>:<cargo features>.
+BENCH_BACKENDS := dalek:--features=dalek compact:
+FLOOR_ROUNDS ?= 15
+FLOOR_ITERS ?= 300
 
-# Instruction counts (stable on a shared machine): one callgrind dump per measured call.
+# Criterion wall clock per scheme: parse, base, the raw floors, full (benches/benches/core.rs),
+# then the interleaved rounds of floors and full verifications (benches/src/bin/floors.rs): the
+# wall-clock ratios that compare backends.
+bench-core:
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  printf '\n==> bench: core (criterion), %s backend\n' "$$name"; \
+	  $(CARGO) bench -p $(BENCH_PKG) --bench core $$feat; \
+	done
+	@mkdir -p $(BENCH_OUT)
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  printf '\n==> bench: core (interleaved floors), %s backend\n' "$$name"; \
+	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin floors $$feat -- $(FLOOR_ROUNDS) $(FLOOR_ITERS) \
+	    > $(BENCH_OUT)/floors-$$name.json; \
+	  echo "floors: $(BENCH_OUT)/floors-$$name.json"; \
+	done
+
+# Instruction counts (stable on a shared machine): one callgrind dump per measured call, per
+# backend build. They compare runs of one backend, not two backends (AVX2 against scalar code).
 bench-callgrind:
 	$(call step,bench: core (callgrind instruction counts))
-	$(CARGO) build --release -p $(BENCH_PKG) --bin probe
-	@if command -v valgrind >/dev/null; then \
-	  rm -rf $(BENCH_OUT)/callgrind; mkdir -p $(BENCH_OUT)/callgrind; \
-	  valgrind --tool=callgrind --callgrind-out-file=$(BENCH_OUT)/callgrind/cg.out \
+	@if ! command -v valgrind >/dev/null; then \
+	  echo "bench-callgrind: valgrind not installed; instruction counts will be missing"; exit 0; \
+	fi; \
+	for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; d=$(BENCH_OUT)/callgrind-$$name; \
+	  $(CARGO) build --release -q -p $(BENCH_PKG) --bin probe $$feat; \
+	  rm -rf $$d; mkdir -p $$d; \
+	  valgrind --tool=callgrind --callgrind-out-file=$$d/cg.out \
 	    --toggle-collect=aauth_probe_measure --dump-after=aauth_probe_measure \
-	    target/release/probe 10 > $(BENCH_OUT)/callgrind/order.txt 2> $(BENCH_OUT)/callgrind/valgrind.log; \
-	  echo "callgrind: $$(wc -l < $(BENCH_OUT)/callgrind/order.txt) measurements"; \
-	else \
-	  echo "bench-callgrind: valgrind not installed; instruction counts will be missing"; \
-	fi
+	    target/release/probe 10 > $$d/order.txt 2> $$d/valgrind.log; \
+	  echo "callgrind ($$name): $$(wc -l < $$d/order.txt) measurements"; \
+	done
 
-# Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs).
+# Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs), per
+# backend build.
 bench-memory:
 	$(call step,bench: memory)
-	@if [ -f benches/src/bin/memprobe.rs ]; then \
-	  mkdir -p $(BENCH_OUT); \
-	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe > $(BENCH_OUT)/memory.json; \
-	  cat $(BENCH_OUT)/memory.json; \
-	else echo "bench-memory: no memprobe yet"; fi
+	@mkdir -p $(BENCH_OUT)
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe $$feat > $(BENCH_OUT)/memory-$$name.json; \
+	  echo "memory ($$name):"; cat $(BENCH_OUT)/memory-$$name.json; \
+	done
 
 # .text of a freestanding binary that links the whole verifier, built with opt-level="z".
 bench-size:
