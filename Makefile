@@ -67,12 +67,23 @@ lint:
 	$(CARGO) fmt --manifest-path $(FUZZ_MANIFEST) --all -- --check
 	$(call step,clippy)
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(call step,clippy: the core with each Ed25519 backend)
+	$(CARGO) clippy -p aauth-verify --all-targets --features bench-internals -- -D warnings
+	$(CARGO) clippy -p aauth-verify --all-targets --features dalek,bench-internals -- -D warnings
 	$(call step,rustdoc)
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p aauth-verify --no-deps --features dalek
 
+# The core alone, once per Ed25519 backend (a workspace build unifies the features its members
+# ask for; `-p aauth-verify` alone builds the core with the features given here only). The
+# backend unit tests compare the two backends when `dalek` is on (src/backend/tests.rs).
 cargo-test:
 	$(call step,cargo test)
 	$(CARGO) test --workspace --all-targets
+	$(call step,cargo test: the core with ed25519-compact (the default))
+	$(CARGO) test -p aauth-verify --all-targets --features bench-internals
+	$(call step,cargo test: the core with curve25519-dalek (feature dalek) and both backends compared)
+	$(CARGO) test -p aauth-verify --all-targets --features dalek,bench-internals
 
 doctest:
 	$(call step,doctests)
@@ -91,6 +102,18 @@ nostd:
 	$(call step,no_std canary: link)
 	cd $(CANARY_DIR) && $(CARGO) rustc --release -- -D warnings -C link-arg=-nostartfiles
 	@echo "nostd: linked target/nostd-canary/release/aauth-verify-nostd-canary without std"
+	$(call step,no_std canary with the dalek backend: dependency graph)
+	cd $(CANARY_DIR) && $(CARGO) tree -e normal --features dalek
+	@# curve25519-dalek 4 brings cpufeatures 0.2 (sha2 0.11 has 0.3) and syn 2 for its derive
+	@# macro: transitive, not version requirements of the core; any other duplicate fails.
+	@dups=$$(cd $(CANARY_DIR) && $(CARGO) tree -e normal --features dalek --duplicates 2>/dev/null \
+	  | grep -E '^[a-z]' | grep -vE '^(cpufeatures|syn) v' || true); \
+	if [ -n "$$dups" ]; then \
+	  echo "nostd: with dalek, the canary resolves a second version of: $$dups"; exit 1; \
+	fi
+	$(call step,no_std canary with the dalek backend: link)
+	cd $(CANARY_DIR) && $(CARGO) rustc --release --features dalek -- -D warnings -C link-arg=-nostartfiles
+	@echo "nostd: linked the canary with --features dalek without std"
 
 ## C bindings ################################################################
 
@@ -199,33 +222,57 @@ bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c
 	$(call step,bench report)
 	$(PYTHON) benches/report.py
 
-# Criterion wall clock per scheme: parse, base, raw Ed25519, full (benches/benches/core.rs).
-bench-core:
-	$(call step,bench: core (criterion))
-	$(CARGO) bench -p $(BENCH_PKG) --bench core
+# The core is measured twice: with the hosted builds' Ed25519 backend (`dalek`) and with the
+# embedded default (`compact`); BENCH_BACKENDS lists them as <name>:<cargo features>.
+BENCH_BACKENDS := dalek:--features=dalek compact:
+FLOOR_ROUNDS ?= 15
+FLOOR_ITERS ?= 300
 
-# Instruction counts (stable on a shared machine): one callgrind dump per measured call.
+# Criterion wall clock per scheme: parse, base, the raw floors, full (benches/benches/core.rs),
+# then the interleaved rounds of floors and full verifications (benches/src/bin/floors.rs): the
+# wall-clock ratios that compare backends.
+bench-core:
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  printf '\n==> bench: core (criterion), %s backend\n' "$$name"; \
+	  $(CARGO) bench -p $(BENCH_PKG) --bench core $$feat; \
+	done
+	@mkdir -p $(BENCH_OUT)
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  printf '\n==> bench: core (interleaved floors), %s backend\n' "$$name"; \
+	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin floors $$feat -- $(FLOOR_ROUNDS) $(FLOOR_ITERS) \
+	    > $(BENCH_OUT)/floors-$$name.json; \
+	  echo "floors: $(BENCH_OUT)/floors-$$name.json"; \
+	done
+
+# Instruction counts (stable on a shared machine): one callgrind dump per measured call, per
+# backend build. They compare runs of one backend, not two backends (AVX2 against scalar code).
 bench-callgrind:
 	$(call step,bench: core (callgrind instruction counts))
-	$(CARGO) build --release -p $(BENCH_PKG) --bin probe
-	@if command -v valgrind >/dev/null; then \
-	  rm -rf $(BENCH_OUT)/callgrind; mkdir -p $(BENCH_OUT)/callgrind; \
-	  valgrind --tool=callgrind --callgrind-out-file=$(BENCH_OUT)/callgrind/cg.out \
+	@if ! command -v valgrind >/dev/null; then \
+	  echo "bench-callgrind: valgrind not installed; instruction counts will be missing"; exit 0; \
+	fi; \
+	for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; d=$(BENCH_OUT)/callgrind-$$name; \
+	  $(CARGO) build --release -q -p $(BENCH_PKG) --bin probe $$feat; \
+	  rm -rf $$d; mkdir -p $$d; \
+	  valgrind --tool=callgrind --callgrind-out-file=$$d/cg.out \
 	    --toggle-collect=aauth_probe_measure --dump-after=aauth_probe_measure \
-	    target/release/probe 10 > $(BENCH_OUT)/callgrind/order.txt 2> $(BENCH_OUT)/callgrind/valgrind.log; \
-	  echo "callgrind: $$(wc -l < $(BENCH_OUT)/callgrind/order.txt) measurements"; \
-	else \
-	  echo "bench-callgrind: valgrind not installed; instruction counts will be missing"; \
-	fi
+	    target/release/probe 10 > $$d/order.txt 2> $$d/valgrind.log; \
+	  echo "callgrind ($$name): $$(wc -l < $$d/order.txt) measurements"; \
+	done
 
-# Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs).
+# Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs), per
+# backend build.
 bench-memory:
 	$(call step,bench: memory)
-	@if [ -f benches/src/bin/memprobe.rs ]; then \
-	  mkdir -p $(BENCH_OUT); \
-	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe > $(BENCH_OUT)/memory.json; \
-	  cat $(BENCH_OUT)/memory.json; \
-	else echo "bench-memory: no memprobe yet"; fi
+	@mkdir -p $(BENCH_OUT)
+	@for b in $(BENCH_BACKENDS); do \
+	  name=$${b%%:*}; feat=$${b#*:}; \
+	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe $$feat > $(BENCH_OUT)/memory-$$name.json; \
+	  echo "memory ($$name):"; cat $(BENCH_OUT)/memory-$$name.json; \
+	done
 
 # .text of a freestanding binary that links the whole verifier, built with opt-level="z".
 bench-size:

@@ -3,10 +3,13 @@
 
 Inputs (each optional; a missing one becomes null fields with a "missing" note, never a guess):
 
-* target/criterion/<scheme>_<kind>/<mode>/new/estimates.json  -- criterion wall clock (median)
-* target/bench/callgrind/order.txt + cg.out.N                  -- callgrind instruction counts
-* target/bench/memory.json                                     -- memprobe (heap, stack)
-* target/bench/size.json                                       -- core compiled for size
+Each core figure comes from two builds, <backend> = dalek (hosted) and compact (embedded):
+
+* target/criterion/<backend>_<scheme>_<kind>/<mode>/new/estimates.json -- criterion (median)
+* target/bench/floors-<backend>.json       -- interleaved wall clock: floors and full verifications
+* target/bench/callgrind-<backend>/order.txt + cg.out.N -- callgrind instruction counts
+* target/bench/memory-<backend>.json       -- memprobe (heap, stack)
+* target/bench/size.json                   -- the core compiled for size (both backends)
 * target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
 * target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
 
@@ -33,7 +36,18 @@ FIXTURES = [
     ("jwt", "POST"),
     ("jkt-jwt", "GET"),
 ]
-MODES = ["parse", "base", "raw", "raw_all", "full", "full_cached", "full_documents"]
+FLOORS = ["raw_compact", "raw_dalek", "raw_dalek_prepared", "raw_dalek_strict", "raw_core"]
+MODES = ["parse", "base", "raw", *FLOORS, "raw_all", "full", "full_cached", "full_documents"]
+# The core is built twice: `dalek` (the hosted builds' backend) and `compact` (the embedded
+# default). Each build's floor is the fastest raw verification of its kind measured in the same
+# run: ed25519-dalek for the hosted build, ed25519-compact for the embedded one.
+BACKENDS = {"dalek": "raw_dalek", "compact": "raw_compact"}
+INSTRUCTION_NOTE = (
+    "instruction counts (callgrind) are stable on a shared machine and compare runs of one "
+    "backend; they cannot compare two backends whose instructions differ in width (the dalek "
+    "backend runs AVX2 code, compact 64-bit scalar code): the wall-clock ratio of interleaved "
+    "runs (floors-<backend>.json) is the figure for backend comparisons"
+)
 
 
 def load(path):
@@ -44,12 +58,12 @@ def load(path):
         return None
 
 
-def criterion_ns():
-    """{fixture name: {mode: median ns}} from criterion's estimates."""
+def criterion_ns(backend):
+    """{fixture name: {mode: median ns}} from criterion's estimates for one backend build."""
     out = {}
     base = os.path.join(TARGET, "criterion")
     for scheme, kind in FIXTURES:
-        group = f"{scheme}_{kind}"
+        group = f"{backend}_{scheme}_{kind}"
         for mode in MODES:
             est = load(os.path.join(base, group, mode, "new", "estimates.json"))
             if est:
@@ -57,9 +71,9 @@ def criterion_ns():
     return out
 
 
-def callgrind_ir():
-    """{fixture name: {mode: instructions per call}} from the probe's callgrind dumps."""
-    d = os.path.join(OUT, "callgrind")
+def callgrind_ir(backend):
+    """{fixture name: {mode: instructions per call}} from one probe build's callgrind dumps."""
+    d = os.path.join(OUT, f"callgrind-{backend}")
     try:
         with open(os.path.join(d, "order.txt")) as f:
             order = [json.loads(line) for line in f if line.strip()]
@@ -98,85 +112,144 @@ def machine():
         rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
     except OSError:
         rustc = None
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
     return {
         "cpu": model,
         "nproc": os.cpu_count(),
+        "simd": sorted(flags & {"avx2", "avx512f", "avx512ifma", "avx512vl"}),
         "os": f"{platform.system()} {platform.release()}",
         "rustc": rustc,
         "python": platform.python_version(),
     }
 
 
-def main():
-    wall = criterion_ns()
-    ir = callgrind_ir()
-    names = [f"{s} {k}" for s, k in FIXTURES]
-
-    core = {}
-    for name in names:
-        w = wall.get(name, {})
-        c = ir.get(name, {})
-        if not w and not c:
+def core_rows(backend, floor):
+    """Per fixture: criterion wall clock, callgrind instructions and the interleaved ratios of
+    one backend build, each against that build's floor."""
+    wall, ir = criterion_ns(backend), callgrind_ir(backend)
+    inter = (load(os.path.join(OUT, f"floors-{backend}.json")) or {}).get("fixtures", {})
+    rows = {}
+    for scheme, kind in FIXTURES:
+        name = f"{scheme} {kind}"
+        w, c, x = wall.get(name, {}), ir.get(name, {}), inter.get(name, {})
+        if not w and not c and not x:
             continue
-        full_mode = "full"
+        xr = x.get("median_ratio", {})
         row = {
             "wall_ns": {m: round(v, 1) for m, v in w.items()},
             "instructions": {m: round(v) for m, v in c.items()},
-            "overhead_wall": ratio(w.get(full_mode), w.get("raw")),
-            "overhead_instructions": ratio(c.get(full_mode), c.get("raw")),
+            "interleaved_ns": x.get("median_ns", {}),
+            # The figure: full / floor, interleaved wall clock (median of per-round ratios).
+            "overhead_wall": xr.get(f"full/{floor}"),
+            "overhead_wall_criterion": ratio(w.get("full"), w.get(floor)),
+            "overhead_instructions": ratio(c.get("full"), c.get(floor)),
         }
         if "raw_all" in c or "raw_all" in w:
-            row["overhead_vs_all_crypto_wall"] = ratio(w.get(full_mode), w.get("raw_all"))
-            row["overhead_vs_all_crypto_instructions"] = ratio(c.get(full_mode), c.get("raw_all"))
-        if "full_cached" in c or "full_cached" in w:
-            row["overhead_warm_cache_wall"] = ratio(w.get("full_cached"), w.get("raw"))
-            row["overhead_warm_cache_instructions"] = ratio(c.get("full_cached"), c.get("raw"))
-        core[name] = row
+            row["overhead_vs_all_crypto_wall"] = ratio(w.get("full"), w.get("raw_all"))
+            row["overhead_vs_all_crypto_instructions"] = ratio(c.get("full"), c.get("raw_all"))
+        if "full_cached" in c or "full_cached" in w or f"full_cached/{floor}" in xr:
+            row["overhead_warm_cache_wall"] = xr.get(f"full_cached/{floor}")
+            row["overhead_warm_cache_wall_criterion"] = ratio(w.get("full_cached"), w.get(floor))
+            row["overhead_warm_cache_instructions"] = ratio(c.get("full_cached"), c.get(floor))
+        if f"full_documents/{floor}" in xr:
+            row["overhead_documents_wall"] = xr.get(f"full_documents/{floor}")
+        rows[name] = row
+    return rows
 
-    # core_overhead per scheme: the worse (higher) of the GET and POST requests.
-    core_overhead = {}
-    for name, row in core.items():
-        scheme = name.split(" ")[0]
-        cur = core_overhead.setdefault(scheme, {"wall": None, "instructions": None, "worst_of": []})
+
+def overhead_per_scheme(rows):
+    """core_overhead per scheme: the worse (higher) of its GET and POST requests."""
+    out = {}
+
+    def put(key, name, row, srcs):
+        cur = out.setdefault(key, {"wall": None, "wall_criterion": None, "instructions": None,
+                                   "worst_of": []})
         cur["worst_of"].append(name)
-        for key, src in (("wall", "overhead_wall"), ("instructions", "overhead_instructions")):
-            v = row[src]
-            if v is not None and (cur[key] is None or v > cur[key]):
-                cur[key] = v
-        if "overhead_warm_cache_wall" in row:
-            cur = core_overhead.setdefault(
-                f"{scheme} (warm token cache)", {"wall": None, "instructions": None, "worst_of": []}
-            )
-            cur["worst_of"].append(name)
-            for key, src in (
-                ("wall", "overhead_warm_cache_wall"),
-                ("instructions", "overhead_warm_cache_instructions"),
-            ):
-                v = row[src]
-                if v is not None and (cur[key] is None or v > cur[key]):
-                    cur[key] = v
+        for k, src in srcs:
+            v = row.get(src)
+            if v is not None and (cur[k] is None or v > cur[k]):
+                cur[k] = v
 
-    memory = load(os.path.join(OUT, "memory.json"))
+    for name, row in rows.items():
+        scheme = name.split(" ")[0]
+        put(scheme, name, row, (("wall", "overhead_wall"),
+                                ("wall_criterion", "overhead_wall_criterion"),
+                                ("instructions", "overhead_instructions")))
+        if "overhead_warm_cache_wall" in row:
+            put(f"{scheme} (warm token cache)", name, row,
+                (("wall", "overhead_warm_cache_wall"),
+                 ("wall_criterion", "overhead_warm_cache_wall_criterion"),
+                 ("instructions", "overhead_warm_cache_instructions")))
+    return out
+
+
+def floors_summary():
+    """Raw µs per verification of every floor, from the interleaved runs (median over rounds,
+    the hwk GET signature base), and their ratios to the dalek floor."""
+    out = {}
+    for backend in BACKENDS:
+        doc = load(os.path.join(OUT, f"floors-{backend}.json"))
+        if not doc:
+            continue
+        f = doc["fixtures"].get("hwk GET", {})
+        ns = f.get("median_ns", {})
+        out[backend + " build"] = {
+            "us_per_verification": {k: round(v / 1000, 2) for k, v in ns.items() if k.startswith("raw_")},
+            "ratio_to_floor": {k: v for k, v in f.get("median_ratio", {}).items()
+                               if k.startswith("raw_") and k.endswith("/" + doc["floor"])},
+            "floor": doc["floor"],
+            "rounds": doc["rounds"],
+            "iters_per_round": doc["iters_per_round"],
+        }
+    return out
+
+
+def main():
+    summary_core = {b: core_rows(b, floor) for b, floor in BACKENDS.items()}
+    core_overhead = overhead_per_scheme(summary_core["dalek"])
+    core_overhead_embedded = overhead_per_scheme(summary_core["compact"])
+
+    memory = {b: load(os.path.join(OUT, f"memory-{b}.json")) for b in BACKENDS}
     size = load(os.path.join(OUT, "size.json"))
     python = load(os.path.join(OUT, "python.json"))
     cbench = load(os.path.join(OUT, "c.json"))
+    heap = [m.get("heap_allocations_per_verification") for m in memory.values() if m]
 
     summary = {
         "machine": machine(),
         "method": {
-            "wall": "criterion median, one run; full / raw over the same signature base",
-            "instructions": "valgrind --tool=callgrind, instructions per call (10 calls)",
-            "core_overhead": "per scheme, the worse of its GET and POST requests",
+            "floor": "the fastest raw Ed25519 verification measured in the same run: ed25519-dalek "
+                     "verify (key decoded inside) for the hosted build (core with feature dalek), "
+                     "ed25519-compact for the embedded build (no features)",
+            "wall": "interleaved rounds (benches/src/bin/floors.rs): median of per-round ratios "
+                    "full / floor over the same signature base; criterion medians kept as "
+                    "wall_ns / overhead_wall_criterion",
+            "instructions": "valgrind --tool=callgrind, instructions per call (10 calls), per build",
+            "instruction_note": INSTRUCTION_NOTE,
+            "core_overhead": "per scheme, the worse of its GET and POST requests; core_overhead is "
+                             "the hosted (dalek) build against the dalek floor, "
+                             "core_overhead_embedded the compact build against the compact floor",
         },
-        "core": core,
+        "floors": floors_summary(),
+        "core": summary_core["dalek"],
+        "core_embedded": summary_core["compact"],
         "core_overhead": core_overhead,
+        "core_overhead_embedded": core_overhead_embedded,
         "python_speedup": python.get("python_speedup") if python else None,
         "python": python if python else {"missing": "benches/python did not run (see the bench-python step of make bench)"},
         "c_verifications_per_second": cbench.get("c_verifications_per_second") if cbench else None,
         "c": cbench if cbench else {"missing": "benches/c did not run (see the bench-c step of make bench)"},
-        "heap_allocations_per_verification": memory.get("heap_allocations_per_verification") if memory else None,
-        "stack_bytes": memory.get("stack_bytes") if memory else None,
-        "memory": memory if memory else {"missing": "memprobe did not run"},
+        "heap_allocations_per_verification": max(heap) if len(heap) == len(BACKENDS) else None,
+        "stack_bytes": {b: (m or {}).get("stack_bytes", {}).get("max") for b, m in memory.items()},
+        "memory": {b: m if m else {"missing": "memprobe did not run"} for b, m in memory.items()},
         "core_size": size if size else {"missing": "size probe did not run"},
     }
     os.makedirs(OUT, exist_ok=True)
@@ -200,42 +273,54 @@ def fmt_x(v):
     return "-" if v is None else f"{v:.3f}×"
 
 
-def print_table(s):
-    m = s["machine"]
-    print(f"\nMachine: {m['cpu']}, {m['nproc']} cores, {m['os']}, {m['rustc']}")
-    print("\nCore (criterion median wall clock | callgrind instructions per call)\n")
-    hdr = ["request", "parse", "base", "raw Ed25519", "full", "overhead (wall)", "overhead (instr)"]
+def print_core(title, rows, floor):
+    print(f"\n{title} (interleaved wall clock | criterion median | callgrind instructions)\n")
+    hdr = ["request", "parse", "base", f"floor {floor}", "full", "full / floor (interleaved)",
+           "(criterion)", "(instructions)"]
     print("| " + " | ".join(hdr) + " |")
     print("|" + "---|" * len(hdr))
-    for name, row in s["core"].items():
-        w, c = row["wall_ns"], row["instructions"]
-        full_mode = "full"
+    for name, row in rows.items():
+        w, c, x = row["wall_ns"], row["instructions"], row["interleaved_ns"]
         cells = [
             name,
             f"{fmt_ns(w.get('parse'))} / {fmt_ir(c.get('parse'))}",
             f"{fmt_ns(w.get('base'))} / {fmt_ir(c.get('base'))}",
-            f"{fmt_ns(w.get('raw'))} / {fmt_ir(c.get('raw'))}",
-            f"{fmt_ns(w.get(full_mode))} / {fmt_ir(c.get(full_mode))}",
+            f"{fmt_ns(x.get(floor))} / {fmt_ir(c.get(floor))}",
+            f"{fmt_ns(x.get('full'))} / {fmt_ir(c.get('full'))}",
             fmt_x(row["overhead_wall"]),
+            fmt_x(row["overhead_wall_criterion"]),
             fmt_x(row["overhead_instructions"]),
         ]
         print("| " + " | ".join(cells) + " |")
         if "overhead_warm_cache_wall" in row:
             cells = [
-                f"{name}, warm token cache",
-                "", "", "",
-                f"{fmt_ns(w.get('full_cached'))} / {fmt_ir(c.get('full_cached'))}",
+                f"{name}, warm token cache", "", "", "",
+                f"{fmt_ns(x.get('full_cached'))} / {fmt_ir(c.get('full_cached'))}",
                 fmt_x(row["overhead_warm_cache_wall"]),
+                fmt_x(row["overhead_warm_cache_wall_criterion"]),
                 fmt_x(row["overhead_warm_cache_instructions"]),
             ]
             print("| " + " | ".join(cells) + " |")
+
+
+def print_table(s):
+    m = s["machine"]
+    print(f"\nMachine: {m['cpu']} ({', '.join(m['simd'])}), {m['nproc']} cores, {m['os']}, {m['rustc']}")
+    print("\nRaw Ed25519 floors, µs per verification (interleaved, hwk GET base)\n")
+    for build, f in s["floors"].items():
+        us = ", ".join(f"{k} {v}" for k, v in f["us_per_verification"].items())
+        print(f"* {build}: {us}")
+    print_core("Core, hosted build (dalek) against the dalek floor", s["core"], "raw_dalek")
+    print_core("Core, embedded build (compact) against the compact floor", s["core_embedded"],
+               "raw_compact")
+    print(f"\nNote: {INSTRUCTION_NOTE}.")
     print_python(s["python"])
     print_c(s["c"])
     print("\nOther figures\n")
-    print(f"* heap allocations per verification: {s['heap_allocations_per_verification']}")
+    print(f"* heap allocations per verification (both builds): {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
     size = s["core_size"]
-    print(f"* core compiled for size: {json.dumps(size)}")
+    print(f"* core compiled for size: {json.dumps(size.get('text_bytes', size))}")
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
     print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")

@@ -128,7 +128,7 @@
 /**
  * Size in bytes of `aauth_token_cache`.
  */
-#define AAUTH_TOKEN_CACHE_SIZE 10240
+#define AAUTH_TOKEN_CACHE_SIZE 16384
 
 /**
  * How many requests an `aauth_replay_cache` remembers.
@@ -1033,7 +1033,7 @@ typedef struct aauth_replay_cache {
  * * It holds no secrets and no pointers; it may be moved between calls while detached.
  */
 typedef struct aauth_token_cache {
-  uint64_t _opaque[1280];
+  uint64_t _opaque[2048];
 } aauth_token_cache;
 
 /**

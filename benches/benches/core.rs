@@ -1,6 +1,8 @@
 //! Criterion benches for the core, per scheme: phase 1 alone (`parse`), signature base
-//! construction alone (`base`), one raw `ed25519-compact` verification of the same base
-//! (`raw`), every raw verification the scheme needs (`raw_all`: adds the token JWS), the full
+//! construction alone (`base`), one raw verification of the same base by the build's floor
+//! (`raw`: ed25519-dalek with the `dalek` feature, else ed25519-compact) and by every floor
+//! (`raw_compact`, `raw_dalek`, `raw_dalek_prepared`, `raw_dalek_strict`, `raw_core`), every
+//! raw verification the scheme needs (`raw_all`: adds the token JWS), the full
 //! verification with resolved keys (`full`), with a warm verified-token cache (`full_cached`,
 //! token schemes) and from JSON documents (`full_documents`).
 //!
@@ -10,19 +12,23 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use aauth_verify::JwtScratch;
-use aauth_verify_benches::{fixtures, BenchCache};
+use aauth_verify_benches::{fixtures, BenchCache, BACKEND, FLOORS};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn core(c: &mut Criterion) {
     let mut scratch = Box::new(JwtScratch::new());
     let mut buf = vec![0u8; 16 * 1024];
     for f in fixtures() {
-        let mut g = c.benchmark_group(f.name().replace(' ', "_"));
+        // One group per backend build: `make bench` runs this bench with and without `dalek`.
+        let mut g = c.benchmark_group(format!("{BACKEND}_{}", f.name().replace(' ', "_")));
         g.bench_function("parse", |b| {
             b.iter(|| black_box(&f).parse_only(&mut scratch))
         });
         g.bench_function("base", |b| b.iter(|| black_box(&f).base_only(&mut buf)));
         g.bench_function("raw", |b| b.iter(|| black_box(&f).raw()));
+        for floor in FLOORS {
+            g.bench_function(*floor, |b| b.iter(|| black_box(&f).raw_with(floor)));
+        }
         if f.token.is_some() {
             g.bench_function("raw_all", |b| b.iter(|| black_box(&f).raw_all()));
         }

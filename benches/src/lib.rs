@@ -41,6 +41,27 @@ pub struct TokenJws {
     pub key: [u8; 32],
 }
 
+/// The Ed25519 backend the core was built with (`dalek` with the feature, else `compact`).
+pub const BACKEND: &str = aauth_verify::__bench::BACKEND;
+
+/// The raw verifications measured as floors, by name (see [`Fixture::raw_with`]).
+pub const FLOORS: &[&str] = &[
+    "raw_compact",
+    "raw_dalek",
+    "raw_dalek_prepared",
+    "raw_dalek_strict",
+    "raw_core",
+];
+
+/// The floor the build's overhead ratios divide by: the fastest raw verification of one
+/// signature by a key decoded inside, ed25519-dalek for the hosted build (`dalek`),
+/// ed25519-compact for the embedded one.
+pub const FLOOR: &str = if cfg!(feature = "dalek") {
+    "raw_dalek"
+} else {
+    "raw_compact"
+};
+
 /// The verified-token cache used by the benches.
 pub type BenchCache = TokenCache<16>;
 
@@ -77,6 +98,8 @@ pub struct Fixture {
     pub sig: [u8; 64],
     /// The key that signed the request.
     pub req_key: [u8; 32],
+    /// The same key decoded once by ed25519-dalek (the prepared floor).
+    pub req_vk: ed25519_dalek::VerifyingKey,
     /// The token's JWS, for the token schemes.
     pub token: Option<TokenJws>,
 }
@@ -206,6 +229,7 @@ impl Fixture {
             base,
             sig,
             req_key,
+            req_vk: ed25519_dalek::VerifyingKey::from_bytes(&req_key).expect("request key"),
             token,
         };
         let mut scratch = Box::new(JwtScratch::new());
@@ -226,7 +250,9 @@ impl Fixture {
             );
             assert_eq!(cache.len(f.now), 1);
         }
-        assert!(f.raw(), "{vector}: raw verification fails");
+        for floor in FLOORS {
+            assert!(f.raw_with(floor), "{vector}: {floor} fails");
+        }
         assert!(f.raw_all(), "{vector}: raw token verification fails");
         f
     }
@@ -308,24 +334,60 @@ impl Fixture {
         self.both_phases(scratch, source, None)
     }
 
-    /// The floor: one raw `ed25519-compact` verification of the same signature base with the
-    /// same key bytes (the key is decoded inside, as the full path's verification does).
+    /// The build's floor ([`FLOOR`]): one raw verification of the same signature base with
+    /// the same key bytes (the key decoded inside, as the full path's verification of a key
+    /// used once does).
     pub fn raw(&self) -> bool {
-        let pk = ed25519_compact::PublicKey::new(self.req_key);
-        pk.verify(self.base, &ed25519_compact::Signature::new(self.sig))
-            .is_ok()
+        self.raw_with(FLOOR)
     }
 
-    /// Every raw Ed25519 verification the scheme cannot avoid: the request signature, plus the
-    /// token's JWS for the token schemes.
+    /// One raw verification of the request signature by `floor` (one of [`FLOORS`]):
+    /// `raw_compact` (ed25519-compact), `raw_dalek` (ed25519-dalek `verify`, the key decoded
+    /// inside), `raw_dalek_prepared` (the key decoded once, before), `raw_dalek_strict`
+    /// (`verify_strict`), `raw_core` (the core's backend with every rule of its accept set).
+    pub fn raw_with(&self, floor: &str) -> bool {
+        raw_verify(
+            floor,
+            &self.req_key,
+            Some(&self.req_vk),
+            self.base,
+            &self.sig,
+        )
+    }
+
+    /// Every raw Ed25519 verification the scheme cannot avoid, with the build's floor: the
+    /// request signature, plus the token's JWS for the token schemes.
     pub fn raw_all(&self) -> bool {
         let token_ok = match &self.token {
-            Some(t) => ed25519_compact::PublicKey::new(t.key)
-                .verify(t.signing_input, &ed25519_compact::Signature::new(t.sig))
-                .is_ok(),
+            Some(t) => raw_verify(FLOOR, &t.key, None, t.signing_input, &t.sig),
             None => true,
         };
         token_ok && self.raw()
+    }
+}
+
+/// One raw verification by the verifier `floor` (see [`Fixture::raw_with`]); `vk` is the key
+/// decoded once, for `raw_dalek_prepared`.
+pub fn raw_verify(
+    floor: &str,
+    key: &[u8; 32],
+    vk: Option<&ed25519_dalek::VerifyingKey>,
+    msg: &[u8],
+    sig: &[u8; 64],
+) -> bool {
+    use ed25519_dalek::Verifier;
+    let dsig = ed25519_dalek::Signature::from_bytes(sig);
+    match floor {
+        "raw_compact" => ed25519_compact::PublicKey::new(*key)
+            .verify(msg, &ed25519_compact::Signature::new(*sig))
+            .is_ok(),
+        "raw_dalek" => ed25519_dalek::VerifyingKey::from_bytes(key)
+            .is_ok_and(|vk| vk.verify(msg, &dsig).is_ok()),
+        "raw_dalek_prepared" => vk.is_some_and(|vk| vk.verify(msg, &dsig).is_ok()),
+        "raw_dalek_strict" => ed25519_dalek::VerifyingKey::from_bytes(key)
+            .is_ok_and(|vk| vk.verify_strict(msg, &dsig).is_ok()),
+        "raw_core" => aauth_verify::__bench::verify(key, msg, sig),
+        _ => false,
     }
 }
 

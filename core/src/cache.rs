@@ -49,7 +49,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::key::{KeyAlg, PublicKey};
+use crate::key::{KeyBytes, PublicKey};
 use crate::policy::{Policy, Scheme};
 use crate::text::Text;
 use crate::token::{self, rules, Audience, Claims, JwsAlg, JwtScratch, Token};
@@ -61,7 +61,8 @@ use crate::token::{self, rules, Audience, Claims, JwsAlg, JwtScratch, Token};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CachedToken {
     pub(crate) exp: i64,
-    pub(crate) signer: PublicKey,
+    /// Only compared with the key the host resolves (34 bytes whatever the backend).
+    pub(crate) signer: KeyBytes,
     pub(crate) layout: TokenLayout,
 }
 
@@ -73,7 +74,7 @@ impl CachedToken {
 
     /// The key the token's JWS verified with.
     pub fn signer(&self) -> PublicKey {
-        self.signer
+        self.signer.key()
     }
 }
 
@@ -142,7 +143,7 @@ const EMPTY: Entry = Entry {
     used: false,
     rec: CachedToken {
         exp: i64::MIN,
-        signer: PublicKey::deferred([0; 32], KeyAlg::None),
+        signer: KeyBytes::EMPTY,
         layout: TokenLayout::EMPTY,
     },
 };
@@ -332,11 +333,13 @@ pub struct TokenLayout {
     alg: JwsAlg,
     typ: Span,
     kid: Option<Span>,
-    header_jwk: Option<PublicKey>,
+    /// Only compared (as the `jkt-jwt` signer) on a hit, never verified with.
+    header_jwk: Option<KeyBytes>,
     /// `iss`, `sub`, `dwk`, `jti`, `ps`, `parent_agent`, `scope`.
     strs: [Option<Span>; 7],
     aud: [Option<Span>; 4],
     times: [Option<i64>; 3],
+    /// The request key: verified with on every hit, so kept prepared (see [`record`]).
     cnf_jwk: Option<PublicKey>,
     act: bool,
 }
@@ -365,7 +368,7 @@ impl TokenLayout {
             alg: t.alg,
             typ: Span::of(t.header, t.typ)?,
             kid: Span::opt(t.header, t.kid)?,
-            header_jwk: t.header_jwk,
+            header_jwk: t.header_jwk.as_ref().map(KeyBytes::of),
             strs: [
                 p(c.iss)?,
                 p(c.sub)?,
@@ -395,7 +398,7 @@ impl TokenLayout {
             alg: self.alg,
             typ: self.typ.get(parts.header)?,
             kid: Span::get_opt(self.kid, parts.header)?,
-            header_jwk: self.header_jwk,
+            header_jwk: self.header_jwk.map(KeyBytes::key),
             claims: Claims {
                 iss: p(iss)?,
                 sub: p(sub)?,
@@ -432,7 +435,7 @@ pub(crate) enum Lookup {
     /// The store had no usable record.
     Miss,
     /// The store's record was used; its JWS verified with this key.
-    Hit(PublicKey),
+    Hit(KeyBytes),
 }
 
 /// Reads a token for `scheme`: through `store` when there is one (a record for exactly these
@@ -491,33 +494,40 @@ pub(crate) fn known_verified(
     now: i64,
 ) -> bool {
     match lookup {
-        Lookup::Hit(k) => k == *signer,
+        Lookup::Hit(k) => k == KeyBytes::of(signer),
         Lookup::Miss => false,
         Lookup::NotLooked => store
             .find(
                 &TokenKey::new(t.scheme, decoding_switches(policy), t.compact),
                 now,
             )
-            .is_some_and(|f| f.signer == *signer),
+            .is_some_and(|f| f.signer == KeyBytes::of(signer)),
     }
 }
 
 /// Records a token whose JWS and request verified (nothing if it has no `exp` after `now`).
+/// `request_key` is the key the request verified with, as prepared for reuse
+/// ([`PublicKey::for_reuse`]): the record keeps it as the token's `cnf.jwk`, so that a hit
+/// verifies the request without decoding the point again.
 pub(crate) fn record(
     store: &mut dyn TokenStore,
     t: &Token<'_>,
     signer: PublicKey,
+    request_key: &PublicKey,
     policy: &Policy<'_>,
     now: i64,
 ) {
-    if let (Some(exp), Some(layout)) = (t.claims.exp, TokenLayout::of(t)) {
+    if let (Some(exp), Some(mut layout)) = (t.claims.exp, TokenLayout::of(t)) {
         if exp > now {
+            if layout.cnf_jwk.as_ref() == Some(request_key) {
+                layout.cnf_jwk = Some(*request_key);
+            }
             let key = TokenKey::new(t.scheme, decoding_switches(policy), t.compact);
             store.record(
                 &key,
                 CachedToken {
                     exp,
-                    signer,
+                    signer: KeyBytes::of(&signer),
                     layout,
                 },
                 now,
@@ -529,6 +539,7 @@ pub(crate) fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::KeyAlg;
 
     fn key(b: u8) -> PublicKey {
         // The cache only hashes key bytes, so distinct byte strings suffice (never validated).
@@ -554,7 +565,7 @@ mod tests {
         fn put(&mut self, d: TokenDigest, exp: i64, now: i64) {
             let rec = CachedToken {
                 exp,
-                signer: key(0),
+                signer: KeyBytes::of(&key(0)),
                 layout: TokenLayout::EMPTY,
             };
             self.insert(d, rec, now);
@@ -666,7 +677,7 @@ mod tests {
         layout.times[2] = Some(now - 5);
         let rec = |layout| CachedToken {
             exp: claims.exp.unwrap(),
-            signer: super::tests::key(1),
+            signer: KeyBytes::of(&super::tests::key(1)),
             layout,
         };
         cache.record(&key, rec(layout), now);
@@ -683,7 +694,7 @@ mod tests {
         .unwrap();
         assert_eq!(hit.claims.nbf, Some(now - 5));
         assert_eq!(hit.claims.sub, claims.sub);
-        assert_eq!(lookup, Lookup::Hit(super::tests::key(1)));
+        assert_eq!(lookup, Lookup::Hit(KeyBytes::of(&super::tests::key(1))));
 
         // A span outside the decoded payload: the JSON is parsed instead.
         layout.strs[0] = Some(Span {

@@ -519,7 +519,11 @@ impl<'s> Parsed<'s> {
                 return Err(err(RevokedJwt, Check::Revoked));
             }
         }
-        let request_key = t.request_key(&signer)?;
+        let mut request_key = t.request_key(&signer)?;
+        if !hit && ctx.tokens.is_some() {
+            // The store keeps this key: decoded once here, for this verification and every hit.
+            request_key = request_key.for_reuse();
+        }
         let (replay, body) = self
             .verify_request(req, &request_key, policy, ctx, defer)
             .map_err(|e| {
@@ -529,7 +533,7 @@ impl<'s> Parsed<'s> {
         // signed request does not take a place in the store.
         if !hit {
             if let Some(store) = ctx.tokens.as_deref_mut() {
-                cache::record(store, t, signer, policy, ctx.now);
+                cache::record(store, t, signer, &request_key, policy, ctx.now);
             }
         }
         let c = &t.claims;

@@ -7,6 +7,12 @@
 //! all-zero key, the identity, every small-order point and every non-canonical encoding are
 //! `invalid_key`.
 //!
+//! A validated key is prepared once for the Ed25519 backend: with the `dalek` feature it keeps
+//! its decoded point (a `PublicKey` is then 208 bytes instead of 34), so the keys a host keeps
+//! (`from_raw`, `parse_jwk`, `select_jwk`) and the request keys a token store records pay no
+//! point decompression when they verify. A key that serves one verification (`hwk`, `cnf.jwk`)
+//! is decoded by that verification, once.
+//!
 //! Spec: RFC 8032 §5.1.3, §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 7638 (thumbprints);
 //! draft-hardt-httpbis-signature-key-09 §3.3.
 
@@ -48,7 +54,7 @@ impl KeyAlg {
 /// Two keys are equal when they are the same point with the same `alg`.
 ///
 /// Spec: RFC 8032 §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 9864 §2.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct PublicKey {
     x: [u8; 32],
     alg: KeyAlg,
@@ -65,10 +71,49 @@ impl PartialEq for PublicKey {
 
 impl Eq for PublicKey {}
 
+/// The point and `alg`, as equality sees the key (not whether it is prepared).
+impl core::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PublicKey")
+            .field("x", &self.x)
+            .field("alg", &self.alg)
+            .finish()
+    }
+}
+
 impl core::hash::Hash for PublicKey {
     fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
         self.x.hash(h);
         self.alg.hash(h);
+    }
+}
+
+/// A key as a record keeps it when the key is only compared, never verified with (a token
+/// record's signer and header key): the encoded point and `alg`, 34 bytes with any backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KeyBytes {
+    x: [u8; 32],
+    alg: KeyAlg,
+}
+
+impl KeyBytes {
+    /// An all-zero placeholder (an unused record).
+    pub(crate) const EMPTY: KeyBytes = KeyBytes {
+        x: [0; 32],
+        alg: KeyAlg::None,
+    };
+
+    /// The point and `alg` of `key`.
+    pub(crate) const fn of(key: &PublicKey) -> KeyBytes {
+        KeyBytes {
+            x: key.x,
+            alg: key.alg,
+        }
+    }
+
+    /// The key again (not prepared: a verification with it decodes the point).
+    pub(crate) const fn key(self) -> PublicKey {
+        PublicKey::deferred(self.x, self.alg)
     }
 }
 
@@ -161,6 +206,33 @@ impl PublicKey {
             alg,
             prepared: None,
         }
+    }
+
+    /// This key prepared for reuse (a request key a token store will keep): its point decoded
+    /// once, when the backend keeps decoded points. Unchanged when it does not, when the key is
+    /// prepared already, or when the point is refused (the verification that uses the key then
+    /// refuses it with the usual error).
+    pub(crate) fn for_reuse(self) -> PublicKey {
+        if !backend::KEEPS_POINT || self.prepared.is_some() {
+            return self;
+        }
+        match backend::prepare(&self.x) {
+            Ok(p) => PublicKey {
+                prepared: Some(p),
+                ..self
+            },
+            Err(_) => self,
+        }
+    }
+
+    /// Whether the key holds the backend's prepared form (benches and tests only, feature
+    /// `bench-internals`): with `dalek`, its decoded point.
+    ///
+    /// Spec: RFC 8032 §5.1.3.
+    #[cfg(feature = "bench-internals")]
+    #[doc(hidden)]
+    pub fn is_prepared(&self) -> bool {
+        self.prepared.is_some() && backend::KEEPS_POINT
     }
 
     /// The 32-byte encoded point `A`.

@@ -86,6 +86,9 @@ mod text;
 mod token;
 
 pub use aauth_verify_sf::sink::{CountingSink, Sink, SliceSink};
+#[cfg(feature = "bench-internals")]
+#[doc(hidden)]
+pub use backend::bench as __bench;
 pub use cache::{CachedToken, TokenCache, TokenKey, TokenLayout, TokenStore};
 pub use component::{FieldType, MAX_COMPONENTS, MAX_SF_FIELD, STRUCTURED_FIELDS};
 pub use error::{Check, Error, ErrorCode};

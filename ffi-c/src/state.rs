@@ -56,7 +56,7 @@ pub struct aauth_verifier {
 pub const AAUTH_TOKEN_CACHE_ENTRIES: usize = 32;
 
 /// Size in bytes of `aauth_token_cache`.
-pub const AAUTH_TOKEN_CACHE_SIZE: usize = 10240;
+pub const AAUTH_TOKEN_CACHE_SIZE: usize = 16384;
 
 /// Caller-owned storage for a verified-token cache (the core's `TokenCache`, 32 tokens,
 /// 10 KiB, no allocation): attached to a verifier with `aauth_verifier_set_token_cache`, it
@@ -71,7 +71,7 @@ pub const AAUTH_TOKEN_CACHE_SIZE: usize = 10240;
 /// * It holds no secrets and no pointers; it may be moved between calls while detached.
 #[repr(C)]
 pub struct aauth_token_cache {
-    _opaque: [u64; 1280],
+    _opaque: [u64; 2048],
 }
 
 /// How many requests an `aauth_replay_cache` remembers.

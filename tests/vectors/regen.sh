@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerate tests/vectors/{signatures,tokens}.json.
+# Regenerate tests/vectors/{signatures,tokens,ed25519}.json.
 # Creates two project-local venvs under build/vectors/ (aauth-signing 0.2.0 and 0.1.2 cannot
 # share one environment), runs the generator twice and fails unless both runs are identical.
 # Needs python3.11 (override with PYTHON=...) and access to PyPI.
@@ -23,4 +23,7 @@ mkdir -p "$B/second-run"
 for f in signatures.json tokens.json; do
     cmp "$ROOT/tests/vectors/$f" "$B/second-run/$f" || { echo "regen: $f is not deterministic" >&2; exit 1; }
 done
+# The Ed25519 accept set (standard library only, deterministic).
+python3 "$ROOT/tests/vectors/ed25519_gen.py"
+python3 "$ROOT/tests/vectors/ed25519_gen.py" --check
 echo "regen: vectors reproduced byte for byte"

@@ -13,7 +13,7 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use aauth_verify::JwtScratch;
-use aauth_verify_benches::{fixtures, BenchCache, Fixture};
+use aauth_verify_benches::{fixtures, BenchCache, Fixture, BACKEND};
 
 struct Counting;
 
@@ -144,6 +144,7 @@ fn main() {
                 }
             }
             serde_json::json!({
+                "backend": BACKEND,
                 "heap_allocations_per_verification": worst_heap,
                 "stack_bytes": {
                     "max": worst_stack,

@@ -10,19 +10,25 @@
 //!
 //! so that each call of `aauth_probe_measure` lands in its own dump file containing only the
 //! measured work (fixture setup is not collected). It prints one JSON line per call, in dump
-//! order: `{"fixture": …, "mode": …, "iters": …}`. Without valgrind it just runs.
+//! order: `{"fixture": …, "mode": …, "iters": …, "backend": …}`. Without valgrind it just
+//! runs. Built with and without the `dalek` feature (one probe per Ed25519 backend).
 
 use std::hint::black_box;
 
 use aauth_verify::JwtScratch;
-use aauth_verify_benches::{fixtures, BenchCache, Fixture};
+use aauth_verify_benches::{fixtures, BenchCache, Fixture, BACKEND, FLOORS};
 
-/// The modes, as in the criterion bench.
+/// The modes, as in the criterion bench (the floors of [`FLOORS`] too).
 const MODES: &[&str] = &[
     "full_cached",
     "parse",
     "base",
     "raw",
+    "raw_compact",
+    "raw_dalek",
+    "raw_dalek_prepared",
+    "raw_dalek_strict",
+    "raw_core",
     "raw_all",
     "full",
     "full_documents",
@@ -50,6 +56,7 @@ pub extern "Rust" fn aauth_probe_measure(
             "full" => f.full(scratch),
             "full_cached" => f.full_cached(scratch, cache),
             "full_documents" => f.full_documents(scratch),
+            floor if FLOORS.contains(&floor) => f.raw_with(floor),
             _ => false,
         };
         ok += u32::from(black_box(r));
@@ -84,7 +91,8 @@ fn main() {
             let ok = aauth_probe_measure(&f, mode, iters, &mut scratch, &mut cache, &mut buf);
             assert_eq!(ok, iters, "{} {mode} failed", f.name());
             println!(
-                "{{\"fixture\": \"{}\", \"mode\": \"{mode}\", \"iters\": {iters}}}",
+                "{{\"fixture\": \"{}\", \"mode\": \"{mode}\", \"iters\": {iters}, \
+                 \"backend\": \"{BACKEND}\"}}",
                 f.name()
             );
         }
