@@ -537,7 +537,15 @@ class Verifier:
                        query: Union[str, bytes, None], headers: HeadersLike,
                        body: Optional[bytes]) -> _native.NativeRequest:
         """The native request from a target already split (the middleware passes ASGI's
-        ``raw_path`` and ``query_string`` bytes as they are)."""
+        ``raw_path`` and ``query_string`` bytes as they are); a path with ``#`` or that does
+        not start with ``/`` is ``invalid_request`` (RFC 9112 §3.2: not an origin-form
+        target)."""
+        if isinstance(path, str):
+            bad = "#" in path or not path.startswith("/")
+        else:
+            bad = b"#" in path or not path.startswith(b"/")
+        if bad:
+            raise VerificationError("invalid_request", "the request path is not origin-form")
         authority = self.authority
         if authority is None:
             authority = netloc
