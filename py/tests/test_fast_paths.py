@@ -528,19 +528,23 @@ def test_dropin_header_pairs():
 
 
 def test_dropin_target_memo(monkeypatch):
-    from urllib.parse import urlparse, urlsplit
-
+    """The drop-in splits targets as the server routes them (issue 12 finding 5): ";params"
+    stay in the path (aauth-signing's urlparse dropped them), "//h.example/a" is a path."""
     monkeypatch.setattr(_dropin, "_TARGETS", {})
     monkeypatch.setattr(_dropin, "_TARGETS_SIZE", 3)
-    urls = ["https://h.example/p", "https://h.example/p;x=1?q", "http://h.example:8/", "/rel?",
-            "https://h.example", "//h.example/a;b", "https://h.example/p?q#f"]
-    for url in urls * 2:
-        u = urlsplit(url)
-        path = urlparse(url).path if ";" in u.path else u.path
-        want = (u.scheme or "https", u.netloc, path or "/", u.query or None)
+    urls = {"https://h.example/p": ("https", "h.example", "/p", None),
+            "https://h.example/p;x=1?q": ("https", "h.example", "/p;x=1", "q"),
+            "http://h.example:8/": ("http", "h.example:8", "/", None),
+            "/rel?": ("https", "", "/rel", None), "https://h.example": ("https", "h.example", "/", None),
+            "//h.example/a;b": ("https", "", "//h.example/a;b", None)}
+    for url, want in list(urls.items()) * 2:
         assert _dropin._target(url) == want
         assert _dropin._TARGETS.get(url, want) == want
         assert len(_dropin._TARGETS) <= 3
+    for bad in ("https://h.example/p?q#f", "h.example/p", ""):
+        with pytest.raises(VerificationError) as e:
+            _dropin._target(bad)
+        assert e.value.code == "invalid_request"
 
 
 def test_dropin_default_policy():
