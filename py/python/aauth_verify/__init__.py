@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from . import _native
 from ._dropin import verify_signature
 from .errors import CHECKS, ERROR_CODES, SignatureError, StoreUnavailable, VerificationError
+from .stores import MemoryAssertionCache, MemoryReplayCache, RedisAssertionCache, RedisReplayCache
 from .verifier import (
     Documents,
     HeadersVerified,
@@ -50,6 +51,10 @@ __all__ = [
     "Documents",
     "TrustedJwks",
     "StaticKeys",
+    "MemoryReplayCache",
+    "MemoryAssertionCache",
+    "RedisReplayCache",
+    "RedisAssertionCache",
     "VerificationError",
     "SignatureError",
     "StoreUnavailable",
