@@ -257,3 +257,61 @@ def test_verify_arguments_are_checked():
     with pytest.raises(TypeError):
         v.verify_before_body("GET", "/x", h).complete("text")  # type: ignore[arg-type]
     assert asyncio.run(v.averify("GET", "/x", h)).scheme == "hwk"
+
+
+# -- finding 13: decisions, pinned ------------------------------------------------------------
+
+
+def test_a_bare_host_in_allow_http_hosts_admits_its_default_port_only():
+    """Issue 12 finding 13: allow_http_hosts={"localhost"} admitted every port; a bare host
+    now means port 80 for http, and ports are explicit ("localhost:8000", "localhost:*")."""
+    from aauth_verify.resolver import EgressPolicy
+
+    bare = EgressPolicy(allow_http_hosts=frozenset({"localhost"}))
+    assert bare.check_url("http://localhost/jwks.json") == "listed"
+    with pytest.raises(VerificationError) as e:
+        bare.check_url("http://localhost:8000/jwks.json")
+    assert e.value.code == "unknown_key"
+    assert EgressPolicy(allow_http_hosts=frozenset({"localhost:8000"})).check_url(
+        "http://localhost:8000/jwks.json") == "listed"
+    assert EgressPolicy(allow_http_hosts=frozenset({"localhost:*"})).check_url(
+        "http://localhost:8000/jwks.json") == "listed"
+
+
+def test_duplicate_kids_and_jwks_use():
+    """Issue 12 finding 13: two different usable keys under one kid are invalid_key (the
+    resolver's docstring said the first wins); the same key twice is fine; "use" and
+    "key_ops" are not read (documented: refusing "use": "enc" would be a core rule)."""
+    import json
+
+    from signing import b64url
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    def jwk(**extra: Any) -> Dict[str, Any]:
+        x = b64url(raw_public(Ed25519PrivateKey.generate()))
+        return dict(kty="OKP", crv="Ed25519", x=x, alg="Ed25519", kid="k", **extra)
+
+    one, other = jwk(), jwk()
+    with pytest.raises(VerificationError) as e:
+        Key.select(json.dumps({"keys": [one, other]}).encode(), "k")
+    assert e.value.code == "invalid_key"
+    assert Key.select(json.dumps({"keys": [one, one]}).encode(), "k").x == \
+        Key.from_jwk(json.dumps(one).encode()).x
+    enc = jwk(use="enc", key_ops=["encrypt"])
+    assert Key.select(json.dumps({"keys": [enc]}).encode(), "k").alg == "Ed25519"
+
+
+def test_the_query_is_unsigned_unless_require_query():
+    """Issue 12 finding 13: @query is not required by default (the signers in use cover the
+    AAuth minimum), so a captured GET /pay?amount=1 verifies as /pay?amount=1000;
+    require_query=True refuses it, listing @query."""
+    h, _ = sign("GET", AUTH, "/pay")
+    assert Verifier(authority=AUTH).verify("GET", "/pay?amount=1000", h).scheme == "hwk"
+    with pytest.raises(VerificationError) as e:
+        Verifier(authority=AUTH, require_query=True).verify("GET", "/pay?amount=1000", h)
+    assert e.value.check == "query_not_covered" and '"@query"' in e.value.signature_error
+    covered, _ = sign("GET", AUTH, "/pay", query="amount=1",
+                      components=("@method", "@authority", "@path", "@query", "signature-key"))
+    strict = Verifier(authority=AUTH, require_query=True)
+    assert strict.verify("GET", "/pay?amount=1", covered).scheme == "hwk"
+    assert _code(lambda: strict.verify("GET", "/pay?amount=1000", covered))[0] == "invalid_signature"
