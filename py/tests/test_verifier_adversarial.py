@@ -226,8 +226,8 @@ async def test_averify_before_body():
 @pytest.mark.parametrize("kw,exc", [
     (dict(window=-1), ValueError), (dict(window=2**63), ValueError), (dict(window="60"), ValueError),
     (dict(window=True), ValueError), (dict(assertion_ttl=1.5), ValueError),
-    (dict(authority=b"api.test"), TypeError), (dict(authority=""), TypeError),
-    (dict(scheme=None), TypeError), (dict(label=1), TypeError), (dict(clock=5), TypeError),
+    (dict(authority=b"api.test"), TypeError), (dict(authority=""), ValueError),
+    (dict(scheme=None), TypeError), (dict(scheme=""), ValueError), (dict(label=1), TypeError), (dict(clock=5), TypeError),
     (dict(schemes="hwk"), TypeError), (dict(schemes=["hwk", 1]), TypeError),
     (dict(schemes=["nope"]), ValueError), (dict(required_components="@method"), TypeError),
     (dict(jwt_types=b"x"), TypeError), (dict(require_query=1), TypeError),
@@ -242,7 +242,7 @@ def test_verifier_options_are_checked_when_made(kw, exc):
     TypeError/ValueError (a str schemes= was read one letter at a time; keys=bytes verified
     nothing)."""
     with pytest.raises(exc):
-        Verifier(authority=AUTH, **kw)
+        Verifier(**{"authority": AUTH, **kw})
 
 
 def test_verify_arguments_are_checked():

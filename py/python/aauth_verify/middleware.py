@@ -143,7 +143,8 @@ class AAuthMiddleware:
                 or body_timeout != body_timeout):
             raise ValueError(f"body_timeout must be seconds in (0, 3600], not {body_timeout!r}")
         if isinstance(exempt_paths, (str, bytes)) or not isinstance(exempt_paths, Iterable):
-            raise TypeError("exempt_paths must be a list of paths, not a single str")
+            raise TypeError("exempt_paths must be a list of paths (a single str would be read "
+                            f"one character at a time), not {type(exempt_paths).__name__}")
         exempt = frozenset(exempt_paths)
         for p in exempt:
             if type(p) is not str or not p.startswith("/"):

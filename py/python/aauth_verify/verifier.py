@@ -320,10 +320,14 @@ def _check_options(*, authority: Any, scheme: Any, label: Any, clock: Any, keys:
                    require_signature_key: Any) -> None:
     """``TypeError``/``ValueError`` for a :class:`Verifier` option of the wrong kind (issue 12
     finding 12): a misconfiguration is refused when it is made, not on the first request."""
-    if authority is not None and (type(authority) is not str or not authority):
-        raise TypeError(f"authority must be a non-empty str or None, not {authority!r}")
-    if type(scheme) is not str or not scheme:
-        raise TypeError(f"scheme must be a non-empty str, not {scheme!r}")
+    if authority is not None and type(authority) is not str:
+        raise TypeError(f"authority must be a str or None, not {type(authority).__name__}")
+    if authority == "":
+        raise ValueError("authority must not be empty (None: the authority of each absolute URL)")
+    if type(scheme) is not str:
+        raise TypeError(f"scheme must be a str, not {type(scheme).__name__}")
+    if not scheme:
+        raise ValueError("scheme must not be empty")
     if label is not None and type(label) is not str:
         raise TypeError(f"label must be a str or None, not {type(label).__name__}")
     if not callable(clock):
