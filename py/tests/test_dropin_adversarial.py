@@ -89,6 +89,7 @@ def test_control_characters_in_the_target_are_not_stripped():
 
 
 def test_neither_form_raises_invalid_request():
+    """Issue 12 finding 5: a target that is neither a path nor an absolute URL."""
     lines, _ = sign("GET", AUTH, "/x")
     for uri in ("", "x", "api.test/x", "*"):
         assert outcome(**args_of(lines, "GET", uri)) == ("raise", "invalid_request")
@@ -118,6 +119,7 @@ def test_arguments_of_the_wrong_kind(field, value, exc):
 
 
 def test_a_window_of_zero_and_a_large_one_are_accepted():
+    """Issue 12 finding 12: the bounds are inclusive of 0 and of large (< 2**63) windows."""
     lines, _ = sign("GET", AUTH, "/x")
     kw = args_of(lines, "GET", f"https://{AUTH}/x")
     assert verify_signature(**kw, signature_window=2**40) is True
@@ -128,6 +130,8 @@ def test_a_window_of_zero_and_a_large_one_are_accepted():
 
 
 def test_hostile_header_values_raise_never_crash():
+    """Hostile input is normal: an over-long Signature-Input is invalid_request, a non-str
+    header value a TypeError, a NUL never verifies."""
     lines, _ = sign("GET", AUTH, "/x")
     kw = args_of(lines, "GET", f"https://{AUTH}/x")
     big = dict(kw, signature_input_header=kw["signature_input_header"] + ";n=" + "1" * 40000)

@@ -80,6 +80,8 @@ def test_memory_replay_cache_is_bounded_under_a_flood():
 
 
 def test_memory_replay_cache_forgets_expired_keys_first():
+    """Issue 17: the memory bound drops expired keys first, then the one closest to expiry;
+    a key is fresh through its last second (until)."""
     class K:
         def __init__(self, b64: str, until: int) -> None:
             self.b64, self.until = b64, until
@@ -99,6 +101,8 @@ def test_memory_replay_cache_forgets_expired_keys_first():
 
 
 def test_memory_assertion_cache_grants_and_expiry(pinned_cid):
+    """Issue 17: the in-memory assertion store serves the cached scheme, ends an identifier at
+    its expiry and stays within max_entries."""
     store = MemoryAssertionCache(max_entries=2, clock=lambda: NOW)
     v = _at_vector(assertions=store)
     first = v.verify(*_vector(GRANT))
@@ -134,6 +138,7 @@ def test_two_verifiers_sharing_redis_see_each_others_replays(redis_server):
 
 
 async def test_two_async_verifiers_sharing_redis(redis_server):
+    """Issue 17: the same with redis.asyncio clients under averify."""
     a = Verifier(authority=AUTH, replay=RedisReplayCache(redis_server.aclient()))
     b = Verifier(authority=AUTH, replay=RedisReplayCache(redis_server.aclient()))
     h, _ = sign("GET", AUTH, "/x")
@@ -162,6 +167,7 @@ def test_verifiers_resolve_each_others_cache_identifiers(redis_server, pinned_ci
 
 
 async def test_async_verifiers_resolve_each_others_cache_identifiers(redis_server, pinned_cid):
+    """Issue 17: cids across verifiers with redis.asyncio clients."""
     a = _at_vector(assertions=RedisAssertionCache(redis_server.aclient(), clock=lambda: NOW))
     b = _at_vector(assertions=RedisAssertionCache(redis_server.aclient(), clock=lambda: NOW))
     assert (await a.averify(*_vector(GRANT))).signature_key_cache is not None
@@ -250,6 +256,8 @@ async def test_the_middleware_answers_503_while_redis_is_down(redis_server, capl
 
 
 async def test_signature_key_cache_goes_out_on_the_response(redis_server, pinned_cid):
+    """Issue 17: AAuthMiddleware adds Signature-Key-Cache to the app's response when the
+    verifier issued an identifier, and not otherwise."""
     import httpx
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -313,6 +321,8 @@ def test_a_redis_that_never_answers_times_out(redis_server):
 
 
 def test_clients_without_timeouts_and_bad_options_are_refused(redis_server):
+    """Issue 17 (every Redis call has a timeout): a client with socket_timeout=None could
+    hang a verification forever, so the stores refuse it."""
     import redis
 
     with pytest.raises(ValueError, match="socket_timeout"):

@@ -384,6 +384,7 @@ def test_an_unsigned_or_forged_websocket_is_closed_before_accept():
 
 
 def test_an_exempt_websocket_path_passes_without_identity():
+    """Issue 12 finding 9: exempt_paths apply to WebSocket paths, with no identity."""
     app = App()
     run(middleware(app, exempt_paths=["/ws"]), scope_of("GET", b"/ws", [], kind="websocket"),
         Wire(ws_connect()))
@@ -421,6 +422,7 @@ def test_client_identity_headers_are_never_the_verified_identity():
 
 
 def test_lifespan_passes_through():
+    """Only http and websocket scopes are verified; lifespan goes to the app."""
     seen: List[str] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -250,9 +250,10 @@ def test_verify_arguments_are_checked():
     deeper down or a silent conversion."""
     h, _ = sign("GET", AUTH, "/x")
     v = Verifier(authority=AUTH)
-    for args in ((b"GET", "/x", h), ("GET", b"/x", h), ("GET", "/x", h, "body"),
-                 ("GET", "/x", [("a",)]), ("GET", "/x", 5)):
-        with pytest.raises(TypeError):
+    for args, why in (((b"GET", "/x", h), "method"), (("GET", b"/x", h), "url"),
+                      (("GET", "/x", h, "body"), "body"), (("GET", "/x", [("a",)]), "pairs"),
+                      (("GET", "/x", 5), "headers"), (("GET", "/x", "a: b"), "headers")):
+        with pytest.raises(TypeError, match=why):
             v.verify(*args)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         v.verify_before_body("GET", "/x", h).complete("text")  # type: ignore[arg-type]

@@ -230,6 +230,9 @@ def _header_pairs(headers: Any) -> Any:
         return list(headers.multi_items())
     if hasattr(headers, "items"):
         return list(headers.items())
+    if isinstance(headers, (str, bytes)) or not isinstance(headers, Iterable):
+        raise TypeError("headers must be a mapping or an iterable of (name, value) pairs, not "
+                        f"{type(headers).__name__}")
     return list(headers)
 
 
