@@ -32,7 +32,7 @@ use crate::component::Component;
 use crate::digest;
 use crate::error::{
     err, Check, Error,
-    ErrorCode::{InvalidRequest, InvalidSignature, RevokedJwt, UnknownKey},
+    ErrorCode::{InvalidInput, InvalidRequest, InvalidSignature, RevokedJwt, UnknownKey},
 };
 use crate::grant::CacheGrant;
 use crate::jwk;
@@ -585,7 +585,12 @@ impl<'s> Parsed<'s> {
         ctx: &mut Context<'_>,
         defer: bool,
     ) -> Result<(Option<ReplayKey>, BodyCheck), Error> {
-        let mut body = BodyCheck { digest: false };
+        let mut body = BodyCheck {
+            digest: false,
+            // With the body unread, phase 1 judged it by its framing only; the body itself must
+            // then be empty (an HTTP/2 request can carry DATA without a `Content-Length`).
+            uncovered: defer && policy.require_content_digest_with_body && !self.sig.digest_covered,
+        };
         if self.sig.digest_covered {
             if defer {
                 // The field is read now, so a malformed one is refused before the body is.
@@ -672,15 +677,29 @@ pub struct Deferred<'s> {
 
 impl<'s> Deferred<'s> {
     /// Whether the body must be read: `content-digest` is covered. When `false`,
-    /// [`Deferred::complete`] ignores the body and the host need not read it for verification.
+    /// [`Deferred::complete`] does not hash the body and the host need not read it for
+    /// verification, unless [`Deferred::body_must_be_empty`].
     pub fn needs_body(&self) -> bool {
         self.body.digest
     }
 
-    /// Checks the body (the whole of it; an empty body is `b""`, never "absent") against a
-    /// covered `Content-Digest`.
+    /// Whether a body would be refused: the policy requires `content-digest` for a body, the
+    /// signature does not cover it, and the framing announced none (see
+    /// [`BodyCheck::body_must_be_empty`]).
     ///
-    /// Spec: RFC 9530 §2.
+    /// Spec: RFC 9530 §2; RFC 9113 §8.1.1.
+    pub fn body_must_be_empty(&self) -> bool {
+        self.body.uncovered
+    }
+
+    /// Checks the body (the whole of it; an empty body is `b""`, never "absent") against a
+    /// covered `Content-Digest`. Under [`Policy::require_content_digest_with_body`], a body the
+    /// signature does not cover must be empty (`invalid_input`, as in phase 1): phase 1 saw only
+    /// the framing, and a request can carry a body its framing did not announce.
+    ///
+    /// [`Policy::require_content_digest_with_body`]: crate::Policy::require_content_digest_with_body
+    ///
+    /// Spec: RFC 9530 §2; RFC 9113 §8.1.1 (an HTTP/2 body needs no `content-length`).
     pub fn complete(self, req: &Request<'_, '_>, body: &[u8]) -> Result<Verified<'s>, Error> {
         self.body.complete(req, body)?;
         Ok(self.verified)
@@ -703,12 +722,23 @@ impl<'s> Deferred<'s> {
 #[must_use = "the body is not checked until `complete` is called"]
 pub struct BodyCheck {
     digest: bool,
+    uncovered: bool,
 }
 
 impl BodyCheck {
     /// Whether the body must be read (`content-digest` is covered).
     pub fn needs_body(&self) -> bool {
         self.digest
+    }
+
+    /// Whether the body must be empty: the policy requires `content-digest` for a body and the
+    /// signature does not cover it (see [`Deferred::complete`]). A host that may receive a body
+    /// its framing did not announce feeds what it reads to [`BodyCheck::complete`] (or a
+    /// [`BodyStream`]), which refuses any byte.
+    ///
+    /// Spec: RFC 9530 §2; RFC 9113 §8.1.1.
+    pub fn body_must_be_empty(&self) -> bool {
+        self.uncovered
     }
 
     /// Checks the whole `body` (see [`Deferred::complete`]). `req` supplies the
@@ -727,6 +757,8 @@ impl BodyCheck {
             } else {
                 None
             },
+            uncovered: self.uncovered,
+            seen: false,
         })
     }
 }
@@ -739,6 +771,8 @@ impl BodyCheck {
 #[must_use = "the body is not checked until `finish` is called"]
 pub struct BodyStream {
     digest: Option<digest::BodyDigest>,
+    uncovered: bool,
+    seen: bool,
 }
 
 impl BodyStream {
@@ -747,10 +781,15 @@ impl BodyStream {
         if let Some(d) = &mut self.digest {
             d.update(piece);
         }
+        self.seen |= !piece.is_empty();
     }
 
-    /// Compares the digests (`invalid_signature` for a mismatch).
+    /// Compares the digests (`invalid_signature` for a mismatch); a body that had to be empty
+    /// ([`BodyCheck::body_must_be_empty`]) and was not is `invalid_input`.
     pub fn finish(self) -> Result<(), Error> {
+        if self.uncovered && self.seen {
+            return Err(err(InvalidInput, Check::BodyNotCovered));
+        }
         match self.digest {
             Some(d) => d.finish(),
             None => Ok(()),

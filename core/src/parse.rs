@@ -593,10 +593,13 @@ impl<'s> Parsed<'s> {
     /// identifier to (the compact token it cached, and the scheme it was presented under) and
     /// runs its offline checks exactly as if it had been presented in full. A failure here is
     /// the assertion's own error, never `cache_miss`: a host that cannot resolve the
-    /// identifier answers [`Error::cache_miss`] itself.
+    /// identifier answers [`Error::cache_miss`] itself. The assertion's scheme must be one
+    /// the policy accepts (`unsupported_scheme` otherwise): a store shared by a fleet may hold
+    /// a `jkt-jwt` another verifier accepted, and presenting it by reference must not get past
+    /// a policy that refuses it in full.
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §3.11, §6.1 (resolution and validation are
-    /// separate stages).
+    /// separate stages; validated as if presented in full).
     pub fn with_assertion(
         self,
         assertion: &'s [u8],
@@ -611,6 +614,9 @@ impl<'s> Parsed<'s> {
             || !matches!(scheme, Scheme::Jwt | Scheme::JktJwt)
         {
             return Err(err(InvalidRequest, Check::WrongSource));
+        }
+        if !policy.schemes.contains(scheme) {
+            return Err(err(UnsupportedScheme, Check::SchemeNotAllowed));
         }
         let Some(scratch) = scratch else {
             return Err(err(UnsupportedScheme, Check::NoTokenScratch));

@@ -23,7 +23,8 @@ fn finish(sink: SliceSink<'_>) -> Option<&str> {
 pub struct RequestFacts {
     /// The request has an `Authorization` header.
     pub authorization: bool,
-    /// The request has a non-empty body.
+    /// The request has a body ([`Request::has_body`]: a non-empty body, or, when the host has
+    /// not read it, framing that announces one), as phase 1 judges it.
     pub body: bool,
     /// The request target has a query.
     pub query: bool,
@@ -36,7 +37,7 @@ impl RequestFacts {
     pub fn of(req: &Request<'_, '_>) -> RequestFacts {
         RequestFacts {
             authorization: req.has_field(b"authorization"),
-            body: req.body.is_some_and(|b| !b.is_empty()),
+            body: req.has_body(),
             query: req.query.is_some(),
         }
     }
@@ -202,6 +203,28 @@ mod tests {
             signature_error(&e, &policy, all, &mut buf).unwrap(),
             r#"error=invalid_input, required_input=("@method" "@authority" "@path" "signature-key" "authorization" "content-digest" "@query")"#
         );
+    }
+
+    #[test]
+    fn facts_count_a_body_the_framing_announces() {
+        // An unread body (None) announced by Content-Length is a body, as phase 1 judges it:
+        // the invalid_input of a request refused before its body was read lists content-digest.
+        let h = [crate::request::Header::new(b"Content-Length", b"12")];
+        let mut req = Request {
+            method: b"POST",
+            scheme: b"https",
+            authority: b"a",
+            path: b"/",
+            query: None,
+            headers: &h,
+            body: None,
+        };
+        assert!(RequestFacts::of(&req).body);
+        req.body = Some(b"");
+        assert!(!RequestFacts::of(&req).body);
+        req.headers = &[];
+        req.body = None;
+        assert!(!RequestFacts::of(&req).body);
     }
 
     #[test]

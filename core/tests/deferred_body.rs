@@ -158,3 +158,65 @@ fn a_malformed_digest_field_is_refused_before_the_body() {
     }
     assert!(seen >= 2, "malformed-digest vectors exist ({seen})");
 }
+
+#[test]
+fn an_unannounced_body_is_refused_when_bodies_need_a_digest() {
+    // Phase 1 judges a body it has not seen by the framing (no Content-Length, no
+    // Transfer-Encoding here: no body). Under require_content_digest_with_body the body read
+    // afterwards must then be empty: an HTTP/2 request may carry DATA without content-length,
+    // and finish() over the same bytes refuses it in phase 1 (invalid_input).
+    let p = Prepared::new(&case("hwk-get-a1"));
+    let mut policy = policy_of(&Value::Null);
+    policy.require_content_digest_with_body = true;
+    let hs: Vec<Header<'_>> = p.headers.iter().map(|(n, v)| Header::new(n, v)).collect();
+    let run = |body: &[&[u8]]| {
+        let req = Request {
+            body: None,
+            ..p.request(&hs)
+        };
+        let mut ctx = Context::at(p.now);
+        let parsed = parse(&req, &policy, &ctx, None)?;
+        let d = p.with_source(&policy, |src| {
+            parsed.finish_before_body(&req, &policy, src, &mut ctx)
+        })?;
+        assert!(!d.needs_body() && d.body_must_be_empty());
+        let (_, check) = d.into_parts();
+        let mut s = check.stream(&req)?;
+        for piece in body {
+            s.update(piece);
+        }
+        s.finish()
+    };
+    run(&[]).expect("no body");
+    run(&[b"", b""]).expect("empty pieces are no body");
+    let e = run(&[b"", b"x"]).unwrap_err();
+    assert_eq!(
+        (e.code, e.check),
+        (ErrorCode::InvalidInput, Check::BodyNotCovered)
+    );
+    // The same bytes through finish(): refused in phase 1, with the same error.
+    let req = Request {
+        body: Some(b"x"),
+        ..p.request(&hs)
+    };
+    let e = parse(&req, &policy, &Context::at(p.now), None).unwrap_err();
+    assert_eq!(
+        (e.code, e.check),
+        (ErrorCode::InvalidInput, Check::BodyNotCovered)
+    );
+    // Without the policy switch, the deferred check owes nothing about the body.
+    let default = policy_of(&Value::Null);
+    let req = Request {
+        body: None,
+        ..p.request(&hs)
+    };
+    let mut ctx = Context::at(p.now);
+    let parsed = parse(&req, &default, &ctx, None).unwrap();
+    let d = p
+        .with_source(&default, |src| {
+            parsed.finish_before_body(&req, &default, src, &mut ctx)
+        })
+        .unwrap();
+    assert!(!d.body_must_be_empty());
+    d.complete(&req, b"anything").unwrap();
+}

@@ -11,7 +11,8 @@
 //! * [`request`]: `NativeRequest`, the request as owned bytes.
 //! * [`key`]: `NativeKey`, the key sources `Documents` and `TrustedJwks`, `check_issuer`.
 //! * [`plan`]: the fetch plan, one class per variant (`FetchNothing`, `FetchMetadata`, ...).
-//! * [`verify`]: `parse` (phase 1) → `Pending` → `Pending.finish` (phase 2).
+//! * [`verify`]: `parse` (phase 1) → `Pending` → `Pending.finish` (phase 2), or
+//!   `Pending.finish_before_body` → `Deferred` → `Deferred.complete(body)`.
 //! * [`result`]: the fields of `Verified`, `ReplayKey`, `CacheGrant`, `Issued`.
 //! * [`store`]: the verified-token store and the scratch-buffer pool.
 //! * [`error`]: `VerificationError`, check names, Problem Details.
@@ -44,6 +45,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<plan::FetchJwks>()?;
     m.add_class::<plan::FetchAssertion>()?;
     m.add_class::<verify::Pending>()?;
+    m.add_class::<verify::NativeDeferred>()?;
     m.add_class::<result::TokenClaims>()?;
     m.add_class::<result::NativeReplayKey>()?;
     m.add_class::<result::NativeCacheGrant>()?;

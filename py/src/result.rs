@@ -49,6 +49,11 @@ fn opt(t: Option<Text<'_>>) -> Option<String> {
 }
 
 impl Outcome {
+    /// The request's replay key, when the context asked for one.
+    pub fn replay(&self) -> Option<NativeReplayKey> {
+        self.replay.map(|key| NativeReplayKey { key })
+    }
+
     pub fn of(v: &Verified<'_>) -> Outcome {
         let i = &v.identity;
         Outcome {
@@ -84,6 +89,19 @@ pub struct Signature {
     pub covered: Py<PyTuple>,
     pub created: Option<i64>,
     pub expires: Option<i64>,
+}
+
+impl Signature {
+    /// Another reference to the same values.
+    pub fn clone_ref(&self, py: Python<'_>) -> Signature {
+        Signature {
+            label: self.label.clone_ref(py),
+            scheme: self.scheme,
+            covered: self.covered.clone_ref(py),
+            created: self.created,
+            expires: self.expires,
+        }
+    }
 }
 
 /// The `__dict__` of an `aauth_verify.Verified` (its fields, in field order).
@@ -152,6 +170,13 @@ impl TokenClaims {
 #[derive(PartialEq, Eq, Hash)]
 pub struct NativeReplayKey {
     key: ReplayKey,
+}
+
+impl NativeReplayKey {
+    /// Another key object with the same value.
+    pub fn clone_of(k: &NativeReplayKey) -> NativeReplayKey {
+        NativeReplayKey { key: k.key }
+    }
 }
 
 #[pymethods]

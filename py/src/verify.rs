@@ -10,8 +10,8 @@ use std::sync::Mutex;
 
 use aauth_verify::render::RequestFacts;
 use aauth_verify::{
-    parse as core_parse, Check, Context, Error, ErrorCode, Frozen, JwtScratch, Parsed, Policy,
-    PublicKey, Replay, Request, Revocation, Scheme, Text, TokenStore,
+    parse as core_parse, BodyCheck, Check, Context, Error, ErrorCode, Frozen, JwtScratch, Parsed,
+    Policy, PublicKey, Replay, Request, Revocation, Scheme, Text, TokenStore,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -22,7 +22,7 @@ use crate::key::{NativeKey, Source};
 use crate::plan::{text, Plan};
 use crate::policy::NativePolicy;
 use crate::request::NativeRequest;
-use crate::result::{verified_fields, Outcome, Signature};
+use crate::result::{verified_fields, NativeReplayKey, Outcome, Signature};
 use crate::store::{give_scratch, take_scratch, Locked, NativeTokenCache};
 
 /// Phase-1 and phase-2 calls made, for tests that count parses.
@@ -399,6 +399,58 @@ impl Pending {
         }
     }
 
+    /// Phase 2 before the body has been read (the core's `finish_before_body`): the key, the
+    /// token and the signature over the headers are verified now, and a covered
+    /// `Content-Digest` field is read (a malformed one is refused here), so a forged request is
+    /// refused before the host reads its body. Returns a `Deferred` whose `complete(body)`
+    /// checks the body and returns the fields of `aauth_verify.Verified`. May be called again,
+    /// like `finish`.
+    #[pyo3(signature = (source = None))]
+    fn finish_before_body(
+        &self,
+        py: Python<'_>,
+        source: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<NativeDeferred> {
+        let source = Source::of(source)?;
+        let (req, pol) = (self.request.get(), self.policy.get());
+        let mut guard = self.lock()?;
+        let state = &mut *guard;
+        FINISHES.fetch_add(1, Ordering::Relaxed);
+        let (out, callback_error) = py.detach(|| {
+            req.with(|r| {
+                pol.with(|p| {
+                    let (out, err) = self.ctx.with(true, |c| {
+                        let parsed = state.frozen.thaw(
+                            r,
+                            state.scratch.as_deref_mut(),
+                            state.assertion.as_deref(),
+                        )?;
+                        source
+                            .with(|src| parsed.finish_before_body(r, p, src, c))
+                            .map(|d| {
+                                let (v, check) = d.into_parts();
+                                (Outcome::of(&v), check)
+                            })
+                    });
+                    (out.map_err(|e| failure(e, p, r)), err)
+                })
+            })
+        });
+        drop(guard);
+        if let Some(e) = callback_error {
+            return Err(e);
+        }
+        let (outcome, check) = out.map_err(|f| raise(py, f))?;
+        Ok(NativeDeferred {
+            request: self.request.clone_ref(py),
+            policy: self.policy.clone_ref(py),
+            sig: self.sig.clone_ref(py),
+            check,
+            replay: outcome.replay(),
+            outcome: Mutex::new(Some(outcome)),
+        })
+    }
+
     /// The `VerificationError` (not raised) for a `cached` identifier the host cannot resolve:
     /// `cache_miss`.
     fn cache_miss<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -419,6 +471,82 @@ impl Pending {
             .and_then(|p| p.bind(py).repr().ok().map(|r| r.to_string()))
             .unwrap_or_default();
         format!("Pending(scheme={:?}, fetch={plan})", self.sig.scheme)
+    }
+}
+
+/// A request whose signature verified over its headers, its body not checked yet
+/// (`Pending.finish_before_body`). Nothing verified is readable before `complete(body)` but the
+/// replay key, which a host records before it reads the body (a replay is refused unread).
+#[pyclass(frozen, module = "aauth_verify._native", name = "Deferred")]
+pub struct NativeDeferred {
+    request: Py<NativeRequest>,
+    policy: Py<NativePolicy>,
+    sig: Signature,
+    check: BodyCheck,
+    replay: Option<NativeReplayKey>,
+    outcome: Mutex<Option<Outcome>>,
+}
+
+#[pymethods]
+impl NativeDeferred {
+    /// Whether the body must be read and passed to `complete`: `content-digest` is covered.
+    #[getter]
+    fn needs_body(&self) -> bool {
+        self.check.needs_body()
+    }
+
+    /// Whether the body must be empty: the policy requires `content-digest` for a body and the
+    /// signature does not cover it (the framing announced no body). A host that may receive
+    /// one anyway (HTTP/2, a lying `Content-Length`) passes what it read to `complete`.
+    #[getter]
+    fn body_must_be_empty(&self) -> bool {
+        self.check.body_must_be_empty()
+    }
+
+    /// The replay key (`None` unless `parse(..., replay=True)`).
+    #[getter]
+    fn replay(&self, py: Python<'_>) -> PyResult<Option<Py<NativeReplayKey>>> {
+        self.replay
+            .as_ref()
+            .map(|k| Py::new(py, NativeReplayKey::clone_of(k)))
+            .transpose()
+    }
+
+    /// Checks the whole body (`b""` when there is none) and returns the fields of
+    /// `aauth_verify.Verified`, or raises `VerificationError` (`invalid_signature` for a digest
+    /// mismatch, `invalid_input` for a body that had to be empty). Once only: a second call is
+    /// a `RuntimeError`, whatever the first one answered.
+    fn complete<'py>(&self, py: Python<'py>, body: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+        let outcome = self
+            .outcome
+            .try_lock()
+            .map_err(|_| PyRuntimeError::new_err(BUSY))?
+            .take()
+            .ok_or_else(|| PyRuntimeError::new_err("this Deferred was completed already"))?;
+        let (req, pol, check) = (self.request.get(), self.policy.get(), self.check);
+        let out = py.detach(|| {
+            req.with(|r| {
+                check.complete(r, body).map_err(|e| {
+                    // What the request carried is what was read, not only what it announced.
+                    let mut facts = RequestFacts::of(r);
+                    facts.body |= !body.is_empty();
+                    pol.with(|p| Failure::new(e, p, facts))
+                })
+            })
+        });
+        match out {
+            Ok(()) => verified_fields(py, &self.sig, outcome),
+            Err(f) => Err(raise(py, f)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Deferred(scheme={:?}, needs_body={}, body_must_be_empty={})",
+            self.sig.scheme,
+            self.check.needs_body(),
+            self.check.body_must_be_empty()
+        )
     }
 }
 

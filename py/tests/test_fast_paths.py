@@ -438,7 +438,7 @@ def test_claims_decoded_lazily_behave_as_eager(world):
 
 def test_verifier_request_forms(world, monkeypatch):
     """Verifier.request passes exact lists, tuples and dict items to NativeRequest as they are
-    and memoises each URL's split: every form must build the request urlsplit would."""
+    and memoises each URL's split: every form must build the same request."""
     from urllib.parse import urlsplit
 
     from aauth_verify import verifier
@@ -478,14 +478,24 @@ def test_verifier_request_forms(world, monkeypatch):
     assert v.signature_base("POST", URI, h, BODY) == base
     with pytest.raises(ValueError, match="no canonical authority"):
         v.signature_base("POST", "/api/data?x=1", h, BODY)
-    urls = ["/a", "/a?", "/a?b=1", "", "?q", "https://h.example", "https://h.example/p?q#f",
-            "http://h.example:8080/p;x?y", "//h.example/p", "/p?q?r"]
-    for url in urls * 2:
-        parts = urlsplit(url)
-        want = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+    # The split is the server's (issue 12 finding 5), no longer urlsplit's: an origin-form
+    # target splits at its first "?" only ("//h.example/p" is a path, not an authority).
+    urls = {"/a": ("", "", "/a", None), "/a?": ("", "", "/a", ""),
+            "/a?b=1": ("", "", "/a", "b=1"), "https://h.example": ("https", "h.example", "/", None),
+            "http://h.example:8080/p;x?y": ("http", "h.example:8080", "/p;x", "y"),
+            "//h.example/p": ("", "", "//h.example/p", None), "/p?q?r": ("", "", "/p", "q?r"),
+            "HTTPS://h.example/%2F?": ("https", "h.example", "/%2F", "")}
+    for url, want in list(urls.items()) * 2:
         assert verifier._target(url) == want
         assert verifier._TARGETS.get(url, want) == want
         assert len(verifier._TARGETS) <= 3
+    assert urlsplit("//h.example/p").path == "/p"  # what the old split verified @path over
+    for bad in ("", "?q", "h.example/p", "*"):
+        with pytest.raises(ValueError, match="must be a path"):
+            verifier._target(bad)
+    with pytest.raises(VerificationError) as e:
+        verifier._target("https://h.example/p?q#f")
+    assert e.value.code == "invalid_request"
 
 
 def test_native_request_header_forms(world):
@@ -518,19 +528,23 @@ def test_dropin_header_pairs():
 
 
 def test_dropin_target_memo(monkeypatch):
-    from urllib.parse import urlparse, urlsplit
-
+    """The drop-in splits targets as the server routes them (issue 12 finding 5): ";params"
+    stay in the path (aauth-signing's urlparse dropped them), "//h.example/a" is a path."""
     monkeypatch.setattr(_dropin, "_TARGETS", {})
     monkeypatch.setattr(_dropin, "_TARGETS_SIZE", 3)
-    urls = ["https://h.example/p", "https://h.example/p;x=1?q", "http://h.example:8/", "/rel?",
-            "https://h.example", "//h.example/a;b", "https://h.example/p?q#f"]
-    for url in urls * 2:
-        u = urlsplit(url)
-        path = urlparse(url).path if ";" in u.path else u.path
-        want = (u.scheme or "https", u.netloc, path or "/", u.query or None)
+    urls = {"https://h.example/p": ("https", "h.example", "/p", None),
+            "https://h.example/p;x=1?q": ("https", "h.example", "/p;x=1", "q"),
+            "http://h.example:8/": ("http", "h.example:8", "/", None),
+            "/rel?": ("https", "", "/rel", None), "https://h.example": ("https", "h.example", "/", None),
+            "//h.example/a;b": ("https", "", "//h.example/a;b", None)}
+    for url, want in list(urls.items()) * 2:
         assert _dropin._target(url) == want
         assert _dropin._TARGETS.get(url, want) == want
         assert len(_dropin._TARGETS) <= 3
+    for bad in ("https://h.example/p?q#f", "h.example/p", ""):
+        with pytest.raises(VerificationError) as e:
+            _dropin._target(bad)
+        assert e.value.code == "invalid_request"
 
 
 def test_dropin_default_policy():

@@ -12,7 +12,8 @@ RFC 9421 HTTP Message Signatures with Ed25519 and the ``Signature-Key`` header
   the ``http`` extra brings): key discovery with a bounded cache and the draft's egress
   admission (SK-09 §7.3).
 * :class:`AAuthMiddleware` (``aauth_verify.middleware``): ASGI middleware.
-* :mod:`aauth_verify.protocols`: what resolvers and fleet stores (replay, assertions) provide.
+* :mod:`aauth_verify.protocols`: what resolvers and fleet stores (replay, assertions) provide;
+  :mod:`aauth_verify.stores`: in-memory and Redis stores (``redis`` extra for the latter).
 """
 
 from __future__ import annotations
@@ -21,8 +22,18 @@ from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._dropin import verify_signature
-from .errors import CHECKS, ERROR_CODES, SignatureError, VerificationError
-from .verifier import Documents, Key, KeyRules, StaticKeys, TrustedJwks, Verified, Verifier
+from .errors import CHECKS, ERROR_CODES, SignatureError, StoreUnavailable, VerificationError
+from .stores import MemoryAssertionCache, MemoryReplayCache, RedisAssertionCache, RedisReplayCache
+from .verifier import (
+    Documents,
+    HeadersVerified,
+    Key,
+    KeyRules,
+    StaticKeys,
+    TrustedJwks,
+    Verified,
+    Verifier,
+)
 
 if TYPE_CHECKING:
     from .middleware import AAuthMiddleware
@@ -34,13 +45,19 @@ __all__ = [
     "verify_signature",
     "Verifier",
     "Verified",
+    "HeadersVerified",
     "Key",
     "KeyRules",
     "Documents",
     "TrustedJwks",
     "StaticKeys",
+    "MemoryReplayCache",
+    "MemoryAssertionCache",
+    "RedisReplayCache",
+    "RedisAssertionCache",
     "VerificationError",
     "SignatureError",
+    "StoreUnavailable",
     "ERROR_CODES",
     "CHECKS",
     "Resolver",

@@ -12,11 +12,23 @@ import functools
 import json
 import math
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple, Union
-from urllib.parse import urlparse, urlsplit
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    Union,
+)
 
 from . import _native
 from .errors import SignatureError, VerificationError
+from .verifier import _split_target
 
 __all__ = ["verify_signature"]
 
@@ -167,23 +179,50 @@ def _outcome(e: VerificationError, scheme: Optional[str], policy: Any, authoriza
     raise _raise(e, policy, authorization) from None
 
 
-#: ``target_uri`` seen before -> ``(scheme or "https", netloc, path or "/", query or None)``
-#: as verify_signature derives them (urlsplit, and urlparse's path when it has ";"); bounded.
+#: ``target_uri`` seen before -> ``(scheme or "https", authority, path, query or None)`` as
+#: verify_signature splits it (:func:`aauth_verify.verifier._split_target`); bounded.
 _TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
 _TARGETS_SIZE = 256
 
 
-def _target(target_uri: Any) -> Tuple[Any, Any, Any, Any]:
-    url = urlsplit(target_uri)
-    path = url.path
-    if ";" in path:
-        path = urlparse(target_uri).path  # urlparse's path: without ";params", as upstream
-    target = (url.scheme or "https", url.netloc, path or "/", url.query or None)
-    if type(target_uri) is str:
-        if len(_TARGETS) >= _TARGETS_SIZE:
-            _TARGETS.clear()
-        _TARGETS[target_uri] = target
+def _target(target_uri: Any) -> Tuple[str, str, str, Optional[str]]:
+    """The target as the server that received it routes it: the path as given, ``;params``
+    included (aauth-signing's ``urlparse`` drops them, so a signature over ``/x`` verified
+    ``/x;a=b``), ``//x`` a path, never an authority; a ``#``, or a target of neither form, is
+    ``invalid_request``."""
+    if type(target_uri) is not str:
+        raise TypeError(f"target_uri must be a str, not {type(target_uri).__name__}")
+    try:
+        scheme, netloc, path, query = _split_target(target_uri)
+    except ValueError as e:  # neither form: refused like a malformed header
+        raise VerificationError("invalid_request", str(e)) from None
+    target = (scheme or "https", netloc, path, query or None)
+    if len(_TARGETS) >= _TARGETS_SIZE:
+        _TARGETS.clear()
+    _TARGETS[target_uri] = target
     return target
+
+
+def _window(signature_window: Any) -> int:
+    if type(signature_window) is not int:
+        raise TypeError(f"signature_window must be an int of seconds, not "
+                        f"{type(signature_window).__name__}")
+    if not 0 <= signature_window < 2**63:
+        raise ValueError(f"signature_window must be between 0 and 2**63 - 1, not {signature_window}")
+    return signature_window
+
+
+def _components(required: Any) -> Optional[Tuple[str, ...]]:
+    if not required:
+        return None
+    if isinstance(required, (str, bytes)) or not isinstance(required, Iterable):
+        raise TypeError("required_components must be a list of component names, not "
+                        f"{type(required).__name__}")
+    out = tuple(required)
+    for c in out:
+        if type(c) is not str:
+            raise TypeError(f"required_components must hold str, not {type(c).__name__}")
+    return out
 
 
 def _header_pairs(
@@ -240,20 +279,34 @@ def verify_signature(
     ``public_key`` (``hwk`` only) may be a ``cryptography`` ``Ed25519PublicKey`` or 32 raw
     bytes: the header's key must be that key, else ``False``. ``jwks_fetcher`` is called as
     ``(id, dwk, kid)``, falling back to ``(id, dwk)`` and ``(id)``; a non-callable is the JWKS.
+
+    ``target_uri``'s path is used as given, the way the server routes it (RFC 9112 §3.2):
+    ``;params`` included (aauth-signing drops them, so its signature over ``/x`` verified
+    ``/x;a=b``; here it does not), an origin-form ``//x`` is a path, and a target with ``#``
+    (or that is neither a path nor an absolute URL) raises ``invalid_request``. Arguments of the wrong kind raise ``TypeError`` (a non-``str``
+    method or target, a ``signature_window`` that is not an ``int``, a bare ``str`` as
+    ``required_components``) or ``ValueError`` (a negative or 64-bit ``signature_window``).
     """
     now_f = time.time()
     now = math.floor(now_f)
     if not required_components and signature_window == 60 and type(signature_window) is int:
         policy = _DEFAULT_POLICY  # what _policy(None, 60) returns
     else:
-        policy = _policy(
-            tuple(required_components) if required_components else None, int(signature_window)
-        )
+        policy = _policy(_components(required_components), _window(signature_window))
+    if type(method) is not str:
+        raise TypeError(f"method must be a str, not {type(method).__name__}")
     if isinstance(body, str):
         body = body.encode("utf-8")
+    elif body is not None and type(body) is not bytes:
+        if not isinstance(body, (bytearray, memoryview)):
+            raise TypeError(f"body must be bytes, str or None, not {type(body).__name__}")
+        body = bytes(body)
     target = _TARGETS.get(target_uri) if type(target_uri) is str else None
     if target is None:
-        target = _target(target_uri)
+        try:
+            target = _target(target_uri)
+        except VerificationError as e:
+            raise _raise(e, policy, False) from None
     scheme, netloc, path, query = target
     pairs = _header_pairs(headers, signature_input_header, signature_header, signature_key_header)
     request = _native.NativeRequest(method, scheme, netloc, path, query, pairs, body)

@@ -6,6 +6,11 @@
   ``"signature_invalid"``, :data:`CHECKS`; branch on it, never on ``.detail``);
   ``.signature_error`` is the full header value for the response; ``.refetch`` says that the
   key came from the host and failed, so refetching the signer's keys once may help.
+* :class:`StoreUnavailable` is raised by a fleet store (replay keys, cached assertions) that
+  cannot answer, e.g. Redis unreachable or past its socket timeout. It is not a verdict on the
+  request: a replay check that cannot be made refuses the request (the middleware answers
+  503) unless the verifier was told to fail open; an assertion lookup that cannot be made is
+  a ``cache_miss``.
 * :data:`SignatureError` is what the drop-in :func:`aauth_verify.verify_signature` raises: the
   class of ``aauth_signing.errors`` when that package is importable (so existing
   ``except SignatureError`` clauses keep working), else a compatible class defined here.
@@ -17,7 +22,8 @@ from typing import Any, Dict, Literal, Optional
 
 from . import _native
 
-__all__ = ["VerificationError", "SignatureError", "ERROR_CODES", "CHECKS", "ErrorCode"]
+__all__ = ["VerificationError", "SignatureError", "StoreUnavailable", "ERROR_CODES", "CHECKS",
+           "ErrorCode"]
 
 #: A ``Signature-Error`` ``error`` token (draft-hardt-httpbis-signature-key-09 §5.4).
 ErrorCode = Literal[
@@ -121,6 +127,16 @@ class VerificationError(Exception):
     def __reduce__(self) -> Any:
         return (_rebuild, (type(self), self.code, self.detail, self.signature_error, self.number,
                            self.check, self.refetch))
+
+
+class StoreUnavailable(Exception):
+    """A fleet store (replay keys, cached assertions) could not answer in time: the request
+    was neither accepted nor refused on its merits. ``store`` is ``"replay"`` or
+    ``"assertions"``; the message names the cause (never request bytes)."""
+
+    def __init__(self, store: str, message: str) -> None:
+        super().__init__(f"{store} store unavailable: {message}")
+        self.store = store
 
 
 def _rebuild(cls: Any, code: str, detail: str, header: str, number: int, check: Optional[str],

@@ -2,34 +2,74 @@
 
 Works with any ASGI app (Starlette, FastAPI, a2a servers)::
 
-    app.add_middleware(AAuthMiddleware, verifier=Verifier(authority="api.example", resolver=AsyncResolver()))
+    app.add_middleware(AAuthMiddleware, authority="api.example", resolver=AsyncResolver())
+    # or, with a Verifier configured elsewhere:
+    app.add_middleware(AAuthMiddleware, verifier=Verifier(authority="api.example", ...))
 
-* The request target is read from ``raw_path`` + ``query_string`` (not decoded), the canonical
-  authority from the :class:`~aauth_verify.Verifier` (never ``Host``).
-* The body is buffered (up to ``max_body`` bytes, else 413), checked, and replayed to the app
-  when the signature covers ``content-digest`` (or the request has a ``Content-Digest``), and
-  whenever the policy requires ``content-digest`` for a body and the request has one
-  (a non-zero ``Content-Length`` or any ``Transfer-Encoding``).
-* A refusal answers ``401`` (AAuth; ``status="signature-key"``: 400 for the codes a client
+* **The target.** ``@path`` is ASGI's ``raw_path``, the exact bytes the server received and
+  the app routes on (``//admin/x`` stays ``//admin/x``; nothing is decoded or re-parsed), and
+  ``@query`` is ``query_string`` (ASGI does not tell ``/x?`` from ``/x``: both are "no
+  query"). Without ``raw_path`` the decoded ``path`` is UTF-8 encoded again. A path with
+  ``#`` or that is not origin-form is ``invalid_request``. The canonical authority is the
+  :class:`~aauth_verify.Verifier`'s (never ``Host``), so the verifier must have one.
+* **Headers first, then the body.** The signature is verified over the headers before any
+  body byte is read (:meth:`~aauth_verify.Verifier.averify_before_body`): a forged or
+  replayed request never makes the app, or this middleware, buffer its body. The body is then
+  read, up to ``max_body`` bytes (default 1 MiB; more is answered ``413`` with a plain-text
+  body and no ``Signature-Error``, a ``Content-Length`` above it without reading anything)
+  and within ``body_timeout`` seconds (``408``), when the signature covers ``content-digest``
+  (it is checked, then replayed to the app), and when the policy requires ``content-digest``
+  for a body (``require_content_digest_with_body``): a body the framing announces (non-zero
+  ``Content-Length``, any ``Transfer-Encoding``) without a covered digest is refused before it
+  is read (``invalid_input`` listing ``content-digest``), and a body the framing did not
+  announce must be empty.
+* **The default is to require ``content-digest`` for bodies.** When the middleware builds the
+  verifier (``AAuthMiddleware(app, authority=..., **verifier_options)``), it passes
+  ``require_content_digest_with_body=True`` unless told otherwise. With a ``verifier=`` of
+  your own, that verifier's option governs; if it is off, the body of a request whose
+  signature does not cover ``content-digest`` reaches the app unverified (a warning is logged
+  once, when the middleware is made).
+* **Refusals** answer ``401`` (AAuth; ``status="signature-key"``: 400 for the codes a client
   cannot recover from, SK-09 §5) with ``Signature-Error`` (e.g. ``error=invalid_signature``,
   or ``error=invalid_input, required_input=(...)`` listing what this request must cover),
   ``Accept-Signature-Scheme``, ``Accept-Signature-Alg`` for ``unsupported_algorithm`` and an
   ``application/problem+json`` body ``{"type": "urn:ietf:params:sig-error:<code>", "title",
   "status", "detail", "error"}``, all rendered by the core (the detail is the failed check's
   static description: never request bytes, URLs or upstream statuses).
-* On success ``scope["state"]["aauth"]`` holds the :class:`~aauth_verify.Verified` result
-  (``request.state.aauth`` in Starlette/FastAPI), and a cache identifier issued for a
-  ``;cache`` token goes out as ``Signature-Key-Cache`` on the app's response.
+* **Fleet state.** When the verifier's replay store is unavailable
+  (:class:`~aauth_verify.errors.StoreUnavailable`) the request is answered ``503`` with a
+  plain body and logged at ERROR on the ``aauth_verify`` logger (unless the verifier was made
+  with ``replay_fail_open=True``). A cache identifier issued for a ``;cache`` token goes out
+  as ``Signature-Key-Cache`` on the app's response (or on the WebSocket accept).
+* **WebSocket** handshakes are verified like any request (method ``GET``, the path, the
+  headers; no body). A refusal is the same response when the server offers the
+  ``websocket.http.response`` extension, else a ``websocket.close`` before the accept (which
+  the server answers ``403``). ``exempt_paths`` exempts WebSocket paths too.
+* **Identity.** On success ``scope["state"]["aauth"]`` holds the
+  :class:`~aauth_verify.Verified` result (``request.state.aauth`` in Starlette/FastAPI), and
+  it is the only verified identity: the middleware puts none in headers, so client-sent
+  ``X-AAuth-*`` headers reach the app as the client's own; on an exempt path
+  ``state["aauth"]`` is ``None``, whatever was there before.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Literal, MutableMapping, Optional, Tuple
+from typing import (
+    Any,
+    Awaitable,
+    Callable,
+    Iterable,
+    List,
+    Literal,
+    MutableMapping,
+    Optional,
+    Tuple,
+)
 
-from .errors import VerificationError
-from .verifier import Verifier
+from .errors import StoreUnavailable, VerificationError
+from .verifier import HeadersVerified, Verifier
 
 __all__ = ["AAuthMiddleware", "STATE_KEY", "StatusRule"]
 
@@ -49,78 +89,134 @@ StatusRule = Literal["aauth", "signature-key"]
 
 Headers = List[Tuple[bytes, bytes]]
 
+#: The default ``max_body``: 1 MiB.
+MAX_BODY = 1024 * 1024
 
-def _needs_body(headers: Headers, digest_required: bool) -> bool:
-    for n, v in headers:
-        name = n.lower()
-        if name == b"content-digest" or (name == b"signature-input" and b"content-digest" in v.lower()):
-            return True
-        if digest_required and (name == b"transfer-encoding"
-                                or (name == b"content-length" and v.strip() not in (b"", b"0"))):
-            return True
-    return False
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Gone(Exception):
+    """The client disconnected while its body was read."""
+
+
+class _Slow(Exception):
+    """The body took longer than ``body_timeout``."""
 
 
 class AAuthMiddleware:
+    """Verifies every HTTP request and WebSocket handshake before ``app`` sees it (see the
+    module documentation).
+
+    Args:
+        app: the ASGI application.
+        verifier: a configured :class:`~aauth_verify.Verifier` with an ``authority``; or
+            ``None`` to build one from ``verifier_options`` (with
+            ``require_content_digest_with_body=True`` unless given).
+        exempt_paths: paths (as the app routes them, ``scope["path"]``) passed through
+            unverified; a list of ``str`` starting with ``/``.
+        max_body: the largest body read for verification, in bytes (default 1 MiB).
+        body_timeout: seconds allowed for reading that body (default 30).
+        status: ``"aauth"`` (every refusal 401) or ``"signature-key"`` (SK-09 §5).
+        verifier_options: :class:`~aauth_verify.Verifier` keyword arguments, when
+            ``verifier`` is ``None``.
+    """
+
     def __init__(
         self,
         app: ASGIApp,
-        verifier: Verifier,
+        /,
+        verifier: Optional[Verifier] = None,
         *,
         exempt_paths: Iterable[str] = (),
-        max_body: int = 1024 * 1024,
+        max_body: int = MAX_BODY,
+        body_timeout: float = 30.0,
         status: StatusRule = "aauth",
+        **verifier_options: Any,
     ) -> None:
         if status not in ("aauth", "signature-key"):
             raise ValueError(f"status must be 'aauth' or 'signature-key', not {status!r}")
+        if type(max_body) is not int or not 0 <= max_body < 2**63:
+            raise ValueError(f"max_body must be a non-negative int, not {max_body!r}")
+        if (type(body_timeout) not in (int, float) or not 0 < body_timeout <= 3600
+                or body_timeout != body_timeout):
+            raise ValueError(f"body_timeout must be seconds in (0, 3600], not {body_timeout!r}")
+        if isinstance(exempt_paths, (str, bytes)) or not isinstance(exempt_paths, Iterable):
+            raise TypeError("exempt_paths must be a list of paths (a single str would be read "
+                            f"one character at a time), not {type(exempt_paths).__name__}")
+        exempt = frozenset(exempt_paths)
+        for p in exempt:
+            if type(p) is not str or not p.startswith("/"):
+                raise TypeError(f"exempt_paths must hold paths starting with '/', not {p!r}")
+        if verifier is None:
+            verifier_options.setdefault("require_content_digest_with_body", True)
+            verifier = Verifier(**verifier_options)
+        elif verifier_options:
+            raise TypeError("pass either verifier= or Verifier options, not both: "
+                            + ", ".join(sorted(verifier_options)))
+        elif not isinstance(verifier, Verifier):
+            raise TypeError(f"verifier must be an aauth_verify.Verifier, not {type(verifier).__name__}")
+        if verifier.authority is None:
+            raise ValueError("the middleware needs Verifier(authority=...): the canonical "
+                             "authority is never taken from Host")
+        if not verifier.policy.require_content_digest_with_body:
+            log.warning("aauth: require_content_digest_with_body is off: the body of a request "
+                        "whose signature does not cover content-digest reaches the app unverified")
         self.app = app
         self.verifier = verifier
-        self.exempt = frozenset(exempt_paths)
+        self.exempt = exempt
         self.max_body = max_body
+        self.body_timeout = float(body_timeout)
         self.status = status
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path") in self.exempt:
-            await self.app(scope, receive, send)
-            return
-        headers: Headers = list(scope.get("headers") or [])
-        raw_path = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
-        qs = scope.get("query_string") or b""
-        target = raw_path.decode("latin-1") + ("?" + qs.decode("latin-1") if qs else "")
-        body: Optional[bytes] = None
-        replay = receive
-        if _needs_body(headers, self.verifier.policy.require_content_digest_with_body):
-            chunks = []
-            size = 0
-            more = True
-            while more:
-                msg = await receive()
-                if msg["type"] == "http.disconnect":
-                    return
-                chunk = msg.get("body", b"")
-                size += len(chunk)
-                if size > self.max_body:
-                    await self._too_large(send)
-                    return
-                chunks.append(chunk)
-                more = msg.get("more_body", False)
-            body = b"".join(chunks)
-            sent = False
-
-            async def replay() -> Message:
-                nonlocal sent
-                if not sent:
-                    sent = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-        try:
-            verified = await self.verifier.averify(scope["method"], target, headers, body)
-        except VerificationError as e:
-            log.info("aauth: rejected %s %s: %s", scope["method"], target, e)
-            await self._refusal(send, e)
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
+            await self.app(scope, receive, send)  # lifespan and other extensions
             return
         state = scope.setdefault("state", {})
+        if scope.get("path") in self.exempt:
+            state[STATE_KEY] = None
+            await self.app(scope, receive, send)
+            return
+        state.pop(STATE_KEY, None)
+        websocket = kind == "websocket"
+        method = "GET" if websocket else scope["method"]
+        headers: Headers = list(scope.get("headers") or [])
+        raw_path = scope.get("raw_path")
+        if not raw_path:
+            raw_path = str(scope.get("path") or "/").encode("utf-8")
+        qs = scope.get("query_string") or None
+        v = self.verifier
+        try:
+            req = v._request_parts(method, "", "", raw_path, qs, headers, None)
+            heads: HeadersVerified = await v._abefore_body(req)
+            body = b""
+            replay = receive
+            if heads.reads_body and not websocket:
+                body = await self._read_body(headers, receive)
+                replay = _replaying(body, receive)
+            verified = await heads.acomplete(body)
+        except VerificationError as e:
+            log.info("aauth: rejected %s %r: %s", method, raw_path, e)
+            await self._refusal(scope, receive, send, e)
+            return
+        except StoreUnavailable as e:
+            log.error("aauth: answering 503 to %s %r: %s (the replay check could not be made)",
+                      method, raw_path, e)
+            await self._plain(scope, receive, send, 503, b"replay store unavailable\n",
+                              [(b"retry-after", b"1")])
+            return
+        except _TooLarge:
+            await self._plain(scope, receive, send, 413,
+                              f"request body larger than {self.max_body} bytes\n".encode())
+            return
+        except _Slow:
+            await self._plain(scope, receive, send, 408, b"request body too slow\n")
+            return
+        except _Gone:
+            return
         state[STATE_KEY] = verified
         cache_header = verified.signature_key_cache
         if cache_header is not None:
@@ -128,36 +224,96 @@ class AAuthMiddleware:
         else:
             await self.app(scope, replay, send)
 
-    async def _refusal(self, send: Send, e: VerificationError) -> None:
-        status = e.status(aauth=self.status == "aauth")
-        payload = e.problem_details(status).encode("utf-8")
+    async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
+        """The whole body, at most ``max_body`` bytes within ``body_timeout`` seconds."""
+        for n, val in headers:
+            if n.lower() == b"content-length":
+                declared = val.strip()
+                if declared.isdigit() and int(declared) > self.max_body:
+                    raise _TooLarge()
+        try:
+            return await asyncio.wait_for(self._chunks(receive), self.body_timeout)
+        except asyncio.TimeoutError:
+            raise _Slow() from None
+
+    async def _chunks(self, receive: Receive) -> bytes:
+        chunks: List[bytes] = []
+        size = 0
+        while True:
+            msg = await receive()
+            if msg.get("type") != "http.request":
+                raise _Gone()
+            chunk = msg.get("body") or b""
+            size += len(chunk)
+            if size > self.max_body:
+                raise _TooLarge()
+            chunks.append(bytes(chunk))
+            if not msg.get("more_body", False):
+                return b"".join(chunks)
+
+    def _refusal_headers(self, e: VerificationError) -> Headers:
         policy = self.verifier.policy
-        hdrs: Headers = [
-            (b"content-type", b"application/problem+json"),
-            (b"content-length", str(len(payload)).encode()),
-            (b"signature-error", e.signature_error.encode("latin-1")),
-            (b"accept-signature-scheme", policy.accept_signature_scheme().encode("latin-1")),
-        ]
+        hdrs: Headers = [(b"signature-error", e.signature_error.encode("latin-1"))]
+        accepted = policy.accept_signature_scheme()
+        if accepted:
+            hdrs.append((b"accept-signature-scheme", accepted.encode("latin-1")))
         if e.code == "unsupported_algorithm":
             hdrs.append((b"accept-signature-alg", policy.accept_signature_alg().encode("latin-1")))
-        await send({"type": "http.response.start", "status": status, "headers": hdrs})
-        await send({"type": "http.response.body", "body": payload})
+        return hdrs
 
-    async def _too_large(self, send: Send) -> None:
-        doc: Dict[str, Any] = {"title": "Request body too large", "status": 413,
-                               "detail": f"the body exceeds {self.max_body} bytes"}
-        payload = json.dumps(doc).encode("utf-8")
-        hdrs: Headers = [(b"content-type", b"application/problem+json"),
-                         (b"content-length", str(len(payload)).encode())]
-        await send({"type": "http.response.start", "status": 413, "headers": hdrs})
-        await send({"type": "http.response.body", "body": payload})
+    async def _refusal(self, scope: Scope, receive: Receive, send: Send,
+                       e: VerificationError) -> None:
+        status = e.status(aauth=self.status == "aauth")
+        payload = e.problem_details(status).encode("utf-8")
+        await self._respond(scope, receive, send, status, b"application/problem+json", payload,
+                            self._refusal_headers(e))
+
+    async def _plain(self, scope: Scope, receive: Receive, send: Send, status: int,
+                     payload: bytes, extra: Optional[Headers] = None) -> None:
+        await self._respond(scope, receive, send, status, b"text/plain; charset=utf-8", payload,
+                            extra or [])
+
+    async def _respond(self, scope: Scope, receive: Receive, send: Send, status: int,
+                       content_type: bytes, payload: bytes, extra: Headers) -> None:
+        hdrs: Headers = [(b"content-type", content_type),
+                         (b"content-length", str(len(payload)).encode())] + extra
+        if scope["type"] == "http":
+            await send({"type": "http.response.start", "status": status, "headers": hdrs})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        # A WebSocket handshake: the first message is websocket.connect; the refusal is an
+        # HTTP response where the server allows one, else a close before the accept (403).
+        msg = await receive()
+        if msg.get("type") != "websocket.connect":
+            return
+        if "websocket.http.response" in (scope.get("extensions") or {}):
+            await send({"type": "websocket.http.response.start", "status": status,
+                        "headers": hdrs})
+            await send({"type": "websocket.http.response.body", "body": payload})
+        else:
+            await send({"type": "websocket.close", "code": 1008})
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """``receive`` that first hands the app the body already read, whole."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _with_header(send: Send, name: bytes, value: str) -> Send:
-    """``send`` that adds one header to the response start."""
+    """``send`` that adds one header to the response start (or the WebSocket accept)."""
 
     async def wrapped(message: Message) -> None:
-        if message.get("type") == "http.response.start":
+        kind = message.get("type")
+        if kind == "http.response.start" or kind == "websocket.accept":
             message = dict(message)
             message["headers"] = list(message.get("headers") or []) + [(name, value.encode("latin-1"))]
         await send(message)

@@ -52,11 +52,12 @@ Cache (SK-09 §7.2):
 * one origin receives at most ``max_fetches_per_origin`` (16) GETs per ``refetch_interval``,
   however many ``dwk`` names or URLs a signer points at it.
 
-Keys (decided for issue 12, item 13): the core's ``select_jwk`` picks the **first** element
-whose ``kid`` matches and that is a usable Ed25519 key; a later element with the same ``kid``
-is never used (a JWKS with duplicate ``kid``\\ s is not refused). JWKS ``use`` and
-``key_ops`` are ignored: an Ed25519 key can only sign, so they could only narrow a key to the
-one use it has.
+Keys (decided for issue 12, finding 13): the core's ``select_jwk`` selects the usable Ed25519
+key whose ``kid`` matches. Two *different* usable keys under the requested ``kid`` are
+``invalid_key`` (which one the signer meant is undefined); the same key listed twice is fine,
+and members that are not usable (another ``kty``, no ``alg`` under strict) never make a usable
+one fail. JWKS ``use`` and ``key_ops`` are not read (the core ignores members no signature-key
+scheme defines): a member marked ``"use": "enc"`` is still selected by its ``kid``.
 """
 
 from __future__ import annotations

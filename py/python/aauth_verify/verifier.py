@@ -11,7 +11,9 @@ The verified identity (agent, issuer, subject, kid, thumbprint) is the core's.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, fields
@@ -21,6 +23,7 @@ from typing import (
     Callable,
     Dict,
     Iterable,
+    List,
     Mapping,
     Optional,
     Sequence,
@@ -28,11 +31,9 @@ from typing import (
     Union,
     cast,
 )
-from urllib.parse import urlsplit
-
 from . import _native
 from ._native import FetchAssertion, FetchCallerKey, FetchJwks, FetchMetadata, FetchNothing
-from .errors import VerificationError
+from .errors import StoreUnavailable, VerificationError
 
 if TYPE_CHECKING:
     from ._native import CacheGrant, Pending, ReplayKey
@@ -45,8 +46,10 @@ if TYPE_CHECKING:
         ReplayStore,
     )
 
-__all__ = ["Verifier", "Verified", "Key", "KeyRules", "StaticKeys", "HeadersLike",
-           "Documents", "TrustedJwks"]
+__all__ = ["Verifier", "Verified", "HeadersVerified", "Key", "KeyRules", "StaticKeys",
+           "HeadersLike", "Documents", "TrustedJwks"]
+
+log = logging.getLogger("aauth_verify")
 
 #: A validated Ed25519 public key (``Key.from_raw(b)``, ``Key.from_jwk(json)``,
 #: ``Key.select(jwks_json, kid)``; ``.x``, ``.alg``, ``.thumbprint``, ``.jwk()``).
@@ -227,18 +230,50 @@ def _header_pairs(headers: Any) -> Any:
         return list(headers.multi_items())
     if hasattr(headers, "items"):
         return list(headers.items())
+    if isinstance(headers, (str, bytes)) or not isinstance(headers, Iterable):
+        raise TypeError("headers must be a mapping or an iterable of (name, value) pairs, not "
+                        f"{type(headers).__name__}")
     return list(headers)
 
 
-#: Request targets seen before: ``url -> (scheme, netloc, path or "/", query or None)`` as
-#: ``request`` derives them from ``urlsplit``; a pure function of the text, bounded.
+#: Request targets seen before: ``url -> (scheme, netloc, path, query or None)`` as
+#: :func:`_target` splits them; a pure function of the text, bounded.
 _TARGETS: Dict[str, Tuple[str, str, str, Optional[str]]] = {}
 _TARGETS_SIZE = 256
 
+#: ``scheme://authority`` and the rest (path and query) of an absolute-form target.
+_ABSOLUTE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*)://([^/?]*)(.*)\Z", re.S)
+
+
+def _split_target(url: str) -> Tuple[str, str, str, Optional[str]]:
+    """``(scheme, authority, path, query)`` of a request target, split the way a server routes
+    it (RFC 9112 §3.2): an origin-form target (``/path?query``) only at its first ``?``, so
+    that ``//admin/x`` is the path ``//admin/x`` (``urlsplit`` would read an authority
+    ``admin`` and a path ``/x``) and ``;params``, ``%2F`` and ``..`` stay as sent; an
+    absolute-form target (``https://host/path?query``) at its authority, then at the first
+    ``?``. Nothing is decoded, normalised or stripped (``urlsplit`` drops tabs and newlines). A
+    ``#`` never belongs to a request target (a fragment is not sent), so a target with one is
+    ``invalid_request``; anything but these two forms is a ``ValueError``.
+
+    Spec: RFC 9112 §3.2 (request target forms); RFC 9421 §2.2.6 (``@path``), §2.2.7
+    (``@query``).
+    """
+    if "#" in url:
+        raise VerificationError("invalid_request", "the request target contains '#'")
+    if url.startswith("/"):
+        scheme, authority, rest = "", "", url
+    else:
+        m = _ABSOLUTE.match(url)
+        if m is None:
+            raise ValueError("url must be a path starting with '/' or an absolute URL "
+                             f"(scheme://authority/path), not {url[:64]!r}")
+        scheme, authority, rest = m.group(1).lower(), m.group(2), m.group(3)
+    path, sep, query = rest.partition("?")
+    return scheme, authority, path or "/", query if sep else None
+
 
 def _target(url: str) -> Tuple[str, str, str, Optional[str]]:
-    parts = urlsplit(url)
-    target = (parts.scheme, parts.netloc, parts.path or "/", parts.query if "?" in url else None)
+    target = _split_target(url)
     if type(url) is str:
         if len(_TARGETS) >= _TARGETS_SIZE:
             _TARGETS.clear()
@@ -260,6 +295,67 @@ _PROFILES: Dict[str, Dict[str, bool]] = {
 #: Every scheme the core verifies without host state (``cached`` needs an assertion store).
 _STATELESS_SCHEMES = ["hwk", "jwks_uri", "jwks", "legacy-jwks", "jwt", "jkt-jwt", "self-jwt"]
 
+#: The schemes whose key comes from a resolver (metadata and JWKS), not from the request:
+#: ``hwk`` and ``jkt-jwt`` are left out, as anyone can mint their key.
+_RESOLVER_SCHEMES = ("jwks_uri", "jwks", "legacy-jwks", "jwt", "self-jwt")
+
+
+def _str_list(name: str, value: Any) -> Optional[List[str]]:
+    """``value`` as a list of ``str`` (``None`` stays ``None``); a bare ``str`` is refused, as
+    it would be read one character at a time."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise TypeError(f"{name} must be a list of str, not {type(value).__name__}")
+    out = list(value)
+    for item in out:
+        if type(item) is not str:
+            raise TypeError(f"{name} must hold str, not {type(item).__name__}")
+    return out
+
+
+def _has(obj: Any, *names: str) -> bool:
+    return all(callable(getattr(obj, n, None)) for n in names)
+
+
+def _check_options(*, authority: Any, scheme: Any, label: Any, clock: Any, keys: Any,
+                   resolver: Any, replay: Any, assertions: Any, flags: Dict[str, Any],
+                   require_signature_key: Any) -> None:
+    """``TypeError``/``ValueError`` for a :class:`Verifier` option of the wrong kind (issue 12
+    finding 12): a misconfiguration is refused when it is made, not on the first request."""
+    if authority is not None and type(authority) is not str:
+        raise TypeError(f"authority must be a str or None, not {type(authority).__name__}")
+    if authority == "":
+        raise ValueError("authority must not be empty (None: the authority of each absolute URL)")
+    if type(scheme) is not str:
+        raise TypeError(f"scheme must be a str, not {type(scheme).__name__}")
+    if not scheme:
+        raise ValueError("scheme must not be empty")
+    if label is not None and type(label) is not str:
+        raise TypeError(f"label must be a str or None, not {type(label).__name__}")
+    if not callable(clock):
+        raise TypeError("clock must be a callable returning seconds since the epoch")
+    for name, value in flags.items():
+        if type(value) is not bool:
+            raise TypeError(f"{name} must be a bool, not {type(value).__name__}")
+    if require_signature_key is not None and type(require_signature_key) is not bool:
+        raise TypeError("require_signature_key must be a bool or None")
+    if keys is not None and not isinstance(keys, Key):
+        if not isinstance(keys, Mapping):
+            raise TypeError(f"keys must be a Key or a mapping of keyid to Key, not {type(keys).__name__}")
+        for kid, key in keys.items():
+            if type(kid) is not str or not isinstance(key, Key):
+                raise TypeError("keys must map str keyids to Key objects (Key.from_raw, Key.from_jwk)")
+    if resolver is not None and not any(_has(resolver, n) for n in ("key", "jwks_key", "akey",
+                                                                     "ajwks_key")):
+        raise TypeError("resolver must have key/jwks_key (KeyResolver) or akey/ajwks_key")
+    if replay is not None and not (_has(replay, "check_and_record")
+                                   or _has(replay, "acheck_and_record")):
+        raise TypeError("replay must have check_and_record or acheck_and_record (ReplayStore)")
+    if assertions is not None and not (_has(assertions, "get", "put")
+                                       or _has(assertions, "aget", "aput")):
+        raise TypeError("assertions must have get/put or aget/aput (AssertionStore)")
+
 
 def _no_key(detail: str) -> VerificationError:
     return VerificationError("unknown_key", detail, check="key_unavailable")
@@ -279,8 +375,14 @@ class Verifier:
         required_components: covered components every signature needs (default
             ``@method @authority @path signature-key``; ``authorization`` is added when the
             request carries one).
-        schemes: accepted ``Signature-Key`` schemes (default: every scheme but ``cached``,
-            which is added when ``assertions`` is given).
+        schemes: accepted ``Signature-Key`` schemes. The default depends on where keys come
+            from. Without ``keys``: every scheme but ``cached``, which is added when
+            ``assertions`` is given. With ``keys`` (a static trust store): only keys from
+            outside the request, that is plain RFC 9421 with a ``keys`` key, plus, when a
+            ``resolver`` is set too, the schemes whose key the resolver supplies (``jwks_uri``,
+            ``jwks``, ``jwt``, ``self-jwt``, and ``cached`` with ``assertions``). ``hwk`` and
+            ``jkt-jwt`` carry their own key, so anyone can sign them: they are refused
+            (``unsupported_scheme``) unless listed here. An explicit list always wins.
         jwt_types: accepted ``typ`` of ``jwt`` tokens (default ``["aa-agent+jwt"]``, compat
             adds ``"agent+jwt"``).
         resolver: where ``jwks_uri``/``jwks``/``jwt`` keys come from: a
@@ -290,10 +392,14 @@ class Verifier:
             :meth:`averify`); one with ``refresh``/``arefresh`` is asked to refetch a signer's
             keys once when they fail.
         keys: key(s) for signatures without ``Signature-Key`` (plain RFC 9421): one
-            :data:`Key` or a mapping from ``keyid``; setting it turns off
-            ``require_signature_key``.
-        require_content_digest_with_body: reject a non-empty body not covered by
-            ``content-digest``.
+            :data:`Key` or a mapping from ``keyid`` to :data:`Key`; setting it turns off
+            ``require_signature_key`` and narrows the default ``schemes`` (above).
+        require_content_digest_with_body: reject a body not covered by ``content-digest``
+            (``invalid_input`` listing ``content-digest``): a non-empty body, or, when the body
+            has not been read (:meth:`verify_before_body`), framing that announces one (a
+            non-zero ``Content-Length``, any ``Transfer-Encoding``); a body read afterwards must
+            then be empty. Off by default here (the drop-in semantics); the
+            :class:`~aauth_verify.middleware.AAuthMiddleware` builds its verifiers with it on.
         label: the signature label to verify (default: the only one).
         clock: returns the current time in seconds (``time.time``).
         token_cache: keep a cache of verified agent tokens (256 tokens keyed by their exact
@@ -305,14 +411,28 @@ class Verifier:
             the request and propagates.
         max_validity: the longest ``expires - created`` accepted, in seconds (default: no cap).
         require_query: a request target with a query must cover ``@query`` (or
-            ``@query-param`` for each of its names).
-        replay: a :class:`~aauth_verify.protocols.ReplayStore` (or ``AsyncReplayStore``):
-            each verified request's replay key is recorded there, and a key already present
-            is refused as ``invalid_signature`` (check ``replayed``).
+            ``@query-param`` for each of its names). Off by default, because the signers in
+            use cover only the AAuth minimum (``@method @authority @path signature-key``); but
+            then the query is not signed: a captured ``GET /pay?amount=1`` is accepted as
+            ``GET /pay?amount=1000``. Turn it on when the query carries meaning (and have
+            signers cover ``@query``).
+        replay: a :class:`~aauth_verify.protocols.ReplayStore` (or ``AsyncReplayStore``), e.g.
+            :class:`~aauth_verify.stores.MemoryReplayCache` or
+            :class:`~aauth_verify.stores.RedisReplayCache`: each verified request's replay key
+            is recorded there, and a key already present is refused as ``invalid_signature``
+            (check ``replayed``). A store that cannot answer raises
+            :class:`~aauth_verify.errors.StoreUnavailable`, which the verification raises
+            (fail closed: the middleware answers 503) unless ``replay_fail_open``.
+        replay_fail_open: when the replay store is unavailable, log a warning and accept the
+            request unrecorded instead of raising ``StoreUnavailable``.
         assertions: an :class:`~aauth_verify.protocols.AssertionStore` (or
-            ``AsyncAssertionStore``): enables the ``cached`` scheme; a verified ``;cache``
-            token is stored under a fresh identifier and ``Verified.signature_key_cache`` is
-            the ``Signature-Key-Cache`` value to answer with.
+            ``AsyncAssertionStore``), e.g. :class:`~aauth_verify.stores.MemoryAssertionCache`
+            or :class:`~aauth_verify.stores.RedisAssertionCache`: enables the ``cached``
+            scheme; a verified ``;cache`` token is stored under a fresh identifier and
+            ``Verified.signature_key_cache`` is the ``Signature-Key-Cache`` value to answer
+            with. A store that cannot answer (``StoreUnavailable``) makes a lookup a
+            ``cache_miss`` (the signer resends the assertion in full, SK-09 §6.2) and a store
+            that cannot keep a grant leaves ``signature_key_cache`` at ``None``.
         assertion_ttl: the longest an issued cache identifier is honoured (never past the
             token's ``exp``), in seconds.
     """
@@ -341,6 +461,7 @@ class Verifier:
         replay: Union["ReplayStore", "AsyncReplayStore", None] = None,
         assertions: Union["AssertionStore", "AsyncAssertionStore", None] = None,
         assertion_ttl: int = 3600,
+        replay_fail_open: bool = False,
     ) -> None:
         if profile not in _PROFILES:
             raise ValueError(f"profile must be 'strict' or 'compat', not {profile!r}")
@@ -351,13 +472,29 @@ class Verifier:
                 raise ValueError(f"{name} must be a non-negative int of 63 bits, not {value!r}")
         if revoked is not None and not callable(revoked):
             raise TypeError("revoked must be a callable (issuer, jti) -> bool")
+        _check_options(authority=authority, scheme=scheme, label=label, clock=clock,
+                       keys=keys, resolver=resolver, replay=replay, assertions=assertions,
+                       flags=dict(require_content_digest_with_body=require_content_digest_with_body,
+                                  base64url_signatures=base64url_signatures,
+                                  token_cache=token_cache, require_query=require_query,
+                                  replay_fail_open=replay_fail_open),
+                       require_signature_key=require_signature_key)
+        required_components = _str_list("required_components", required_components)
+        schemes = _str_list("schemes", schemes)
+        jwt_types = _str_list("jwt_types", jwt_types)
         flags = _PROFILES[profile]
         if jwt_types is None:
             jwt_types = ["aa-agent+jwt", "agent+jwt"] if profile == "compat" else ["aa-agent+jwt"]
         if require_signature_key is None:
             require_signature_key = keys is None
-        if schemes is None and assertions is not None:
+        if schemes is None and keys is not None:
+            # A trust store: keys from outside the request only (issue 12 finding 3).
+            schemes = list(_RESOLVER_SCHEMES) if resolver is not None else []
+            if assertions is not None and resolver is not None:
+                schemes.append("cached")
+        elif schemes is None and assertions is not None:
             schemes = _STATELESS_SCHEMES + ["cached"]
+        self.replay_fail_open = replay_fail_open
         self.authority = authority
         self.scheme = scheme
         self.profile = profile
@@ -393,13 +530,29 @@ class Verifier:
 
     def request(self, method: str, url: str, headers: HeadersLike,
                 body: Optional[bytes] = None) -> _native.NativeRequest:
-        """The native request for ``url`` (absolute, or a path with optional ``?query``)."""
+        """The native request for ``url``: a path (``/path?query``, split at its first ``?``
+        only, never decoded) or an absolute URL (see :func:`_split_target`)."""
         if type(url) is not str:
             raise TypeError(f"url must be a str, not {type(url).__name__}")
         target = _TARGETS.get(url)
         if target is None:
             target = _target(url)
         scheme, netloc, path, query = target
+        return self._request_parts(method, scheme, netloc, path, query, headers, body)
+
+    def _request_parts(self, method: str, scheme: str, netloc: str, path: Union[str, bytes],
+                       query: Union[str, bytes, None], headers: HeadersLike,
+                       body: Optional[bytes]) -> _native.NativeRequest:
+        """The native request from a target already split (the middleware passes ASGI's
+        ``raw_path`` and ``query_string`` bytes as they are); a path with ``#`` or that does
+        not start with ``/`` is ``invalid_request`` (RFC 9112 §3.2: not an origin-form
+        target)."""
+        if isinstance(path, str):
+            bad = "#" in path or not path.startswith("/")
+        else:
+            bad = b"#" in path or not path.startswith(b"/")
+        if bad:
+            raise VerificationError("invalid_request", "the request path is not origin-form")
         authority = self.authority
         if authority is None:
             authority = netloc
@@ -407,8 +560,13 @@ class Verifier:
             raise ValueError("no canonical authority: configure Verifier(authority=...) or pass an absolute URL")
         if not scheme:
             scheme = self.scheme
-        if body is not None and type(body) is not bytes and isinstance(body, (bytearray, memoryview)):
-            body = bytes(body)
+        if body is not None and type(body) is not bytes:
+            if isinstance(body, (bytearray, memoryview)):
+                body = bytes(body)
+            else:
+                raise TypeError(f"body must be bytes or None, not {type(body).__name__}")
+        if type(method) is not str:
+            raise TypeError(f"method must be a str, not {type(method).__name__}")
         kind = type(headers)
         # Exact lists and tuples of pairs, and dicts' items, go to NativeRequest as they are
         # (it copies them); anything else through _header_pairs.
@@ -478,26 +636,29 @@ class Verifier:
                 return cast("KeySource", await method(plan.url, plan.kid, self.rules))
         return self._source(plan)
 
-    def _finish(self, pending: "Pending") -> Dict[str, Any]:
+    def _finish(self, pending: "Pending", before_body: bool = False) -> Any:
         """Phase 2 with the key the plan names; once more after one refresh of the signer's
         keys when they failed (``refetch``) and the resolver agreed to refetch: through
         ``refresh(signer)``, or the hardened resolver's ``refreshed_key``/``refreshed_jwks_key``
-        (a thin shim: they return the new key, or ``None`` for nothing new)."""
+        (a thin shim: they return the new key, or ``None`` for nothing new). ``before_body``:
+        the native ``finish_before_body`` (returns a ``Deferred``), else ``finish`` (the fields
+        of :class:`Verified`)."""
+        finish = pending.finish_before_body if before_body else pending.finish
         plan = pending.fetch
         source: "Optional[KeySource]" = None
         try:
             source = self._source(plan)
-            return pending.finish(source)
+            return finish(source)
         except VerificationError as e:
             if not e.refetch or plan.signer is None:
                 raise
             renewed = self._renewed(plan, source, "")
             if renewed is not None:
-                return pending.finish(renewed)
+                return finish(renewed)
             refresh = getattr(self.resolver, "refresh", None)
             if refresh is None or not refresh(plan.signer):
                 raise
-        return pending.finish(self._source(plan))
+        return finish(self._source(plan))
 
     def _renewed(self, plan: Any, failed: Any, prefix: str) -> Any:
         """The ``refreshed_key`` shim's method and arguments for ``plan``, called (sync) or
@@ -515,24 +676,25 @@ class Verifier:
             return None
         return hook(*args)
 
-    async def _afinish(self, pending: "Pending") -> Dict[str, Any]:
+    async def _afinish(self, pending: "Pending", before_body: bool = False) -> Any:
         """:meth:`_finish` for :meth:`averify` (``arefreshed_key``, ``arefresh``, else the
         sync hooks)."""
+        finish = pending.finish_before_body if before_body else pending.finish
         plan = pending.fetch
         source: "Optional[KeySource]" = None
         try:
             source = await self._asource(plan)
-            return pending.finish(source)
+            return finish(source)
         except VerificationError as e:
             if not e.refetch or plan.signer is None:
                 raise
             renewing = self._renewed(plan, source, "a")
             renewed = await renewing if renewing is not None else self._renewed(plan, source, "")
             if renewed is not None:
-                return pending.finish(renewed)
+                return finish(renewed)
             if not await self._arefresh(plan.signer):
                 raise
-        return pending.finish(await self._asource(plan))
+        return finish(await self._asource(plan))
 
     async def _arefresh(self, signer: str) -> bool:
         method = getattr(self.resolver, "arefresh", None)
@@ -541,28 +703,123 @@ class Verifier:
         refresh = getattr(self.resolver, "refresh", None)
         return refresh is not None and bool(refresh(signer))
 
+    # -- fleet state: assertions and replay keys ---------------------------------------------
+
     def _assertion(self, pending: "Pending", found: Optional[Tuple[bytes, str]]) -> None:
-        """Resolves a ``cached`` plan with what the assertion store held (``cache_miss``)."""
+        """Resolves a ``cached`` plan with what the assertion store held (``cache_miss``). The
+        assertion is then validated by the core as if presented in full: its failures are its
+        own, never ``cache_miss``."""
         if found is None:
             raise pending.cache_miss()
         assertion, scheme = found
         pending.with_assertion(assertion, scheme)
 
-    def _grant(self, values: Dict[str, Any], now: int) -> Optional[Tuple[str, bytes, str, int]]:
-        """For a ``;cache`` token: a fresh identifier and the ``Signature-Key-Cache`` value in
-        ``values``; returns what the assertion store must hold (``cid, assertion, scheme,
-        expires``)."""
+    def _lookup(self, cid: str) -> Optional[Tuple[bytes, str]]:
+        """The assertion store's ``get``; an unavailable store is a miss (SK-09 §6.2: the
+        signer resends the assertion in full)."""
+        store = self._assertions
+        if store is None:
+            return None
+        get = getattr(store, "get", None)
+        if get is None:
+            raise TypeError("this assertion store has only aget/aput: use averify")
+        try:
+            return cast("Optional[Tuple[bytes, str]]", get(cid))
+        except StoreUnavailable as e:
+            log.warning("aauth: assertion store unavailable, answering cache_miss: %s", e)
+            return None
+
+    async def _alookup(self, cid: str) -> Optional[Tuple[bytes, str]]:
+        store = self._assertions
+        aget = getattr(store, "aget", None)
+        if aget is None:
+            return self._lookup(cid)
+        try:
+            return cast("Optional[Tuple[bytes, str]]", await aget(cid))
+        except StoreUnavailable as e:
+            log.warning("aauth: assertion store unavailable, answering cache_miss: %s", e)
+            return None
+
+    def _grant(self, values: Dict[str, Any], now: int) -> Optional[Tuple[Tuple[str, bytes, str, int], str]]:
+        """For a ``;cache`` token: a fresh identifier; returns what the assertion store must
+        hold (``cid, assertion, scheme, expires``) and the ``Signature-Key-Cache`` value, which
+        goes into ``values`` only once the store holds the assertion."""
         grant = values["cache"]
         if grant is None or self._assertions is None:
             return None
         issued = grant.issue(os.urandom(16), now, self.assertion_ttl)
-        values["signature_key_cache"] = issued.header
-        return issued.cid, grant.assertion, grant.scheme, issued.expires
+        return (issued.cid, grant.assertion, grant.scheme, issued.expires), issued.header
+
+    def _keep(self, values: Dict[str, Any], now: int) -> None:
+        grant = self._grant(values, now)
+        if grant is None:
+            return
+        put = getattr(self._assertions, "put", None)
+        if put is None:
+            raise TypeError("this assertion store has only aget/aput: use averify")
+        try:
+            put(*grant[0])
+        except StoreUnavailable as e:
+            log.warning("aauth: assertion store unavailable, no Signature-Key-Cache: %s", e)
+            return
+        values["signature_key_cache"] = grant[1]
+
+    async def _akeep(self, values: Dict[str, Any], now: int) -> None:
+        aput = getattr(self._assertions, "aput", None)
+        if aput is None:
+            return self._keep(values, now)
+        grant = self._grant(values, now)
+        if grant is None:
+            return None
+        try:
+            await aput(*grant[0])
+        except StoreUnavailable as e:
+            log.warning("aauth: assertion store unavailable, no Signature-Key-Cache: %s", e)
+            return None
+        values["signature_key_cache"] = grant[1]
+        return None
+
+    def _unavailable(self, e: StoreUnavailable) -> bool:
+        """Whether to go on without the replay store (``replay_fail_open``)."""
+        if self.replay_fail_open:
+            log.warning("aauth: replay store unavailable, accepting unrecorded (fail open): %s", e)
+            return True
+        return False
+
+    def _record(self, pending: Any, key: "ReplayKey", now: int) -> None:
+        """Records ``key`` in the replay store; ``pending.replayed()`` if it was there."""
+        check = getattr(self._replay, "check_and_record", None)
+        if check is None:
+            raise TypeError("this replay store has only acheck_and_record: use averify")
+        try:
+            fresh = check(key, now)
+        except StoreUnavailable as e:
+            if self._unavailable(e):
+                return
+            raise
+        if not fresh:
+            raise pending.replayed()
+
+    async def _arecord(self, pending: Any, key: "ReplayKey", now: int) -> None:
+        acheck = getattr(self._replay, "acheck_and_record", None)
+        if acheck is None:
+            return self._record(pending, key, now)
+        try:
+            fresh = await acheck(key, now)
+        except StoreUnavailable as e:
+            if self._unavailable(e):
+                return None
+            raise
+        if not fresh:
+            raise pending.replayed()
+        return None
 
     # -- verification -----------------------------------------------------------------------
 
     def verify(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> Verified:
-        """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`.
+        """Verifies a request; returns :class:`Verified` or raises :class:`VerificationError`
+        (or :class:`~aauth_verify.errors.StoreUnavailable` when the replay store cannot
+        answer).
 
         ``url`` is the request target (absolute URL or path + query, not decoded); ``headers``
         a mapping or a list of ``(name, value)`` pairs (repeated names allowed); ``body`` the
@@ -573,16 +830,12 @@ class Verifier:
         try:
             pending = self.parse(req, now)
             if type(pending.fetch) is FetchAssertion:
-                store = cast("Optional[AssertionStore]", self._assertions)
-                self._assertion(pending, store.get(pending.fetch.cid) if store else None)
+                self._assertion(pending, self._lookup(pending.fetch.cid))
             values = self._finish(pending)
-            grant = self._grant(values, now)
-            if grant is not None:
-                cast("AssertionStore", self._assertions).put(*grant)  # type: ignore[arg-type]
-            replay = self._replay
-            if replay is not None:
-                if not cast("ReplayStore", replay).check_and_record(values["replay"], now):
-                    raise pending.replayed()
+            if self._replay is not None:
+                self._record(pending, values["replay"], now)
+            if values["cache"] is not None:
+                self._keep(values, now)
         except VerificationError as e:
             raise self._error(e, req) from None
         return _verified(values)
@@ -596,29 +849,106 @@ class Verifier:
         try:
             pending = self.parse(req, now)
             if type(pending.fetch) is FetchAssertion:
-                self._assertion(pending, await self._store_call("aget", "get", pending.fetch.cid))
+                self._assertion(pending, await self._alookup(pending.fetch.cid))
             values = await self._afinish(pending)
-            grant = self._grant(values, now)
-            if grant is not None:
-                await self._store_call("aput", "put", *grant)
             if self._replay is not None:
-                method_ = getattr(self._replay, "acheck_and_record", None)
-                if method_ is not None:
-                    fresh = await method_(values["replay"], now)
-                else:
-                    fresh = cast("ReplayStore", self._replay).check_and_record(values["replay"], now)
-                if not fresh:
-                    raise pending.replayed()
+                await self._arecord(pending, values["replay"], now)
+            if values["cache"] is not None:
+                await self._akeep(values, now)
         except VerificationError as e:
             raise self._error(e, req) from None
         return _verified(values)
 
-    async def _store_call(self, async_name: str, sync_name: str, *args: Any) -> Any:
-        """The assertion store's async method, else its sync one (``None`` without a store)."""
-        store = self._assertions
-        if store is None:
-            return None
-        method = getattr(store, async_name, None)
-        if method is not None:
-            return await method(*args)
-        return getattr(store, sync_name)(*args)
+    def verify_before_body(self, method: str, url: str, headers: HeadersLike) -> "HeadersVerified":
+        """Verifies the signature over the headers before the body is read (the core's
+        ``finish_before_body``), so that a forged or replayed request is refused before anyone
+        reads, buffers or spools its body. Everything but the body is checked here: the key,
+        the token, the signature, a covered ``Content-Digest`` field's syntax, the replay
+        store (a replay is refused unread; a request whose body then fails has still used
+        its signature), and ``require_content_digest_with_body`` by the framing (a non-zero
+        ``Content-Length``, any ``Transfer-Encoding``). Returns :class:`HeadersVerified`:
+        read the body when its ``reads_body`` says so and pass it to ``complete(body)``.
+        One parse, as :meth:`verify`.
+        """
+        req = self.request(method, url, headers, None)
+        return self._before_body(req)
+
+    async def averify_before_body(self, method: str, url: str, headers: HeadersLike) -> "HeadersVerified":
+        """:meth:`verify_before_body` for asyncio (then ``await result.acomplete(body)``)."""
+        return await self._abefore_body(self.request(method, url, headers, None))
+
+    def _before_body(self, req: _native.NativeRequest) -> "HeadersVerified":
+        now = int(self._clock())
+        try:
+            pending = self.parse(req, now)
+            if type(pending.fetch) is FetchAssertion:
+                self._assertion(pending, self._lookup(pending.fetch.cid))
+            deferred = self._finish(pending, before_body=True)
+            if self._replay is not None:
+                self._record(pending, deferred.replay, now)
+        except VerificationError as e:
+            raise self._error(e, req) from None
+        return HeadersVerified(self, deferred, now)
+
+    async def _abefore_body(self, req: _native.NativeRequest) -> "HeadersVerified":
+        now = int(self._clock())
+        try:
+            pending = self.parse(req, now)
+            if type(pending.fetch) is FetchAssertion:
+                self._assertion(pending, await self._alookup(pending.fetch.cid))
+            deferred = await self._afinish(pending, before_body=True)
+            if self._replay is not None:
+                await self._arecord(pending, deferred.replay, now)
+        except VerificationError as e:
+            raise self._error(e, req) from None
+        return HeadersVerified(self, deferred, now)
+
+
+class HeadersVerified:
+    """A request whose signature verified over its headers (:meth:`Verifier.verify_before_body`);
+    nothing about it may be acted on before :meth:`complete` returns its :class:`Verified`.
+
+    ``needs_body``: ``content-digest`` is covered, the body must be read and checked.
+    ``body_must_be_empty``: the policy requires ``content-digest`` for a body, the signature
+    does not cover it and the framing announced none, so any body byte is refused
+    (``invalid_input``; HTTP/2 and a lying ``Content-Length`` can still deliver some).
+    ``reads_body``: either of the two: pass the whole body to :meth:`complete`. Otherwise the
+    body is not part of what was verified, and ``complete()`` needs none.
+    """
+
+    __slots__ = ("_verifier", "_deferred", "_now", "needs_body", "body_must_be_empty")
+
+    def __init__(self, verifier: Verifier, deferred: Any, now: int) -> None:
+        self._verifier = verifier
+        self._deferred = deferred
+        self._now = now
+        self.needs_body: bool = deferred.needs_body
+        self.body_must_be_empty: bool = deferred.body_must_be_empty
+
+    @property
+    def reads_body(self) -> bool:
+        return self.needs_body or self.body_must_be_empty
+
+    def complete(self, body: Union[bytes, bytearray, memoryview] = b"") -> Verified:
+        """Checks the whole body (``b""`` for none) and returns :class:`Verified`, or raises
+        :class:`VerificationError` (``invalid_signature`` for a digest mismatch,
+        ``invalid_input`` for a body that had to be empty). Once only (``RuntimeError``)."""
+        values = self._deferred.complete(_body_bytes(body))
+        if values["cache"] is not None:
+            self._verifier._keep(values, self._now)
+        return _verified(values)
+
+    async def acomplete(self, body: Union[bytes, bytearray, memoryview] = b"") -> Verified:
+        """:meth:`complete`, awaiting an async assertion store's ``aput``."""
+        values = self._deferred.complete(_body_bytes(body))
+        if values["cache"] is not None:
+            await self._verifier._akeep(values, self._now)
+        return _verified(values)
+
+
+def _body_bytes(body: Any) -> bytes:
+    if type(body) is bytes:
+        return body
+    if isinstance(body, (bytearray, memoryview)):
+        return bytes(body)
+    raise TypeError(f"body must be bytes, not {type(body).__name__}")
