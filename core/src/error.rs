@@ -448,6 +448,8 @@ checks! {
     HostRefused = 271, "host_refused" => "refused by the host's policy",
     /// The request has more header lines than the host's interface carries.
     TooManyHeaderLines = 272, "too_many_header_lines" => "the request has more header lines than accepted",
+    /// The request target contains `#` (RFC 9112 §3.2: no fragment in a request target).
+    FragmentInTarget = 273, "fragment_in_target" => "the request target contains a fragment",
 }
 
 /// A verification failure: the spec's error code and the check that failed. `Copy`,

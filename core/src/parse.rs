@@ -330,6 +330,11 @@ pub(crate) fn parse_signature<'a>(
     label: Option<&[u8]>,
     now: i64,
 ) -> Result<Signed<'a>, Error> {
+    // A request target never carries a fragment: a `#` is not what any server routes on, and
+    // a signature over `/x` must not verify `/x#/../admin`.
+    if req.path.contains(&b'#') || req.query.is_some_and(|q| q.contains(&b'#')) {
+        return Err(err(InvalidRequest, Check::FragmentInTarget));
+    }
     // Step 1: the signature headers, the label, the inner list and the signature bytes.
     let (label, input) = signature_input(req, policy, label)?;
     let sf::Member::InnerList(covered) = input else {
@@ -395,7 +400,13 @@ pub(crate) fn parse_signature<'a>(
 
     // Step 2: required components (AAuth §Covered Components).
     let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
+    // A policy that does not require `Signature-Key` (plain RFC 9421 with a caller key)
+    // cannot require covering a header the request does not send.
+    let no_key_header = !policy.require_signature_key && !req.has_field(b"signature-key");
     for r in policy.required {
+        if no_key_header && r.as_bytes() == b"signature-key" {
+            continue;
+        }
         if !covers(r.as_bytes()) {
             return Err(err(InvalidInput, Check::RequiredNotCovered));
         }

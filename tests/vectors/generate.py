@@ -810,6 +810,27 @@ def signatures(K1, K2, py020, py012):
           err("invalid_input", label="sig"), policy={"require_signature_key": False},
           now=1767021027, key=ekey, base=ebase)
 
+    # A policy that does not require Signature-Key (plain RFC 9421 with a caller key) does not
+    # require covering it when the request sends none; one that is sent must still be covered.
+    k1key = {"type": "raw_ed25519", "x": K1.x}
+    for name, desc, extra, res in (
+            ("plain-rfc9421-default-components", "No Signature-Key, caller key, AAuth default "
+             "components minus the absent signature-key", [], None),
+            ("plain-rfc9421-signature-key-sent-uncovered", "Caller-key policy, but a "
+             "Signature-Key header is sent and not covered",
+             [["Signature-Key", 'sig=hwk;kty="OKP";crv="Ed25519";x="%s";alg="Ed25519"' % K1.x]],
+             "invalid_input")):
+        r = request("GET", RES, "/api/data", None, "https", list(extra))
+        comps = AAUTH[:3]
+        b, _ = sign(r, K1, comps, [("created", CREATED), ("keyid", "k1")])
+        pol = {"require_signature_key": False}
+        if res is None:
+            C.add(name, desc, "own signer", "RFC 9421 §3.2; ours (docs/protocol.md)", r,
+                  ok("sig", None, T1, kid="k1"), policy=pol, key=k1key, base=b, verify_pub=K1.pub)
+        else:
+            C.add(name, desc, "own signer", "SK-09 §7.8; AA §HTTP Message Signatures Profile",
+                  r, err(res, label="sig"), policy=pol, key=k1key, base=b)
+
     # ---------------- A1, A1L, V1, V7 ----------------
     r, rq = hwk_req()
     base, sig = sign(r, K1, AAUTH, P0)
@@ -1674,6 +1695,13 @@ def signatures_syntax(C, K1, K2, ctx):
              AAUTH + [("@query-param", [("name", "b")])], query="a=1", spec="RFC 9421 §2.2.8")
     bad_list("query-param-name-repeated", "@query-param name repeated in the query",
              AAUTH + [("@query-param", [("name", "a")])], query="a=1&a=2", spec="RFC 9421 §2.2.8")
+
+    for name, path, query in (("target-fragment-in-path", "/api/data#/../admin", None),
+                              ("target-fragment-in-query", "/api/data", "a=1#x")):
+        r = base_req(path=path, query=query)
+        sign(r, K1, AAUTH, P0)
+        bad(name, "Request target with a fragment (%s)" % (path + ("?" + query if query else "")),
+            "RFC 9112 §3.2 (no fragment in a request target)", r, "invalid_request", parsed=False)
 
     # ---- required components (AAuth profile) ----
     def need(name, desc, comps, policy=None, headers=()):
