@@ -88,12 +88,26 @@ fn rfc9421_b26() {
     // The AAuth default policy refuses it: no Signature-Key header (step 1; SK-09 §5.4.4)...
     let e = parse(&req, &Policy::STRICT, &Context::at(1618884473), None).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidSignature);
-    // ...and, with a caller key allowed, because the AAuth components are not covered.
+    // ...but with a caller key allowed it parses: it covers @method, @authority and @path,
+    // and signature-key need not be covered when no Signature-Key is sent.
     let aauth_external = Policy {
         require_signature_key: false,
         ..Policy::STRICT
     };
-    let e = parse(&req, &aauth_external, &Context::at(1618884473), None).unwrap_err();
+    parse(&req, &aauth_external, &Context::at(1618884473), None).unwrap();
+    // Without @authority it is refused: the AAuth components are still required.
+    let input = b"sig-b26=(\"date\" \"@method\" \"@path\");created=1618884473";
+    let mut hs: Vec<Header<'_>> = req.headers.to_vec();
+    for h in hs.iter_mut() {
+        if h.name.eq_ignore_ascii_case(b"signature-input") {
+            *h = Header::new(b"Signature-Input", input);
+        }
+    }
+    let req3 = Request {
+        headers: &hs,
+        ..req
+    };
+    let e = parse(&req3, &aauth_external, &Context::at(1618884473), None).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
 }
 
