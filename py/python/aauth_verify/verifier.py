@@ -259,7 +259,8 @@ def _split_target(url: str) -> Tuple[str, str, str, Optional[str]]:
     (``@query``).
     """
     if "#" in url:
-        raise VerificationError("invalid_request", "the request target contains '#'")
+        raise VerificationError("invalid_request", "the request target contains a fragment",
+                                check="fragment_in_target")
     if url.startswith("/"):
         scheme, authority, rest = "", "", url
     else:
