@@ -157,13 +157,13 @@ impl<'a> Component<'a> {
         // At most two parameters, none twice: what any meaningful identifier needs (`sf;key`
         // is redundant but legal). This also keeps the canonical re-serialization of the
         // inner list (whose duplicate handling is quadratic) bounded.
-        if item.params.len() > 2 {
-            return Err(err(InvalidRequest, Check::ComponentParamRepeated));
-        }
+        // (Most identifiers have none: then nothing below runs.)
+        let mut prev: Option<&[u8]> = None;
         for (i, (k, value)) in item.params.iter().enumerate() {
-            if item.params.iter().take(i).any(|(k2, _)| k2 == k) {
+            if i >= 2 || prev == Some(k) {
                 return Err(err(InvalidRequest, Check::ComponentParamRepeated));
             }
+            prev = Some(k);
             match (k, value) {
                 (b"name", BareItem::String(v)) if derived == Some(Derived::QueryParam) => {
                     query_name = Some(Text::from(v))

@@ -641,7 +641,9 @@ impl<'s> Parsed<'s> {
             out.write(b"\n");
         }
         out.write(b"\"@signature-params\": ");
-        match self.sig.covered.canonical_raw() {
+        // The text as received when a one-pass scan proves it canonical (what signers send);
+        // else the canonical serialization.
+        match self.sig.covered.quick_canonical_raw() {
             Some(raw) => out.write(raw),
             None => sf::serialize_inner_list(&self.sig.covered, out),
         }

@@ -186,8 +186,7 @@ fn dict_member<'a>(
         if total > policy.limits.max_header_bytes {
             return Err(err(InvalidRequest, Check::HeaderTooLarge));
         }
-        let dict = sf::parse_dictionary(line, opts).map_err(|_| malformed)?;
-        if let Some(m) = dict.get(label) {
+        if let Some(m) = sf::parse_dictionary_member(line, opts, label).map_err(|_| malformed)? {
             found = Some(m);
         }
     }
@@ -380,12 +379,15 @@ pub(crate) fn parse_signature<'a>(
 
     // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
     // Parsed once into a fixed array; the base builder parses them once more while streaming.
-    if covered.len() > policy.limits.max_components.min(MAX_COMPONENTS) {
-        return Err(err(InvalidRequest, Check::TooManyComponents));
-    }
+    // The count is checked as the items are walked (one pass), before any work on the extra one.
+    let max = policy.limits.max_components.min(MAX_COMPONENTS);
     let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
     let mut field_types = [0u8; MAX_COMPONENTS];
-    for (item, slot) in covered.items().zip(field_types.iter_mut()) {
+    for (i, item) in covered.items().enumerate() {
+        let slot = match field_types.get_mut(i) {
+            Some(slot) if i < max => slot,
+            _ => return Err(err(InvalidRequest, Check::TooManyComponents)),
+        };
         let c = Component::parse(&item)?;
         if components.iter().any(|earlier| earlier.same_as(&c)) {
             return Err(err(InvalidRequest, Check::ComponentTwice));

@@ -221,9 +221,9 @@ pub fn parse<'a>(
         if total > policy.limits.max_header_bytes {
             return Err(err(InvalidRequest, Check::HeaderTooLarge));
         }
-        match sf::parse_dictionary(line, sf::Options::default()) {
-            Ok(dict) => {
-                if let Some(member) = dict.get(label) {
+        match sf::parse_dictionary_member(line, sf::Options::default(), label) {
+            Ok(member) => {
+                if let Some(member) = member {
                     let sf::Member::Item(item) = member else {
                         return Err(err(InvalidRequest, Check::SignatureKeyNotItem));
                     };
@@ -372,8 +372,8 @@ fn dwk_form(t: Text<'_>) -> Result<Text<'_>, Error> {
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.1.
 pub fn has_member(req: &Request<'_, '_>, label: &[u8], policy: &Policy<'_>) -> bool {
     req.field_lines(b"signature-key").any(|line| {
-        match sf::parse_dictionary(line, sf::Options::default()) {
-            Ok(dict) => dict.get(label).is_some(),
+        match sf::parse_dictionary_member(line, sf::Options::default(), label) {
+            Ok(member) => member.is_some(),
             Err(_) if policy.compat.legacy_signature_key => {
                 legacy_members(line).is_some_and(|mut m| m.any(|(k, _)| k == label))
             }

@@ -110,6 +110,52 @@ fn touch_inner(l: &InnerList<'_>) {
     let mut out = VecSink(Vec::new());
     sf::serialize_inner_list(l, &mut out);
     assert_eq!(l.canonical_raw().is_some(), out.0 == l.raw());
+    if l.quick_canonical_raw().is_some() {
+        assert_eq!(
+            out.0,
+            l.raw(),
+            "the quick scan accepted a non-canonical inner list {:?}",
+            String::from_utf8_lossy(l.raw())
+        );
+    }
+}
+
+/// The quick canonical scan of `Signature-Input` members: what signers write is accepted, and
+/// each non-canonical variant (or shape it does not handle) is not.
+#[test]
+fn quick_canonical_scan_accepts_the_signer_shape_only() {
+    let member = |text: &str| -> Option<bool> {
+        let dict = sf::parse_dictionary(text.as_bytes(), Options::default()).ok()?;
+        let (_, m) = dict.iter().next()?;
+        let Member::InnerList(l) = m else { return None };
+        Some(l.quick_canonical_raw().is_some())
+    };
+    for ok in [
+        r#"sig=("@method" "@authority" "@path" "signature-key");created=1730217600"#,
+        r#"sig=();created=0"#,
+        r#"sig=("@query-param";name="a" "x";key="b";sf "y";bs);created=1;keyid="k";alg=ed25519;tag="t""#,
+        r#"sig=("a");expires=999999999999999"#,
+    ] {
+        assert_eq!(member(ok), Some(true), "{ok}");
+    }
+    for not in [
+        r#"sig=( "a");created=1"#,
+        r#"sig=("a"  "b");created=1"#,
+        r#"sig=("a" );created=1"#,
+        r#"sig=("a"); created=1"#,
+        r#"sig=("a");created=01"#,
+        r#"sig=("a");created=-1"#,
+        r#"sig=("a");created=1.5"#,
+        r#"sig=("a");x=?1"#,
+        r#"sig=("a");x=?0"#,
+        r#"sig=("a");x=1;x=2"#,
+        r#"sig=("a";k=1;k=2)"#,
+        r#"sig=("a\"b")"#,
+        r#"sig=(a)"#,
+        r#"sig=("a");x=:AA==:"#,
+    ] {
+        assert_eq!(member(not), Some(false), "{not}");
+    }
 }
 
 /// Whatever parses must serialize to a fixed point that also parses strictly.
@@ -581,6 +627,86 @@ proptest! {
             let e = encode_base64(&d, &mut enc).unwrap();
             let mut dec2 = [0u8; 40];
             prop_assert_eq!(decode_sf_binary(e.as_bytes(), &mut dec2).unwrap(), &d[..]);
+        }
+    }
+}
+
+/// Inner lists near the signer shape (random separators, values, duplicate keys): whenever
+/// the quick scan accepts one, it is exactly its canonical serialization.
+fn near_signer_shape() -> impl Strategy<Value = String> {
+    let sep = prop_oneof![Just(" "), Just(" "), Just("  "), Just("")];
+    let key = prop_oneof![
+        Just("a"),
+        Just("b"),
+        Just("created"),
+        Just("k*1"),
+        Just("A")
+    ];
+    let value = prop_oneof![
+        Just(String::new()),
+        Just("=1".to_string()),
+        Just("=0".to_string()),
+        Just("=01".to_string()),
+        Just("=-1".to_string()),
+        Just("=1730217600".to_string()),
+        Just("=1234567890123456".to_string()),
+        Just("=\"v\"".to_string()),
+        Just("=\"v\\\"w\"".to_string()),
+        Just("=tok/x:y".to_string()),
+        Just("=?1".to_string()),
+        Just("=1.5".to_string()),
+        Just("=:AA==:".to_string()),
+    ];
+    let param = (prop_oneof![Just(";"), Just(";"), Just("; ")], key, value)
+        .prop_map(|(s, k, v)| format!("{s}{k}{v}"));
+    let params = proptest::collection::vec(param, 0..4).prop_map(|v| v.concat());
+    let item = (
+        prop_oneof![
+            Just("\"@method\""),
+            Just("\"x\""),
+            Just("\"\""),
+            Just("\"a\\\\b\""),
+            Just("tok")
+        ],
+        params.clone(),
+    )
+        .prop_map(|(i, p)| format!("{i}{p}"));
+    (
+        prop_oneof![Just("("), Just("( ")],
+        proptest::collection::vec((item, sep), 0..5),
+        prop_oneof![Just(")"), Just(" )")],
+        params,
+    )
+        .prop_map(|(open, items, close, p)| {
+            let mut s = String::from(open);
+            for (n, (i, sep)) in items.iter().enumerate() {
+                if n > 0 {
+                    s.push_str(sep);
+                }
+                s.push_str(i);
+            }
+            s.push_str(close);
+            s.push_str(&p);
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+    #[test]
+    fn quick_canonical_scan_is_sound(text in near_signer_shape()) {
+        let field = format!("sig={text}");
+        if let Ok(dict) = sf::parse_dictionary(field.as_bytes(), Options::default()) {
+            if let Some((_, Member::InnerList(l))) = dict.iter().next() {
+                let mut out = VecSink(Vec::new());
+                sf::serialize_inner_list(&l, &mut out);
+                if l.quick_canonical_raw().is_some() {
+                    prop_assert_eq!(&out.0[..], l.raw());
+                }
+                if l.canonical_raw().is_none() {
+                    prop_assert!(l.quick_canonical_raw().is_none());
+                }
+            }
         }
     }
 }

@@ -72,7 +72,25 @@ macro_rules! round_trip {
 
 /// `sf::parse_dictionary` never panics and its serialization round-trips.
 pub fn sf_dictionary(data: &[u8]) {
+    quick_canonical_is_sound(data);
     round_trip!(data, sf::parse_dictionary, sf::serialize_dictionary)
+}
+
+/// Every inner-list member the quick canonical scan accepts serializes to its own text.
+fn quick_canonical_is_sound(data: &[u8]) {
+    let Ok(dict) = sf::parse_dictionary(data, sf::Options::default()) else {
+        return;
+    };
+    for (_, m) in dict.iter() {
+        if let sf::Member::InnerList(l) = m {
+            if let Some(raw) = l.quick_canonical_raw() {
+                let mut buf = [0u8; OUT];
+                let mut sink = SliceSink::new(&mut buf);
+                sf::serialize_inner_list(&l, &mut sink);
+                assert_eq!(sink.finish(), Some(raw), "quick scan accepted a non-canonical list");
+            }
+        }
+    }
 }
 
 /// `sf::parse_list` never panics and its serialization round-trips.

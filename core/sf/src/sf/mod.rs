@@ -451,6 +451,20 @@ impl<'a> InnerList<'a> {
         self.raw
     }
 
+    /// The raw text if a one-pass scan proves it canonical, else `None` (then serialize it).
+    ///
+    /// The scan accepts only the shape every signer writes: `(`, items separated by one SP,
+    /// `)`, each item a String without escapes, and parameters `;key`, `;key=<String without
+    /// escapes>`, `;key=<Integer without sign or leading zero>` or `;key=<Token>`, no key
+    /// twice in one parameter list. Such text is its own canonical serialization (RFC 8941
+    /// §4.1); anything else, canonical or not, gets `None`. Linear in the text, no
+    /// allocation.
+    ///
+    /// Spec: RFC 8941 §4.1.1.1, §4.1.1.2, §4.1.4, §4.1.6, §4.1.7.
+    pub fn quick_canonical_raw(&self) -> Option<&'a [u8]> {
+        parse::plainly_canonical_inner_list(self.raw).then_some(self.raw)
+    }
+
     /// `Some(raw)` exactly when the received text is already the canonical serialization
     /// ([`serialize_inner_list`] would write the same bytes), so it can be used uncopied.
     ///
@@ -734,6 +748,26 @@ pub fn parse_dictionary(input: &[u8], opts: Options) -> Result<Dictionary<'_>, E
     let mut v = c;
     while v.next_dict_member()?.is_some() {}
     Ok(Dictionary { c: c.validated() })
+}
+
+/// Parses a Dictionary field value and returns the value of `key` (its last occurrence, as
+/// [`Dictionary::get`] would), in the one validating pass: for callers that read a single
+/// member, this saves walking the dictionary a second time.
+///
+/// Spec: RFC 8941 §4.2.2 (a repeated key takes its last value); RFC 9651 §4.2.
+pub fn parse_dictionary_member<'a>(
+    input: &'a [u8],
+    opts: Options,
+    key: &[u8],
+) -> Result<Option<Member<'a>>, Error> {
+    let mut c = Cursor::top(input, opts);
+    let mut found = None;
+    while let Some((k, m)) = c.next_dict_member()? {
+        if k == key {
+            found = Some(m);
+        }
+    }
+    Ok(found)
 }
 
 /// Parses a List field value (lines already joined with `,`). Empty input (or only SP) is an

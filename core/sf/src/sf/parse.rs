@@ -131,6 +131,109 @@ pub(super) fn is_token_char(c: u8) -> bool {
     is(c, TOKEN_CHAR)
 }
 
+/// Whether `s` (an inner list as parsed, parameters included) has the plain shape whose text
+/// is its own canonical serialization: see `InnerList::quick_canonical_raw`.
+pub(super) fn plainly_canonical_inner_list(s: &[u8]) -> bool {
+    /// A String without escapes at `s[i]` (the opening quote): the index after it.
+    fn string(s: &[u8], i: usize) -> Option<usize> {
+        if s.get(i) != Some(&b'"') {
+            return None;
+        }
+        let mut j = i + 1;
+        loop {
+            match *s.get(j)? {
+                b'"' => return Some(j + 1),
+                b'\\' => return None,
+                0x20..=0x7e => j += 1,
+                _ => return None,
+            }
+        }
+    }
+    /// Parameters from `s[i]`: the index after them.
+    fn params(s: &[u8], mut i: usize) -> Option<usize> {
+        let start = i;
+        while s.get(i) == Some(&b';') {
+            let k = i + 1;
+            if !is_key_start(*s.get(k)?) {
+                return None;
+            }
+            let mut e = k + 1;
+            while s.get(e).is_some_and(|&c| is_key_char(c)) {
+                e += 1;
+            }
+            let key = s.get(k..e)?;
+            // No key twice: the serializer would collapse the duplicates.
+            let mut p = start;
+            while p < i {
+                // `s[p]` is a `;` of an earlier parameter.
+                let mut q = p + 1;
+                while s.get(q).is_some_and(|&c| is_key_char(c)) {
+                    q += 1;
+                }
+                if s.get(p + 1..q)? == key {
+                    return None;
+                }
+                p = q;
+                while p < i && s.get(p) != Some(&b';') {
+                    if s.get(p) == Some(&b'"') {
+                        p = string(s, p)?;
+                    } else {
+                        p += 1;
+                    }
+                }
+            }
+            i = e;
+            if s.get(i) == Some(&b'=') {
+                i += 1;
+                match *s.get(i)? {
+                    b'"' => i = string(s, i)?,
+                    b'0' => i += 1,
+                    b'1'..=b'9' => {
+                        let d = s.get(i..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+                        if d > 15 {
+                            return None;
+                        }
+                        i += d;
+                    }
+                    c if c.is_ascii_alphabetic() || c == b'*' => {
+                        i += 1;
+                        while s.get(i).is_some_and(|&c| is_token_char(c)) {
+                            i += 1;
+                        }
+                    }
+                    _ => return None,
+                }
+                // A digit run must end the value (`01`, `1a` are not this shape).
+                if s.get(i)
+                    .is_some_and(|&c| c != b';' && c != b' ' && c != b')')
+                {
+                    return None;
+                }
+            }
+        }
+        Some(i)
+    }
+    let scan = || -> Option<usize> {
+        if s.first() != Some(&b'(') {
+            return None;
+        }
+        let mut i = 1;
+        if s.get(i) != Some(&b')') {
+            loop {
+                i = string(s, i)?;
+                i = params(s, i)?;
+                match *s.get(i)? {
+                    b' ' => i += 1,
+                    b')' => break,
+                    _ => return None,
+                }
+            }
+        }
+        params(s, i + 1)
+    };
+    scan() == Some(s.len())
+}
+
 /// Length of the leading run of plain String characters in `s`: up to `"`, `\\`, and (unless
 /// `trusted`) anything outside `%x20-7E`; eight bytes at a time.
 fn string_run(s: &[u8], trusted: bool) -> usize {

@@ -305,6 +305,9 @@ fn write_param(key: &[u8], value: &BareItem<'_>, out: &mut impl Sink) {
 ///
 /// Spec: RFC 8941 §4.1.1.2, §4.2.3.2 step 2.6.
 pub fn serialize_params(p: &Params<'_>, out: &mut impl Sink) {
+    if p.is_empty() {
+        return;
+    }
     if !keys_possibly_duplicated(p.iter().map(|(k, _)| k)) {
         for (k, v) in p.iter() {
             write_param(k, &v, out);
