@@ -26,6 +26,8 @@ test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_gateway.py
 	$(call step,nginx: fleet state in shared memory (nginx/tests/test_fleet.py))
 	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_fleet.py
+	$(call step,nginx: discovery through subrequests (nginx/tests/test_discovery.py))
+	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_discovery.py
 
 # The original demo's flow through the gateway: backend (aauth-signing) -> nginx with this
 # module -> agent verifying again with the wheel's drop-in verify_signature. Part of `make demo`

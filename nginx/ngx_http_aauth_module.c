@@ -133,6 +133,7 @@ typedef struct {
     time_t                    ttl_min;
     time_t                    ttl_max;
     ngx_msec_t                fetch_timeout;
+    time_t                    refetch_interval;
 
     /* Built by merge; read-only afterwards. The verifier copies `policy` and keeps pointers
      * to `required`, which lives in the configuration pool (outlives requests). */
@@ -196,6 +197,21 @@ struct ngx_http_aauth_ctx_s {
     ngx_msec_t                deadline;
     ngx_event_t               wake;
     ngx_http_request_t       *sr;
+    struct ngx_http_aauth_cleanup_s  *cleanup;
+    aauth_destination         dest;      /* where the current fetch goes */
+    ngx_str_t                 fetch_url; /* the signer's metadata or JWKS URL */
+    ngx_uint_t                doc;       /* which document is being fetched */
+    time_t                    fetch_ttl_min;
+    aauth_result              doc_res;   /* a document's or egress refusal */
+    aauth_result              refetch_res;
+    unsigned                  timed_out:1;
+    unsigned                  fetch_big:1;
+    unsigned                  resolved_ok:1;
+    unsigned                  resolve_done:1;
+    unsigned                  fetched_fail:1;
+    unsigned                  fetch_tried:1;
+    unsigned                  from_zone:1;
+    size_t                    fetched_len;   /* a fetch subrequest's body so far */
 };
 
 
@@ -226,6 +242,12 @@ static bool ngx_http_aauth_revoked(void *data, const uint8_t *iss, size_t iss_le
     const uint8_t *jti, size_t jti_len);
 static ngx_int_t ngx_http_aauth_strip_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_aauth_header_filter(ngx_http_request_t *r);
+static ngx_int_t ngx_http_aauth_output_body_filter(ngx_http_request_t *r,
+    ngx_chain_t *in);
+static ngx_int_t ngx_http_aauth_fetch_header(ngx_http_request_t *r,
+    ngx_http_aauth_ctx_t *sctx);
+static ngx_chain_t *ngx_http_aauth_fetch_body(ngx_http_request_t *r,
+    ngx_http_aauth_ctx_t *sctx, ngx_chain_t *in);
 
 static ngx_int_t ngx_http_aauth_replay_check(ngx_http_request_t *r,
     ngx_http_aauth_ctx_t *ctx);
@@ -282,6 +304,8 @@ static char *ngx_http_aauth_discovery(ngx_conf_t *cf, ngx_command_t *cmd,
 static char *ngx_http_aauth_patterns(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_aauth_ttl(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_http_aauth_refetch_interval(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static ngx_int_t ngx_http_aauth_init_zone(ngx_shm_zone_t *shm_zone, void *data);
 
 
@@ -482,6 +506,13 @@ static ngx_command_t  ngx_http_aauth_commands[] = {
       0,
       NULL },
 
+    { ngx_string("aauth_discovery_refetch_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_aauth_refetch_interval,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("aauth_discovery_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -585,6 +616,7 @@ static ngx_str_t  ngx_http_aauth_default_reserved = ngx_string("x-aauth-");
 
 static ngx_http_request_body_filter_pt   ngx_http_next_request_body_filter;
 static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
+static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
 /* Request path **************************************************************/
@@ -1638,11 +1670,15 @@ ngx_http_aauth_header_filter(ngx_http_request_t *r)
     ngx_table_elt_t       *h;
     ngx_http_aauth_ctx_t  *ctx;
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_aauth_module);
+
     if (r != r->main) {
+        if (ctx != NULL && ctx->fetch != NULL) {
+            (void) ngx_http_aauth_fetch_header(r, ctx);
+        }
+
         return ngx_http_next_header_filter(r);
     }
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_aauth_module);
 
     if (ctx != NULL && ctx->cache_header.len) {
         h = ngx_list_push(&r->headers_out.headers);
@@ -1657,6 +1693,28 @@ ngx_http_aauth_header_filter(ngx_http_request_t *r)
     }
 
     return ngx_http_next_header_filter(r);
+}
+
+
+/* Bounds the body of a discovery fetch subrequest (see ngx_http_aauth_fetch_body). */
+static ngx_int_t
+ngx_http_aauth_output_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
+{
+    ngx_http_aauth_ctx_t  *ctx;
+
+    if (r != r->main) {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_aauth_module);
+
+        if (ctx != NULL && ctx->fetch != NULL && in != NULL) {
+            in = ngx_http_aauth_fetch_body(r, ctx, in);
+            if (in == NULL) {
+                /* Every buffer was discarded (or no memory): nothing to pass on. */
+                return ctx->fetch->parent->fetch_big ? NGX_OK : NGX_ERROR;
+            }
+        }
+    }
+
+    return ngx_http_next_body_filter(r, in);
 }
 
 
@@ -2149,6 +2207,9 @@ ngx_http_aauth_init(ngx_conf_t *cf)
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_aauth_header_filter;
 
+    ngx_http_next_body_filter = ngx_http_top_body_filter;
+    ngx_http_top_body_filter = ngx_http_aauth_output_body_filter;
+
     return NGX_OK;
 }
 
@@ -2197,6 +2258,7 @@ ngx_http_aauth_create_loc_conf(ngx_conf_t *cf)
     conf->ttl_min = NGX_CONF_UNSET;
     conf->ttl_max = NGX_CONF_UNSET;
     conf->fetch_timeout = NGX_CONF_UNSET_MSEC;
+    conf->refetch_interval = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -2248,10 +2310,15 @@ ngx_http_aauth_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->status, prev->status,
                               NGX_HTTP_AAUTH_STATUS_AAUTH);
     ngx_conf_merge_value(conf->replay, prev->replay, 0);
-    ngx_conf_merge_str_value(conf->discovery, prev->discovery, "");
-    ngx_conf_merge_value(conf->ttl_min, prev->ttl_min, 300);
-    ngx_conf_merge_value(conf->ttl_max, prev->ttl_max, 86400);
+    if (conf->discovery.data == NULL) {
+        conf->discovery = prev->discovery;
+    }
+    if (conf->ttl_min == NGX_CONF_UNSET) {
+        conf->ttl_min = prev->ttl_min == NGX_CONF_UNSET ? 300 : prev->ttl_min;
+        conf->ttl_max = prev->ttl_max == NGX_CONF_UNSET ? 86400 : prev->ttl_max;
+    }
     ngx_conf_merge_msec_value(conf->fetch_timeout, prev->fetch_timeout, 5000);
+    ngx_conf_merge_value(conf->refetch_interval, prev->refetch_interval, 60);
 
     if (conf->required == NULL) {
         conf->required = prev->required;
