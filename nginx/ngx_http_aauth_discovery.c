@@ -621,9 +621,27 @@ ngx_http_aauth_fetch_start(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alc
 
     ngx_add_timer(&ctx->wake, alcf->fetch_timeout);
 
+    ctx->resolve_done = 0;
+    ctx->resolving = 1;
+
     if (ngx_resolve_name(rctx) != NGX_OK) {
+        ctx->resolving = 0;
         ctx->cleanup->rctx = NULL;
         return NGX_ERROR;
+    }
+
+    ctx->resolving = 0;
+
+    if (ctx->resolve_done) {
+        /* Answered from the resolver's cache, within the call: go on here, not nested. */
+        ctx->resolve_done = 0;
+
+        if (!ctx->resolved_ok) {
+            *res = AAUTH_RESULT_UNKNOWN_KEY;
+            return NGX_DECLINED;
+        }
+
+        return ngx_http_aauth_subrequest(r, alcf, ctx);
     }
 
     return NGX_AGAIN;
@@ -698,6 +716,10 @@ ngx_http_aauth_resolved(ngx_resolver_ctx_t *rctx)
 
     ctx->resolved_ok = ok;
     ctx->resolve_done = 1;
+
+    if (ctx->resolving) {
+        return;     /* ngx_http_aauth_fetch_start goes on */
+    }
 
     ngx_http_set_log_request(c->log, r);
     r->write_event_handler(r);
@@ -1259,7 +1281,7 @@ ngx_http_aauth_fetched(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
  */
 static ngx_int_t
 ngx_http_aauth_refetch(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
-    ngx_http_aauth_ctx_t *ctx)
+    ngx_http_aauth_ctx_t *ctx, aauth_result res)
 {
     bool          again;
     uint16_t      check;
@@ -1277,7 +1299,7 @@ ngx_http_aauth_refetch(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
     (void) aauth_verifier_last_check(ctx->verifier, &check);
 
     ctx->refetched = 1;
-    ctx->refetch_res = AAUTH_RESULT_INVALID_SIGNATURE;
+    ctx->refetch_res = res;     /* the failure, should no refetch be allowed now */
     ctx->from_zone = 0;
     ctx->fetch_tried = 0;
     ctx->phase = NGX_HTTP_AAUTH_KEYS;

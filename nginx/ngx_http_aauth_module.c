@@ -211,6 +211,7 @@ struct ngx_http_aauth_ctx_s {
     unsigned                  fetched_fail:1;
     unsigned                  fetch_tried:1;
     unsigned                  from_zone:1;
+    unsigned                  resolving:1;   /* inside ngx_resolve_name() */
     size_t                    fetched_len;   /* a fetch subrequest's body so far */
 };
 
@@ -260,7 +261,7 @@ static ngx_int_t ngx_http_aauth_discover(ngx_http_request_t *r,
     ngx_http_aauth_loc_conf_t *alcf, ngx_http_aauth_ctx_t *ctx,
     aauth_result *res);
 static ngx_int_t ngx_http_aauth_refetch(ngx_http_request_t *r,
-    ngx_http_aauth_loc_conf_t *alcf, ngx_http_aauth_ctx_t *ctx);
+    ngx_http_aauth_loc_conf_t *alcf, ngx_http_aauth_ctx_t *ctx, aauth_result res);
 
 static ngx_http_aauth_entry_t *ngx_http_aauth_zone_find(
     ngx_http_aauth_zone_t *z, u_char *key, size_t len, uint32_t hash);
@@ -931,7 +932,7 @@ ngx_http_aauth_run(ngx_http_request_t *r, ngx_http_aauth_loc_conf_t *alcf,
 
             if (res != AAUTH_RESULT_OK) {
                 /* A discovered key that failed may be cured by one refetch (SK-09 §7.2). */
-                rc = ngx_http_aauth_refetch(r, alcf, ctx);
+                rc = ngx_http_aauth_refetch(r, alcf, ctx, res);
 
                 if (rc == NGX_AGAIN) {
                     return NGX_AGAIN;

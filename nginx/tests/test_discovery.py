@@ -60,6 +60,12 @@ class Signer:
                 + [self.issuer_key.jwk(kid="iss-1")]}
 
     def handle(self, h):
+        try:
+            self.serve(h)
+        except (BrokenPipeError, ConnectionResetError):
+            pass    # nginx cut a misbehaving response off: expected
+
+    def serve(self, h):
         self.seen_headers.append(dict(h.headers))
         if h.path.startswith("/.well-known/"):
             self.gets["metadata"] += 1
