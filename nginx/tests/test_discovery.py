@@ -334,6 +334,16 @@ def run(port, good, rot, dies, stale, bad, legacy, named, counter, rekey):
     check(all(s == 401 for s in statuses) and rot.gets["jwks"] - before <= 1 + int(dt / 2),
           f"discovery: 50 random kids in {dt:.1f}s -> {rot.gets['jwks'] - before} refetches")
 
+    # Finding 6 (log escaping) where the module quotes a request-chosen text itself: an unknown
+    # kid with quotes is logged as \xHH, never raw.
+    req_jwks_uri(port, "disc.test", good, kid="refetch-now", key=aasign.Key())  # uses the refetch
+    mark = len(error_log())
+    s, h, _ = req_jwks_uri(port, "disc.test", good, kid='x\\" forged=\\"1', key=aasign.Key())
+    time.sleep(0.2)
+    logged = error_log()[mark:]
+    check(s == 401 and b'x\\x22 forged=\\x221' in logged and b'x" forged="1' not in logged,
+          f"finding 6: a kid is logged escaped: {s} {logged[-300:]!r}")
+
     # --- Egress: a signer outside the allowlist gets no connection. ---
     outside = type("S", (), {"id": f"http://127.0.0.1:{counter.port}", "keys": {}})
     s, h, _ = req_jwks_uri(port, "disc.test", outside)
