@@ -40,7 +40,7 @@ VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/pytho
 
 .PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
 	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
-	bench-python-instr bench-c-instr
+	bench-python-instr bench-c-instr bench-nginx
 
 # deps comes first: make builds prerequisites left to right (run `make test` without -j).
 test: deps $(TEST_TARGETS)
@@ -218,7 +218,7 @@ vectors:
 BENCH_OUT := target/bench
 BENCH_PKG := aauth-verify-benches
 
-bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c
+bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c bench-nginx
 	$(call step,bench report)
 	$(PYTHON) benches/report.py
 
@@ -308,6 +308,17 @@ bench-c:
 	else \
 	  rm -f $(BENCH_OUT)/c.json; \
 	  echo "bench-c: no C bindings (ffi-c/) or bench in this tree; reported as missing"; \
+	fi
+
+# nginx: requests per second through nginx with the module (off, hwk, static trust store,
+# discovery warm) with wrk, and the cold-path latency of a new signer (benches/nginx/bench.py).
+bench-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
+	$(call step,bench: nginx (wrk; warm discovery vs static trust store, cold path))
+	@if [ -x '$(NGINX_TEST_SIGNER)' ]; then \
+	  NGINX_BIN=$(NGINX_BIN) '$(NGINX_TEST_SIGNER)' benches/nginx/bench.py $(BENCH_OUT)/nginx.json; \
+	else \
+	  rm -f $(BENCH_OUT)/nginx.json; \
+	  echo "bench-nginx: no Python with cryptography (NGINX_TEST_SIGNER); reported as missing"; \
 	fi
 
 # Optional (not part of `make bench`, ≈ 1 min): instructions per one-shot C call under

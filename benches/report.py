@@ -12,6 +12,7 @@ Each core figure comes from two builds, <backend> = dalek (hosted) and compact (
 * target/bench/size.json                   -- the core compiled for size (both backends)
 * target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
 * target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
+* target/bench/nginx.json   -- benches/nginx/bench.py: requests per second through nginx, cold path
 
 Standard library only.
 """
@@ -222,6 +223,7 @@ def main():
     python = load(os.path.join(OUT, "python.json"))
     cbench = load(os.path.join(OUT, "c.json"))
     heap = [m.get("heap_allocations_per_verification") for m in memory.values() if m]
+    nginx = load(os.path.join(OUT, "nginx.json"))
 
     summary = {
         "machine": machine(),
@@ -247,6 +249,7 @@ def main():
         "python": python if python else {"missing": "benches/python did not run (see the bench-python step of make bench)"},
         "c_verifications_per_second": cbench.get("c_verifications_per_second") if cbench else None,
         "c": cbench if cbench else {"missing": "benches/c did not run (see the bench-c step of make bench)"},
+        "nginx": nginx if nginx else {"missing": "benches/nginx did not run (see the bench-nginx step of make bench)"},
         "heap_allocations_per_verification": max(heap) if len(heap) == len(BACKENDS) else None,
         "stack_bytes": {b: (m or {}).get("stack_bytes", {}).get("max") for b, m in memory.items()},
         "memory": {b: m if m else {"missing": "memprobe did not run"} for b, m in memory.items()},
@@ -316,6 +319,7 @@ def print_table(s):
     print(f"\nNote: {INSTRUCTION_NOTE}.")
     print_python(s["python"])
     print_c(s["c"])
+    print_nginx(s["nginx"])
     print("\nOther figures\n")
     print(f"* heap allocations per verification (both builds): {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
@@ -324,6 +328,22 @@ def print_table(s):
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
     print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")
+
+
+def print_nginx(n):
+    if "missing" in n:
+        print(f"\nnginx: {n['missing']}")
+        return
+    print(f"\nnginx ({n['tool']}, {n['seconds']} s each, {n['worker_processes']} worker)\n")
+    print("| configuration | requests/s | vs aauth off | non-2xx |")
+    print("|---|---|---|---|")
+    for name, r in n["runs"].items():
+        rel = r.get("relative_to_off")
+        print(f"| {name} | {r.get('requests_per_second')} | {fmt_x(rel)} | {r.get('non_2xx')} |")
+    print(f"\n* warm discovery vs static trust store: {fmt_x(n.get('discovery_vs_static'))}")
+    print(f"* cold first request of a new signer (two fetches): {n.get('cold_first_request_us')} µs")
+    print(f"* warm request of the same signer: {n.get('warm_same_signer_us')} µs")
+    print(f"* discovery fetches during the wrk runs: {n.get('discovery_fetches_during_runs')}")
 
 
 def print_python(py):

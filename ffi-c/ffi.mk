@@ -110,6 +110,11 @@ $(FFI_BUILD)/api_test: $(FFI_DIR)/tests/api_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
+# Gateway calls: decoded keys, phase 2 before the body, egress admission (the nginx module's).
+$(FFI_BUILD)/gateway_test: $(FFI_DIR)/tests/gateway_test.c $(FFI_TEST_DEPS) lib
+	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
+	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
+
 # Several threads at once, each with its own verifier (C11 _Thread_local for the scratch arrays).
 $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
@@ -135,12 +140,14 @@ $(FFI_BUILD)/macros_test: $(FFI_BUILD)/macros_test.c $(FFI_HEADER)
 	$(CC) $(FFI_CFLAGS) -Iinclude $< -o $@
 
 test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUILD)/vectors_test \
-	$(FFI_BUILD)/api_test $(FFI_BUILD)/threads_test
+	$(FFI_BUILD)/api_test $(FFI_BUILD)/gateway_test $(FFI_BUILD)/threads_test
 	$(if $(FFI_RUN),$(call require,valgrind,valgrind))
 	$(call step,C header: every macro compiles as a constant)
 	$(FFI_BUILD)/macros_test | tail -n 1
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
+	$(call step,C gateway tests (static library$(if $(FFI_RUN), under valgrind)))
+	$(FFI_RUN) $(FFI_BUILD)/gateway_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/vectors_test
 	$(call step,C threads test (every vector in 4 threads at once$(if $(FFI_RUN), under valgrind)))
@@ -191,6 +198,7 @@ test-c-valgrind: test-c
 	$(call step,C tests under valgrind)
 	$(call require,valgrind,valgrind)
 	$(FFI_VALGRIND) $(FFI_BUILD)/api_test
+	$(FFI_VALGRIND) $(FFI_BUILD)/gateway_test
 	$(FFI_VALGRIND) $(FFI_BUILD)/vectors_test
 	env -u LD_LIBRARY_PATH $(FFI_VALGRIND) $(FFI_BUILD)/vectors_test_pkgconfig
 	$(MAKE) --no-print-directory test-c-decodes

@@ -42,9 +42,72 @@
 #define AAUTH_CID_LEN 22
 
 /**
+ * Most patterns one egress list may hold.
+ */
+#define AAUTH_MAX_PATTERNS 64
+
+/**
+ * `aauth_destination.admitted`: the deployment lists the host (connect to what it resolves
+ * to, private or not).
+ */
+#define AAUTH_ADMITTED_LISTED 0
+
+/**
+ * `aauth_destination.admitted`: a public IP literal (connect to it).
+ */
+#define AAUTH_ADMITTED_PUBLIC 1
+
+/**
+ * `aauth_destination.admitted`: a name: resolve it once, check every address with
+ * `aauth_egress_admit_address`, connect only to a checked address (pinned), with SNI and the
+ * certificate check still on the name.
+ */
+#define AAUTH_ADMITTED_RESOLVE 2
+
+/**
+ * `aauth_destination.host_kind`: a DNS name.
+ */
+#define AAUTH_HOST_NAME 0
+
+/**
+ * `aauth_destination.host_kind`: an IPv4 literal (`address[0..4]`).
+ */
+#define AAUTH_HOST_IPV4 1
+
+/**
+ * `aauth_destination.host_kind`: an IPv6 literal (`address`).
+ */
+#define AAUTH_HOST_IPV6 2
+
+/**
  * Length of `aauth_identity.thumbprint` (and `replay_key_text`) without its NUL terminator.
  */
 #define AAUTH_THUMBPRINT_LEN 43
+
+/**
+ * Most `kid`s `aauth_jwks_decode` reports from one JWKS (the core's `MAX_JWKS_KIDS`).
+ */
+#define AAUTH_MAX_JWKS_KIDS 32
+
+/**
+ * Longest `kid` `aauth_jwks_decode` reports, in bytes (decoded).
+ */
+#define AAUTH_MAX_KID_LEN 128
+
+/**
+ * `aauth_jwks_key.alg`: the key has no `alg` member.
+ */
+#define AAUTH_KEY_ALG_NONE 0
+
+/**
+ * `aauth_jwks_key.alg`: `Ed25519` (RFC 9864).
+ */
+#define AAUTH_KEY_ALG_ED25519 1
+
+/**
+ * `aauth_jwks_key.alg`: the legacy `EdDSA` (RFC 8037).
+ */
+#define AAUTH_KEY_ALG_EDDSA 2
 
 /**
  * Bit for `hwk` in `aauth_policy.schemes` (bit `n` is the scheme numbered `n`).
@@ -118,7 +181,7 @@
 /**
  * Size in bytes of `aauth_verifier`.
  */
-#define AAUTH_VERIFIER_SIZE 8192
+#define AAUTH_VERIFIER_SIZE 9216
 
 /**
  * How many tokens an `aauth_token_cache` holds.
@@ -261,56 +324,6 @@ typedef uint32_t aauth_result;
 #endif // __cplusplus
 
 /**
- * What the host must obtain before `aauth_verifier_finish`, as the core decides it
- * (`aauth_plan.fetch`).
- *
- * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11; AAuth §JWKS Discovery and Caching.
- */
-enum aauth_fetch
-#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
-  : uint32_t
-#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
- {
-  /**
-   * Nothing: the request carries its key (`hwk`, `jkt-jwt`). Finish with
-   * `AAUTH_KEY_INLINE`.
-   */
-  AAUTH_FETCH_NOTHING = 0,
-  /**
-   * No `Signature-Key`: a key the host holds (plain RFC 9421), selected by `kid` (the
-   * `keyid` parameter) when one was sent. Finish with `AAUTH_KEY_RAW`, `AAUTH_KEY_JWK` or a
-   * JWKS (`AAUTH_KEY_TRUSTED_JWKS`).
-   */
-  AAUTH_FETCH_CALLER_KEY = 1,
-  /**
-   * The metadata document at `{origin}/.well-known/{dwk}` (`aauth_verifier_metadata_url`),
-   * whose `issuer` must equal `origin`, then the JWKS at its `jwks_uri`
-   * (`aauth_verifier_check_metadata` returns it); the key is `kid`. Finish with
-   * `AAUTH_KEY_DOCUMENTS` (both documents), or `AAUTH_KEY_TRUSTED_JWKS` / a key the host's
-   * configuration holds for `origin`. (`jwks_uri`, legacy `jwks` with `id`, `jwt` and
-   * `self-jwt`, where `origin` is the token's `iss`.)
-   */
-  AAUTH_FETCH_METADATA = 2,
-  /**
-   * The JWKS at `url`; the key is `kid` (`jwks`, legacy `jwks` with `jwks=`). Finish with
-   * `AAUTH_KEY_DOCUMENTS` (no metadata) or `AAUTH_KEY_TRUSTED_JWKS`.
-   */
-  AAUTH_FETCH_JWKS = 3,
-  /**
-   * The assertion the host cached under `cid` (`cached`): resolve it and call
-   * `aauth_verifier_resolve_assertion`, or answer `aauth_verifier_cache_miss`.
-   */
-  AAUTH_FETCH_ASSERTION = 4,
-};
-#ifndef __cplusplus
-#if __STDC_VERSION__ >= 202311L
-typedef enum aauth_fetch aauth_fetch;
-#else
-typedef uint32_t aauth_fetch;
-#endif // __STDC_VERSION__ >= 202311L
-#endif // __cplusplus
-
-/**
  * A `Signature-Key` scheme, as reported in `aauth_plan` and `aauth_identity`. The numbers
  * equal the core's `Scheme` numbers and never change.
  *
@@ -365,6 +378,56 @@ enum aauth_scheme
 typedef enum aauth_scheme aauth_scheme;
 #else
 typedef uint32_t aauth_scheme;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * What the host must obtain before `aauth_verifier_finish`, as the core decides it
+ * (`aauth_plan.fetch`).
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11; AAuth §JWKS Discovery and Caching.
+ */
+enum aauth_fetch
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Nothing: the request carries its key (`hwk`, `jkt-jwt`). Finish with
+   * `AAUTH_KEY_INLINE`.
+   */
+  AAUTH_FETCH_NOTHING = 0,
+  /**
+   * No `Signature-Key`: a key the host holds (plain RFC 9421), selected by `kid` (the
+   * `keyid` parameter) when one was sent. Finish with `AAUTH_KEY_RAW`, `AAUTH_KEY_JWK` or a
+   * JWKS (`AAUTH_KEY_TRUSTED_JWKS`).
+   */
+  AAUTH_FETCH_CALLER_KEY = 1,
+  /**
+   * The metadata document at `{origin}/.well-known/{dwk}` (`aauth_verifier_metadata_url`),
+   * whose `issuer` must equal `origin`, then the JWKS at its `jwks_uri`
+   * (`aauth_verifier_check_metadata` returns it); the key is `kid`. Finish with
+   * `AAUTH_KEY_DOCUMENTS` (both documents), or `AAUTH_KEY_TRUSTED_JWKS` / a key the host's
+   * configuration holds for `origin`. (`jwks_uri`, legacy `jwks` with `id`, `jwt` and
+   * `self-jwt`, where `origin` is the token's `iss`.)
+   */
+  AAUTH_FETCH_METADATA = 2,
+  /**
+   * The JWKS at `url`; the key is `kid` (`jwks`, legacy `jwks` with `jwks=`). Finish with
+   * `AAUTH_KEY_DOCUMENTS` (no metadata) or `AAUTH_KEY_TRUSTED_JWKS`.
+   */
+  AAUTH_FETCH_JWKS = 3,
+  /**
+   * The assertion the host cached under `cid` (`cached`): resolve it and call
+   * `aauth_verifier_resolve_assertion`, or answer `aauth_verifier_cache_miss`.
+   */
+  AAUTH_FETCH_ASSERTION = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum aauth_fetch aauth_fetch;
+#else
+typedef uint32_t aauth_fetch;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -433,6 +496,11 @@ enum aauth_key_kind
    * trust store): no metadata document is checked.
    */
   AAUTH_KEY_KIND_TRUSTED_JWKS = 4,
+  /**
+   * `decoded`: a key (or the failure) the host kept from `aauth_jwks_decode`, for the signer
+   * the plan names and the plan's `kid` (the host selects the entry by `kid`).
+   */
+  AAUTH_KEY_KIND_DECODED = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -474,7 +542,7 @@ typedef uint32_t aauth_replay;
 /**
  * Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
  * Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
- * connection or request object, or on the stack: 8 KiB). The contents are private.
+ * connection or request object, or on the stack: 9 KiB). The contents are private.
  *
  * * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
  * * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and the
@@ -484,8 +552,110 @@ typedef uint32_t aauth_replay;
  * * One thread at a time; it may move between threads between calls.
  */
 typedef struct aauth_verifier {
-  uint64_t _opaque[1024];
+  uint64_t _opaque[1152];
 } aauth_verifier;
+
+/**
+ * A borrowed byte string: `len` bytes at `data`, no NUL terminator needed.
+ *
+ * Ownership: always the caller's (inputs) or the request's (outputs); this library never
+ * frees or keeps a slice beyond the lifetime documented on each function. Where a slice is
+ * optional, `data == NULL` (with `len == 0`) means "absent"; elsewhere `{NULL, 0}` is the
+ * empty string. `data == NULL` with `len > 0` is `AAUTH_RESULT_NULL_PARAMETER`.
+ */
+typedef struct aauth_slice {
+  /**
+   * The first byte (may be NULL when `len` is 0).
+   */
+  const uint8_t *data;
+  /**
+   * The number of bytes.
+   */
+  size_t len;
+} aauth_slice;
+
+/**
+ * One `kid` of a decoded JWKS and the core's answer for it: a key (`result` is
+ * `AAUTH_RESULT_OK`; `x` and `alg` are set) or the verification failure `select_jwk` gives
+ * for that `kid` (`result`, `check`, `refetch`; e.g. `invalid_key` for two different keys
+ * under one `kid`). It holds no pointer: copy it anywhere, shared memory included.
+ *
+ * Phase 2 takes it as `AAUTH_KEY_KIND_DECODED` (`aauth_key_source.decoded`): a key is
+ * validated again and used with its `alg`; a failure is reported as the core reported it.
+ * `rules` records the key rules it was decoded under (from the policy's compatibility
+ * switches): phase 2 refuses it (`AAUTH_RESULT_INVALID_PARAMETER`) under other rules.
+ *
+ * Spec: RFC 7517 §4.5, §5; draft-hardt-httpbis-signature-key-09 §3.3, §7.2.
+ */
+typedef struct aauth_jwks_key {
+  /**
+   * The `kid`, decoded (not NUL-terminated).
+   */
+  uint8_t kid[AAUTH_MAX_KID_LEN];
+  /**
+   * The number of bytes in `kid`.
+   */
+  size_t kid_len;
+  /**
+   * `AAUTH_RESULT_OK`, or the verification failure for this `kid` (an `aauth_result`).
+   */
+  uint32_t result;
+  /**
+   * The check behind a failure (0 for a key).
+   */
+  uint16_t check;
+  /**
+   * Whether a refetch may cure the failure.
+   */
+  bool refetch;
+  /**
+   * The key rules it was decoded under (bit 0: `alg` required, bit 1: `EdDSA` allowed).
+   */
+  uint8_t rules;
+  /**
+   * The encoded Ed25519 point (for a key).
+   */
+  uint8_t x[32];
+  /**
+   * The declared algorithm: `AAUTH_KEY_ALG_*`.
+   */
+  uint32_t alg;
+} aauth_jwks_key;
+
+/**
+ * The key material for `aauth_verifier_finish` (and `aauth_verify`): a `kind` and the slices
+ * it uses; the others are ignored. The bytes are read during the call only.
+ *
+ * ```c
+ * aauth_key_source inline_key = {AAUTH_KEY_KIND_INLINE};
+ * aauth_key_source docs = {AAUTH_KEY_KIND_DOCUMENTS, {NULL, 0}, {jwks, jwks_len}, {md, md_len}};
+ * aauth_key_source kept = {AAUTH_KEY_KIND_DECODED}; kept.decoded = &entry;
+ * ```
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §7.2.
+ */
+typedef struct aauth_key_source {
+  /**
+   * An `aauth_key_kind` value.
+   */
+  uint32_t kind;
+  /**
+   * `AAUTH_KEY_KIND_RAW_KEY`: 32 bytes; `AAUTH_KEY_KIND_JWK`: the JWK document.
+   */
+  struct aauth_slice key;
+  /**
+   * `AAUTH_KEY_KIND_DOCUMENTS`, `AAUTH_KEY_KIND_TRUSTED_JWKS`: the JWKS document.
+   */
+  struct aauth_slice jwks;
+  /**
+   * `AAUTH_KEY_KIND_DOCUMENTS`: the metadata document (`data == NULL`: not supplied).
+   */
+  struct aauth_slice metadata;
+  /**
+   * `AAUTH_KEY_KIND_DECODED`: one entry `aauth_jwks_decode` wrote (NULL otherwise).
+   */
+  const struct aauth_jwks_key *decoded;
+} aauth_key_source;
 
 /**
  * A borrowed text value: the bytes as they appear in their source (a header parameter or a
@@ -516,326 +686,6 @@ typedef struct aauth_text {
    */
   uint32_t escapes;
 } aauth_text;
-
-/**
- * The plan of a parsed signature: what to fetch, and the texts it names (the core's `Fetch`).
- *
- * | `fetch` | members set |
- * |---|---|
- * | `AAUTH_FETCH_NOTHING` | — (`inline_key` for `hwk`) |
- * | `AAUTH_FETCH_CALLER_KEY` | `kid` (the `keyid` parameter, when sent) |
- * | `AAUTH_FETCH_METADATA` | `origin`, `dwk`, `kid`, `signer` (= `origin`) |
- * | `AAUTH_FETCH_JWKS` | `url`, `kid`, `signer` (= `url`) |
- * | `AAUTH_FETCH_ASSERTION` | `cid` |
- *
- * For the token schemes the texts come from the decoded token (not verified yet: use them
- * only to find the issuer's keys) and point into the verifier; see `aauth_text`.
- *
- * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11, §7.2.
- */
-typedef struct aauth_plan {
-  /**
-   * What to fetch: an `aauth_fetch` value.
-   */
-  aauth_fetch fetch;
-  /**
-   * The `Signature-Key` scheme of the signature (`AAUTH_SCHEME_NONE` without one).
-   */
-  aauth_scheme scheme;
-  /**
-   * The identifier whose metadata to fetch: `id`, or the token's `iss`.
-   */
-  struct aauth_text origin;
-  /**
-   * The well-known document name.
-   */
-  struct aauth_text dwk;
-  /**
-   * The JWKS URL.
-   */
-  struct aauth_text url;
-  /**
-   * The key to select: `kid`, the token header `kid`, or the `keyid` parameter.
-   */
-  struct aauth_text kid;
-  /**
-   * The cache identifier to resolve.
-   */
-  struct aauth_text cid;
-  /**
-   * Who the keys belong to (what a host caches them under and rate-limits refetches by):
-   * `origin` or `url`.
-   */
-  struct aauth_text signer;
-  /**
-   * Whether `inline_key` holds the `hwk` key (its curve point is checked by finish).
-   */
-  bool has_inline_key;
-  /**
-   * The inline Ed25519 public key (`hwk`).
-   */
-  uint8_t inline_key[32];
-} aauth_plan;
-
-/**
- * An identifier issued by `aauth_verifier_issue_cid`.
- *
- * Spec: draft-hardt-httpbis-signature-key-09 §6.
- */
-typedef struct aauth_issued {
-  /**
-   * The identifier, NUL-terminated (22 characters): store the identity's `cache_assertion`
-   * and `cache_scheme` under it.
-   */
-  char cid[23];
-  /**
-   * When the identifier stops being honoured (never after the token's `exp`): forget the
-   * assertion then.
-   */
-  int64_t expires;
-} aauth_issued;
-
-/**
- * A borrowed byte string: `len` bytes at `data`, no NUL terminator needed.
- *
- * Ownership: always the caller's (inputs) or the request's (outputs); this library never
- * frees or keeps a slice beyond the lifetime documented on each function. Where a slice is
- * optional, `data == NULL` (with `len == 0`) means "absent"; elsewhere `{NULL, 0}` is the
- * empty string. `data == NULL` with `len > 0` is `AAUTH_RESULT_NULL_PARAMETER`.
- */
-typedef struct aauth_slice {
-  /**
-   * The first byte (may be NULL when `len` is 0).
-   */
-  const uint8_t *data;
-  /**
-   * The number of bytes.
-   */
-  size_t len;
-} aauth_slice;
-
-/**
- * One header line as received: a name (any case) and a value (surrounding whitespace is
- * allowed). Repeated names are allowed and kept in order.
- */
-typedef struct aauth_header {
-  /**
-   * The field name.
-   */
-  struct aauth_slice name;
-  /**
-   * The field value of this line.
-   */
-  struct aauth_slice value;
-} aauth_header;
-
-/**
- * A borrowed view of the HTTP request to verify. Nothing is copied.
- *
- * * `method`, `scheme`: as sent (`GET`, `https`); not normalised.
- * * `authority`: the receiving service's **canonical** authority (`resource.example`,
- *   `host:8443`), never taken blindly from `Host`.
- * * `path`: the raw absolute path without the query (empty means `/`).
- * * `query`: the query without its leading `?`; `data == NULL` when the target has no `?`.
- * * `headers`/`headers_len`: every header line in order (at most `AAUTH_MAX_HEADERS`);
- *   `headers` may be NULL only when `headers_len` is 0.
- * * `body`: the body when the caller has it (to check a covered `Content-Digest`);
- *   `data == NULL` when absent.
- *
- * Lifetime: the bytes and the header array must stay valid and unchanged for as long as
- * results that point into them are used (plans, identities) and, for the two-phase API,
- * from `aauth_verifier_parse` until the last call on that verifier.
- */
-typedef struct aauth_request {
-  /**
-   * `@method`.
-   */
-  struct aauth_slice method;
-  /**
-   * `@scheme`.
-   */
-  struct aauth_slice scheme;
-  /**
-   * `@authority` (canonical).
-   */
-  struct aauth_slice authority;
-  /**
-   * `@path`.
-   */
-  struct aauth_slice path;
-  /**
-   * `@query` without `?`; `data == NULL` = no query.
-   */
-  struct aauth_slice query;
-  /**
-   * The header lines.
-   */
-  const struct aauth_header *headers;
-  /**
-   * The number of header lines.
-   */
-  size_t headers_len;
-  /**
-   * The body; `data == NULL` = not supplied.
-   */
-  struct aauth_slice body;
-} aauth_request;
-
-/**
- * Compatibility switches for older peers. All false is the strict profile.
- */
-typedef struct aauth_compat {
-  /**
-   * Accept the legacy inner-list `Signature-Key: sig1=(scheme=hwk kty="OKP" …)`.
-   */
-  bool legacy_signature_key;
-  /**
-   * Accept OKP/Ed25519 keys without `alg`.
-   */
-  bool alg_less_keys;
-  /**
-   * Accept `alg: "EdDSA"` on keys and JWTs.
-   */
-  bool eddsa;
-  /**
-   * Accept a signature without `created`.
-   */
-  bool missing_created;
-  /**
-   * Accept legacy metadata `{"agent": …, "jwks_uri": …}` (no `issuer`).
-   */
-  bool legacy_metadata;
-} aauth_compat;
-
-/**
- * Bounds on hostile input; exceeding one fails with `AAUTH_RESULT_INVALID_REQUEST`.
- */
-typedef struct aauth_limits {
-  /**
-   * Maximum total bytes of all lines of each signature header (default 16384).
-   */
-  size_t max_header_bytes;
-  /**
-   * Maximum number of covered components (default 32).
-   */
-  size_t max_components;
-  /**
-   * Maximum number of `Signature-Input` parameters (default 16).
-   */
-  size_t max_params;
-} aauth_limits;
-
-/**
- * How a request must be signed to be accepted. Start from `aauth_policy_default` and change
- * members; every policy option of the core is here, plus the label to verify, but the table
- * of Structured Field types for the `sf` component parameter, which is the core's default.
- *
- * Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
- * keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
- * to (`required`, `jwt_types`, `label`) must then stay valid and unchanged until the last call
- * on that verifier (static lists, like the defaults, always are).
- *
- * Spec: AAuth §HTTP Message Signatures Profile; RFC 9421 §3.2 step 6;
- * draft-hardt-httpbis-signature-key-09 §3.3, §7.
- */
-typedef struct aauth_policy {
-  /**
-   * Freshness window in seconds: `now - window <= created <= now + window`.
-   */
-  uint64_t window;
-  /**
-   * Components that must be covered (identifiers without parameters, UTF-8, e.g.
-   * `@method`), at most `AAUTH_MAX_REQUIRED`. May be NULL when `required_len` is 0.
-   * The default points to a static list: `@method @authority @path signature-key`.
-   */
-  const struct aauth_slice *required;
-  /**
-   * The number of entries in `required`.
-   */
-  size_t required_len;
-  /**
-   * Also require `authorization` when the request has an `Authorization` header.
-   */
-  bool require_authorization_when_present;
-  /**
-   * Also require `content-digest` when the request has a non-empty body.
-   */
-  bool require_content_digest_with_body;
-  /**
-   * Require a `Signature-Key` header (false allows plain RFC 9421 with a caller key).
-   */
-  bool require_signature_key;
-  /**
-   * Accepted `Signature-Key` schemes: an OR of `AAUTH_SCHEMES_*` bits.
-   */
-  uint32_t schemes;
-  /**
-   * Accepted `typ` values of `jwt` tokens (UTF-8), at most `AAUTH_MAX_REQUIRED`; an empty
-   * list means `aa-agent+jwt`. The strict default is `aa-agent+jwt`, the compat default adds
-   * `agent+jwt` (both static lists). May be NULL when `jwt_types_len` is 0.
-   */
-  const struct aauth_slice *jwt_types;
-  /**
-   * The number of entries in `jwt_types`.
-   */
-  size_t jwt_types_len;
-  /**
-   * Accept the Python signer's unpadded base64url in `Signature` values.
-   */
-  bool base64url_signatures;
-  /**
-   * Compatibility switches.
-   */
-  struct aauth_compat compat;
-  /**
-   * Input bounds.
-   */
-  struct aauth_limits limits;
-  /**
-   * The signature label to verify; `data == NULL` takes the only signature, or the only one
-   * bound to a `Signature-Key` member.
-   */
-  struct aauth_slice label;
-  /**
-   * The longest `expires − created` accepted, in seconds; 0 = no cap (the default).
-   */
-  uint64_t max_validity;
-  /**
-   * A request target with a query must cover `@query`, or `@query-param` for each of its
-   * parameter names (off by default: current signers cover only the AAuth minimum).
-   */
-  bool require_query;
-} aauth_policy;
-
-/**
- * The key material for `aauth_verifier_finish` (and `aauth_verify`): a `kind` and the slices
- * it uses; the others are ignored. The bytes are read during the call only.
- *
- * ```c
- * aauth_key_source inline_key = {AAUTH_KEY_KIND_INLINE};
- * aauth_key_source docs = {AAUTH_KEY_KIND_DOCUMENTS, {NULL, 0}, {jwks, jwks_len}, {md, md_len}};
- * ```
- *
- * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §7.2.
- */
-typedef struct aauth_key_source {
-  /**
-   * An `aauth_key_kind` value.
-   */
-  uint32_t kind;
-  /**
-   * `AAUTH_KEY_KIND_RAW_KEY`: 32 bytes; `AAUTH_KEY_KIND_JWK`: the JWK document.
-   */
-  struct aauth_slice key;
-  /**
-   * `AAUTH_KEY_KIND_DOCUMENTS`, `AAUTH_KEY_KIND_TRUSTED_JWKS`: the JWKS document.
-   */
-  struct aauth_slice jwks;
-  /**
-   * `AAUTH_KEY_KIND_DOCUMENTS`: the metadata document (`data == NULL`: not supplied).
-   */
-  struct aauth_slice metadata;
-} aauth_key_source;
 
 /**
  * The verified identity, written on success: the core's `Identity` (agent, issuer, subject,
@@ -981,6 +831,322 @@ typedef struct aauth_identity {
 } aauth_identity;
 
 /**
+ * The plan of a parsed signature: what to fetch, and the texts it names (the core's `Fetch`).
+ *
+ * | `fetch` | members set |
+ * |---|---|
+ * | `AAUTH_FETCH_NOTHING` | — (`inline_key` for `hwk`) |
+ * | `AAUTH_FETCH_CALLER_KEY` | `kid` (the `keyid` parameter, when sent) |
+ * | `AAUTH_FETCH_METADATA` | `origin`, `dwk`, `kid`, `signer` (= `origin`) |
+ * | `AAUTH_FETCH_JWKS` | `url`, `kid`, `signer` (= `url`) |
+ * | `AAUTH_FETCH_ASSERTION` | `cid` |
+ *
+ * For the token schemes the texts come from the decoded token (not verified yet: use them
+ * only to find the issuer's keys) and point into the verifier; see `aauth_text`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11, §7.2.
+ */
+typedef struct aauth_plan {
+  /**
+   * What to fetch: an `aauth_fetch` value.
+   */
+  aauth_fetch fetch;
+  /**
+   * The `Signature-Key` scheme of the signature (`AAUTH_SCHEME_NONE` without one).
+   */
+  aauth_scheme scheme;
+  /**
+   * The identifier whose metadata to fetch: `id`, or the token's `iss`.
+   */
+  struct aauth_text origin;
+  /**
+   * The well-known document name.
+   */
+  struct aauth_text dwk;
+  /**
+   * The JWKS URL.
+   */
+  struct aauth_text url;
+  /**
+   * The key to select: `kid`, the token header `kid`, or the `keyid` parameter.
+   */
+  struct aauth_text kid;
+  /**
+   * The cache identifier to resolve.
+   */
+  struct aauth_text cid;
+  /**
+   * Who the keys belong to (what a host caches them under and rate-limits refetches by):
+   * `origin` or `url`.
+   */
+  struct aauth_text signer;
+  /**
+   * Whether `inline_key` holds the `hwk` key (its curve point is checked by finish).
+   */
+  bool has_inline_key;
+  /**
+   * The inline Ed25519 public key (`hwk`).
+   */
+  uint8_t inline_key[32];
+} aauth_plan;
+
+/**
+ * An identifier issued by `aauth_verifier_issue_cid`.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §6.
+ */
+typedef struct aauth_issued {
+  /**
+   * The identifier, NUL-terminated (22 characters): store the identity's `cache_assertion`
+   * and `cache_scheme` under it.
+   */
+  char cid[23];
+  /**
+   * When the identifier stops being honoured (never after the token's `exp`): forget the
+   * assertion then.
+   */
+  int64_t expires;
+} aauth_issued;
+
+/**
+ * Where a fetch URL may go, as `aauth_egress_admit_url` admitted it. The slices point into
+ * the URL passed in.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+ */
+typedef struct aauth_destination {
+  /**
+   * `AAUTH_ADMITTED_*`.
+   */
+  uint32_t admitted;
+  /**
+   * `https` (else plain `http`, which the deployment listed).
+   */
+  bool https;
+  /**
+   * `AAUTH_HOST_*`.
+   */
+  uint32_t host_kind;
+  /**
+   * The host as written (`[…]` for IPv6): what TLS SNI and the certificate check use.
+   */
+  struct aauth_slice host;
+  /**
+   * The address of an IP literal (IPv4 in the first 4 bytes).
+   */
+  uint8_t address[16];
+  /**
+   * The port to connect to (the explicit one, else the scheme's default).
+   */
+  uint16_t port;
+  /**
+   * `host[:port]` as written: the `Host` header to send.
+   */
+  struct aauth_slice authority;
+  /**
+   * `scheme://host[:port]`.
+   */
+  struct aauth_slice origin;
+  /**
+   * `path[?query]`: the request target to send.
+   */
+  struct aauth_slice target;
+} aauth_destination;
+
+/**
+ * Compatibility switches for older peers. All false is the strict profile.
+ */
+typedef struct aauth_compat {
+  /**
+   * Accept the legacy inner-list `Signature-Key: sig1=(scheme=hwk kty="OKP" …)`.
+   */
+  bool legacy_signature_key;
+  /**
+   * Accept OKP/Ed25519 keys without `alg`.
+   */
+  bool alg_less_keys;
+  /**
+   * Accept `alg: "EdDSA"` on keys and JWTs.
+   */
+  bool eddsa;
+  /**
+   * Accept a signature without `created`.
+   */
+  bool missing_created;
+  /**
+   * Accept legacy metadata `{"agent": …, "jwks_uri": …}` (no `issuer`).
+   */
+  bool legacy_metadata;
+} aauth_compat;
+
+/**
+ * Bounds on hostile input; exceeding one fails with `AAUTH_RESULT_INVALID_REQUEST`.
+ */
+typedef struct aauth_limits {
+  /**
+   * Maximum total bytes of all lines of each signature header (default 16384).
+   */
+  size_t max_header_bytes;
+  /**
+   * Maximum number of covered components (default 32).
+   */
+  size_t max_components;
+  /**
+   * Maximum number of `Signature-Input` parameters (default 16).
+   */
+  size_t max_params;
+} aauth_limits;
+
+/**
+ * How a request must be signed to be accepted. Start from `aauth_policy_default` and change
+ * members; every policy option of the core is here, plus the label to verify, but the table
+ * of Structured Field types for the `sf` component parameter, which is the core's default.
+ *
+ * Lifetime: the one-shot and rendering calls read the policy during the call only. A verifier
+ * keeps a copy of this struct from `aauth_verifier_parse` on, so the lists and bytes it points
+ * to (`required`, `jwt_types`, `label`) must then stay valid and unchanged until the last call
+ * on that verifier (static lists, like the defaults, always are).
+ *
+ * Spec: AAuth §HTTP Message Signatures Profile; RFC 9421 §3.2 step 6;
+ * draft-hardt-httpbis-signature-key-09 §3.3, §7.
+ */
+typedef struct aauth_policy {
+  /**
+   * Freshness window in seconds: `now - window <= created <= now + window`.
+   */
+  uint64_t window;
+  /**
+   * Components that must be covered (identifiers without parameters, UTF-8, e.g.
+   * `@method`), at most `AAUTH_MAX_REQUIRED`. May be NULL when `required_len` is 0.
+   * The default points to a static list: `@method @authority @path signature-key`.
+   */
+  const struct aauth_slice *required;
+  /**
+   * The number of entries in `required`.
+   */
+  size_t required_len;
+  /**
+   * Also require `authorization` when the request has an `Authorization` header.
+   */
+  bool require_authorization_when_present;
+  /**
+   * Also require `content-digest` when the request has a non-empty body.
+   */
+  bool require_content_digest_with_body;
+  /**
+   * Require a `Signature-Key` header (false allows plain RFC 9421 with a caller key).
+   */
+  bool require_signature_key;
+  /**
+   * Accepted `Signature-Key` schemes: an OR of `AAUTH_SCHEMES_*` bits.
+   */
+  uint32_t schemes;
+  /**
+   * Accepted `typ` values of `jwt` tokens (UTF-8), at most `AAUTH_MAX_REQUIRED`; an empty
+   * list means `aa-agent+jwt`. The strict default is `aa-agent+jwt`, the compat default adds
+   * `agent+jwt` (both static lists). May be NULL when `jwt_types_len` is 0.
+   */
+  const struct aauth_slice *jwt_types;
+  /**
+   * The number of entries in `jwt_types`.
+   */
+  size_t jwt_types_len;
+  /**
+   * Accept the Python signer's unpadded base64url in `Signature` values.
+   */
+  bool base64url_signatures;
+  /**
+   * Compatibility switches.
+   */
+  struct aauth_compat compat;
+  /**
+   * Input bounds.
+   */
+  struct aauth_limits limits;
+  /**
+   * The signature label to verify; `data == NULL` takes the only signature, or the only one
+   * bound to a `Signature-Key` member.
+   */
+  struct aauth_slice label;
+  /**
+   * The longest `expires − created` accepted, in seconds; 0 = no cap (the default).
+   */
+  uint64_t max_validity;
+  /**
+   * A request target with a query must cover `@query`, or `@query-param` for each of its
+   * parameter names (off by default: current signers cover only the AAuth minimum).
+   */
+  bool require_query;
+} aauth_policy;
+
+/**
+ * One header line as received: a name (any case) and a value (surrounding whitespace is
+ * allowed). Repeated names are allowed and kept in order.
+ */
+typedef struct aauth_header {
+  /**
+   * The field name.
+   */
+  struct aauth_slice name;
+  /**
+   * The field value of this line.
+   */
+  struct aauth_slice value;
+} aauth_header;
+
+/**
+ * A borrowed view of the HTTP request to verify. Nothing is copied.
+ *
+ * * `method`, `scheme`: as sent (`GET`, `https`); not normalised.
+ * * `authority`: the receiving service's **canonical** authority (`resource.example`,
+ *   `host:8443`), never taken blindly from `Host`.
+ * * `path`: the raw absolute path without the query (empty means `/`).
+ * * `query`: the query without its leading `?`; `data == NULL` when the target has no `?`.
+ * * `headers`/`headers_len`: every header line in order (at most `AAUTH_MAX_HEADERS`);
+ *   `headers` may be NULL only when `headers_len` is 0.
+ * * `body`: the body when the caller has it (to check a covered `Content-Digest`);
+ *   `data == NULL` when absent.
+ *
+ * Lifetime: the bytes and the header array must stay valid and unchanged for as long as
+ * results that point into them are used (plans, identities) and, for the two-phase API,
+ * from `aauth_verifier_parse` until the last call on that verifier.
+ */
+typedef struct aauth_request {
+  /**
+   * `@method`.
+   */
+  struct aauth_slice method;
+  /**
+   * `@scheme`.
+   */
+  struct aauth_slice scheme;
+  /**
+   * `@authority` (canonical).
+   */
+  struct aauth_slice authority;
+  /**
+   * `@path`.
+   */
+  struct aauth_slice path;
+  /**
+   * `@query` without `?`; `data == NULL` = no query.
+   */
+  struct aauth_slice query;
+  /**
+   * The header lines.
+   */
+  const struct aauth_header *headers;
+  /**
+   * The number of header lines.
+   */
+  size_t headers_len;
+  /**
+   * The body; `data == NULL` = not supplied.
+   */
+  struct aauth_slice body;
+} aauth_request;
+
+/**
  * What a request carries that changes which components a policy requires of it: what
  * `aauth_signature_error` lists in `required_input`.
  *
@@ -1053,6 +1219,63 @@ typedef bool (*aauth_revoked_fn)(void *ctx,
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/**
+ * Phase 2 without the body: everything `aauth_verifier_finish` does (key, token, revocation,
+ * the Ed25519 signature over the headers, the replay mode) except the covered
+ * `Content-Digest` check, which stays pending. A failure is the request's verdict, before any
+ * body byte is read. On success `*out_needs_body` says whether `content-digest` is covered:
+ * either way, feed the body with `aauth_verifier_body_update` (nothing, for an empty body)
+ * and call `aauth_verifier_body_finish`, which writes the identity. An empty body is checked
+ * as empty, never as "not supplied".
+ *
+ * The replay store (`AAUTH_REPLAY_STORE`) is written here, once the signature verified: a
+ * replay is refused before its body is read. A later parse, `aauth_verifier_finish` or
+ * `aauth_verifier_init` drops the pending check. Never allocates.
+ *
+ * Spec: RFC 9421 §3.2 steps 7–8; RFC 9530 §2; draft-hardt-httpbis-signature-key-09
+ * §3.4–§3.11.
+ *
+ * # Safety
+ *
+ * As for `aauth_verifier_finish`; `out_needs_body` writable.
+ */
+aauth_result aauth_verifier_finish_before_body(struct aauth_verifier *verifier,
+                                               const struct aauth_key_source *source,
+                                               bool *out_needs_body);
+
+/**
+ * Feeds the next piece of the body to the pending check (a no-op when `content-digest` is
+ * not covered). Returns `AAUTH_RESULT_INVALID_STATE` without a pending check. Never
+ * allocates.
+ *
+ * Spec: RFC 9530 §2.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `data` readable for `len` bytes (NULL when `len`
+ * is 0).
+ */
+aauth_result aauth_verifier_body_update(struct aauth_verifier *verifier,
+                                        const uint8_t *data,
+                                        size_t len);
+
+/**
+ * Ends the pending body check: compares the covered `Content-Digest` with the body fed so
+ * far (`AAUTH_RESULT_INVALID_SIGNATURE`, check `digest_mismatch`, when it differs) and on
+ * success writes the identity (as `aauth_verifier_finish` does; the cache grant becomes
+ * available to `aauth_verifier_issue_cid`). Either way the check ends. Returns
+ * `AAUTH_RESULT_INVALID_STATE` without a pending check. Never allocates.
+ *
+ * Spec: RFC 9530 §2; RFC 9421 §3.2.
+ *
+ * # Safety
+ *
+ * `verifier` as for `aauth_verifier_plan`; `out_identity` writable for one
+ * `aauth_identity`.
+ */
+aauth_result aauth_verifier_body_finish(struct aauth_verifier *verifier,
+                                        struct aauth_identity *out_identity);
 
 /**
  * The `cached` scheme's resolution: for an `AAUTH_FETCH_ASSERTION` plan, hands the core the
@@ -1132,6 +1355,153 @@ aauth_result aauth_verifier_issue_cid(struct aauth_verifier *verifier,
                                       uint8_t *header,
                                       size_t header_len,
                                       size_t *out_header_n);
+
+/**
+ * Checks an allowlist pattern (`host[:port]`, `*.suffix[:port]`, `*[:port]`; the port a
+ * number or `*`): `AAUTH_RESULT_OK`, or `AAUTH_RESULT_INVALID_KEY` for a malformed one (a
+ * configuration error). Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+ *
+ * # Safety
+ *
+ * `pattern` readable for `pattern_len` bytes.
+ */
+aauth_result aauth_egress_check_pattern(const uint8_t *pattern, size_t pattern_len);
+
+/**
+ * Parses a fetch URL (`scheme://host[:port]/path[?query]`, one canonical spelling) and admits
+ * its destination (the core's `parse_url` and `admit`): plain `http` only when one of
+ * `http_hosts` lists the origin; a host listed in `http_hosts` or `private_hosts` is
+ * `AAUTH_ADMITTED_LISTED`; otherwise an IP literal or `localhost` name must be public
+ * (`AAUTH_ADMITTED_PUBLIC`), and any other name is `AAUTH_ADMITTED_RESOLVE`. Writes the
+ * destination into `*out` (its slices point into `url`).
+ *
+ * Returns `AAUTH_RESULT_INVALID_KEY` for a malformed URL, `AAUTH_RESULT_UNKNOWN_KEY` for a
+ * refused destination (nothing written), `AAUTH_RESULT_INVALID_PARAMETER` for more than
+ * `AAUTH_MAX_PATTERNS` patterns in a list. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3, §7.1; RFC 3986 §3.
+ *
+ * # Safety
+ *
+ * `url` readable for `url_len` bytes; each list NULL or readable for its length in slices,
+ * each readable; `out` writable for one `aauth_destination`.
+ */
+aauth_result aauth_egress_admit_url(const uint8_t *url,
+                                    size_t url_len,
+                                    const struct aauth_slice *http_hosts,
+                                    size_t http_hosts_len,
+                                    const struct aauth_slice *private_hosts,
+                                    size_t private_hosts_len,
+                                    struct aauth_destination *out);
+
+/**
+ * Checks a resolved address of a name that `aauth_egress_admit_url` answered
+ * `AAUTH_ADMITTED_RESOLVE` for (`addr_len` 4 for IPv4, 16 for IPv6, network order):
+ * `AAUTH_RESULT_OK` when public, else `AAUTH_RESULT_UNKNOWN_KEY` (loopback, private,
+ * link-local, …). Connect only to an address it admitted. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3 (reject private, loopback and link-local
+ * destinations; pin the resolved address).
+ *
+ * # Safety
+ *
+ * `addr` readable for `addr_len` bytes.
+ */
+aauth_result aauth_egress_admit_address(const uint8_t *addr, size_t addr_len);
+
+/**
+ * Writes into `*out_listed` whether one of `patterns` lists the origin of fetch URL `url`
+ * (the core's `listed`: a deployment allowlist). Returns `AAUTH_RESULT_INVALID_KEY` for a
+ * malformed URL. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+ *
+ * # Safety
+ *
+ * `patterns` NULL or readable for `patterns_len` slices, each readable; `url` readable for
+ * `url_len` bytes; `out_listed` writable.
+ */
+aauth_result aauth_egress_listed(const struct aauth_slice *patterns,
+                                 size_t patterns_len,
+                                 const uint8_t *url,
+                                 size_t url_len,
+                                 bool *out_listed);
+
+/**
+ * Checks a metadata document's `jwks_uri` against the URL the document was fetched from
+ * (the core's `check_jwks_uri`): same origin, or an origin one of `cross_origin` lists;
+ * else `AAUTH_RESULT_UNKNOWN_KEY`. `AAUTH_RESULT_INVALID_KEY` for a malformed URL. Egress
+ * admission of the `jwks_uri` (`aauth_egress_admit_url`) still applies. Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §7.3 (cross-origin `jwks_uri` URLs require
+ * explicit deployment admission).
+ *
+ * # Safety
+ *
+ * `jwks_uri` and `metadata_url` readable for their lengths; `cross_origin` NULL or readable
+ * for `cross_origin_len` slices, each readable.
+ */
+aauth_result aauth_egress_check_jwks_uri(const uint8_t *jwks_uri,
+                                         size_t jwks_uri_len,
+                                         const uint8_t *metadata_url,
+                                         size_t metadata_url_len,
+                                         const struct aauth_slice *cross_origin,
+                                         size_t cross_origin_len);
+
+/**
+ * Writes the metadata URL `{origin}/.well-known/{dwk}` for an identifier into `buf` (not
+ * NUL-terminated) and sets `*out_n` (the core's `parse_origin` and `metadata_url`): the
+ * identifier must be a bare origin in its one canonical spelling and `dwk` a safe document
+ * name, else `AAUTH_RESULT_INVALID_KEY`. Both are the plan's texts, unescaped. Returns
+ * `AAUTH_RESULT_INSUFFICIENT_SIZE` when `buf` is too small (2200 bytes always suffice).
+ * Never allocates.
+ *
+ * Spec: draft-hardt-httpbis-signature-key-09 §3.6, §7.3; AAuth §Server Identifiers;
+ * RFC 8615 §3.
+ *
+ * # Safety
+ *
+ * `origin` and `dwk` readable for their lengths; `buf` writable for `buf_len` bytes (may be
+ * NULL if `buf_len` is 0); `out_n` writable.
+ */
+aauth_result aauth_egress_metadata_url(const uint8_t *origin,
+                                       size_t origin_len,
+                                       const uint8_t *dwk,
+                                       size_t dwk_len,
+                                       uint8_t *buf,
+                                       size_t buf_len,
+                                       size_t *out_n);
+
+/**
+ * Decodes a JWKS once (the core's `each_jwk`, under the key rules of `policy`'s compatibility
+ * switches): writes one `aauth_jwks_key` per distinct `kid`, in document order, each with
+ * exactly what `select_jwk` answers for that `kid`, into `out[0..*out_n]`. A host keeps them
+ * (a shared cache, a trust store decoded at start) so that no request parses the document
+ * again. Keys without a `kid`, `kid`s over `AAUTH_MAX_KID_LEN` bytes or with a control
+ * character, and `kid`s beyond the first `AAUTH_MAX_JWKS_KIDS` are not reported (a request
+ * naming one is not served from the kept keys).
+ *
+ * Returns the document's verification failure (e.g. `AAUTH_RESULT_INVALID_KEY` for malformed
+ * JSON or more than 16384 bytes) with nothing written, `AAUTH_RESULT_INSUFFICIENT_SIZE` when
+ * `out_cap` is smaller than the number of `kid`s (`AAUTH_MAX_JWKS_KIDS` always suffices).
+ * Never allocates.
+ *
+ * Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.2 (keys cached
+ * until refetched).
+ *
+ * # Safety
+ *
+ * `policy` NULL or readable (with its lists); `jwks` readable for `jwks_len` bytes; `out`
+ * writable for `out_cap` entries (may be NULL if `out_cap` is 0); `out_n` writable.
+ */
+aauth_result aauth_jwks_decode(const struct aauth_policy *policy,
+                               const uint8_t *jwks,
+                               size_t jwks_len,
+                               struct aauth_jwks_key *out,
+                               size_t out_cap,
+                               size_t *out_n);
 
 /**
  * Verifies a request in one call: `aauth_verifier_parse`, then `aauth_verifier_finish` with
@@ -1423,6 +1793,21 @@ aauth_result aauth_replay_cache_len(const struct aauth_replay_cache *cache,
 aauth_result aauth_verifier_set_replay(struct aauth_verifier *verifier,
                                        uint32_t mode,
                                        struct aauth_replay_cache *cache);
+
+/**
+ * A replay found by the host's own store (`AAUTH_REPLAY_KEY`: the identity's replay key was
+ * already recorded, unexpired): records the core's `replayed` failure as the verifier's last
+ * (`invalid_signature`, check `replayed`, the same verdict an attached
+ * `aauth_replay_cache` gives) and returns `AAUTH_RESULT_INVALID_SIGNATURE`, to answer with
+ * `aauth_signature_error`. Never allocates.
+ *
+ * Spec: AAuth §Freshness and Replay; RFC 9421 §7.2.2.
+ *
+ * # Safety
+ *
+ * `verifier` NULL or zeroed or initialised, readable and writable.
+ */
+aauth_result aauth_verifier_replayed(struct aauth_verifier *verifier);
 
 /**
  * Writes the facts of `request` that `aauth_signature_error` needs into `*out`: whether it

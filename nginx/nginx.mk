@@ -21,6 +21,13 @@ test-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	$(call step,nginx: module in $(NGINX_BIN) in front of an upstream (nginx/tests/test_nginx.py))
 	$(call require,$(NGINX_BIN),nginx)
 	NGINX_BIN=$(NGINX_BIN) PYTHON_SIGNER='$(NGINX_TEST_SIGNER)' timeout 600 $(PYTHON) nginx/tests/test_nginx.py
+	$(call step,nginx: gateway security (nginx/tests/test_gateway.py; requests signed in-process))
+	@test -n '$(NGINX_TEST_SIGNER)' || { echo "test-nginx: test_gateway.py needs a Python with cryptography: NGINX_TEST_SIGNER=/path/python"; exit 1; }
+	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_gateway.py
+	$(call step,nginx: fleet state in shared memory (nginx/tests/test_fleet.py))
+	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_fleet.py
+	$(call step,nginx: discovery through subrequests (nginx/tests/test_discovery.py))
+	NGINX_BIN=$(NGINX_BIN) timeout 600 '$(NGINX_TEST_SIGNER)' nginx/tests/test_discovery.py
 
 # The original demo's flow through the gateway: backend (aauth-signing) -> nginx with this
 # module -> agent verifying again with the wheel's drop-in verify_signature. Part of `make demo`

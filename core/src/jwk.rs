@@ -337,6 +337,19 @@ pub fn each_jwk(
     Ok(kids.len())
 }
 
+/// Rebuilds a key a host stored after [`each_jwk`] or [`select_jwk`] decoded it (its encoded
+/// point [`PublicKey::x`] and declared [`PublicKey::alg`]), for instance in memory shared by
+/// several processes: the point is validated again, exactly as when it was decoded from JWK
+/// text (`invalid_key` for a non-canonical or small-order encoding), and the `alg` is kept, so
+/// that a token whose JOSE `alg` disagrees with it is still refused. The key rules it was
+/// decoded under are the host's to keep with it.
+///
+/// Spec: RFC 8032 §5.1.3 (decoding); RFC 8037 §2; draft-hardt-httpbis-signature-key-09 §3.3,
+/// §7.2 (keys cached until refetched).
+pub fn stored_key(x: [u8; 32], alg: KeyAlg) -> Result<PublicKey, Error> {
+    PublicKey::validated(x, alg)
+}
+
 /// What is done with each object of a JWKS's `keys` array.
 trait Elements<'de> {
     type Out;

@@ -99,8 +99,8 @@ pub use finish::{
 pub use frozen::Frozen;
 pub use grant::{CacheGrant, Issued};
 pub use jwk::{
-    each_jwk, key_from_members, parse_jwk, select_jwk, JwkMembers, MAX_JWKS_KIDS, MAX_JWKS_LEN,
-    MAX_JWK_LEN,
+    each_jwk, key_from_members, parse_jwk, select_jwk, stored_key, JwkMembers, MAX_JWKS_KIDS,
+    MAX_JWKS_LEN, MAX_JWK_LEN,
 };
 pub use key::{B64Thumbprint, KeyAlg, PublicKey, Thumbprint, Thumbprint512};
 pub use metadata::{check_issuer, MAX_METADATA_LEN};

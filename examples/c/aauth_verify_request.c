@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
   aauth_request request;
   aauth_slice host;
   aauth_policy policy;
-  aauth_verifier verifier; /* 8 KiB, on the stack: no allocation anywhere */
+  aauth_verifier verifier; /* 9 KiB, on the stack: no allocation anywhere */
   aauth_plan plan;
   aauth_key_source keys;
   aauth_identity id;

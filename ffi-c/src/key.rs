@@ -3,6 +3,7 @@
 
 use core_verify::{parse_jwk, KeySource, Policy, PublicKey};
 
+use crate::jwks::aauth_jwks_key;
 use crate::ptr::try_ref;
 use crate::request::{opt_slice, slice};
 use crate::result::aauth_result;
@@ -30,6 +31,9 @@ pub enum aauth_key_kind {
     /// `jwks`: a JWKS the host's configuration trusts for the signer the plan names (a static
     /// trust store): no metadata document is checked.
     TrustedJwks = 4,
+    /// `decoded`: a key (or the failure) the host kept from `aauth_jwks_decode`, for the signer
+    /// the plan names and the plan's `kid` (the host selects the entry by `kid`).
+    Decoded = 5,
 }
 
 /// The key material for `aauth_verifier_finish` (and `aauth_verify`): a `kind` and the slices
@@ -38,6 +42,7 @@ pub enum aauth_key_kind {
 /// ```c
 /// aauth_key_source inline_key = {AAUTH_KEY_KIND_INLINE};
 /// aauth_key_source docs = {AAUTH_KEY_KIND_DOCUMENTS, {NULL, 0}, {jwks, jwks_len}, {md, md_len}};
+/// aauth_key_source kept = {AAUTH_KEY_KIND_DECODED}; kept.decoded = &entry;
 /// ```
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.9, §7.2.
@@ -52,6 +57,8 @@ pub struct aauth_key_source {
     pub jwks: aauth_slice,
     /// `AAUTH_KEY_KIND_DOCUMENTS`: the metadata document (`data == NULL`: not supplied).
     pub metadata: aauth_slice,
+    /// `AAUTH_KEY_KIND_DECODED`: one entry `aauth_jwks_decode` wrote (NULL otherwise).
+    pub decoded: *const aauth_jwks_key,
 }
 
 /// A checked key source: its slices are made, a raw key has 32 bytes.
@@ -65,6 +72,7 @@ pub(crate) enum HostKey<'k> {
         jwks: &'k [u8],
     },
     Trusted(&'k [u8]),
+    Decoded(aauth_jwks_key),
 }
 
 impl<'k> HostKey<'k> {
@@ -102,6 +110,10 @@ impl<'k> HostKey<'k> {
             crate::ptr::non_null(s.jwks.data)?;
             // SAFETY: our contract.
             Ok(HostKey::Trusted(unsafe { slice(s.jwks) }?))
+        } else if kind(aauth_key_kind::Decoded) {
+            // SAFETY: our contract: `decoded` is NULL or one readable entry; every field of an
+            // `aauth_jwks_key` is valid for any bit pattern.
+            Ok(HostKey::Decoded(*unsafe { try_ref(s.decoded) }?))
         } else {
             Err(aauth_result::InvalidParameter)
         }
@@ -120,6 +132,7 @@ impl<'k> HostKey<'k> {
             HostKey::Jwk(doc) => f(KeySource::Key(&parse_jwk(doc, policy.key_rules())?)),
             HostKey::Documents { metadata, jwks } => f(KeySource::Documents { metadata, jwks }),
             HostKey::Trusted(jwks) => f(KeySource::TrustedJwks(jwks)),
+            HostKey::Decoded(e) => f(KeySource::Key(&e.key(policy.key_rules())?)),
         }
     }
 }

@@ -35,6 +35,9 @@
 //! | `replay.rs` | `aauth_replay_cache`, the replay mode |
 //! | `cached.rs` | the `cached` scheme: resolve, miss, issue |
 //! | `render.rs` | `Signature-Error`, Problem Details, `Accept-Signature-*` |
+//! | `body.rs` | phase 2 before the body: finish, then the streamed digest check |
+//! | `jwks.rs` | a JWKS decoded once (`each_jwk`) into keys a host keeps |
+//! | `egress.rs` | egress admission for hosts that fetch (SK-09 §7.3) |
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -43,8 +46,11 @@
 
 #[macro_use]
 mod panic;
+mod body;
 mod cached;
+mod egress;
 mod identity;
+mod jwks;
 mod key;
 mod oneshot;
 mod policy;
@@ -58,8 +64,11 @@ mod text;
 mod token_cache;
 mod verifier;
 
+pub use body::*;
 pub use cached::*;
+pub use egress::*;
 pub use identity::*;
+pub use jwks::*;
 pub use key::*;
 pub use oneshot::*;
 pub use policy::*;

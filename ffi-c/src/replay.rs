@@ -2,6 +2,8 @@
 //! (the layout is in `state.rs`). A host with its own store (shared memory, Redis) uses
 //! `AAUTH_REPLAY_KEY` and the identity's `replay_key` / `replay_until`.
 
+use core_verify::{Check, Error, ErrorCode};
+
 use crate::ptr::{check_out, write_out};
 use crate::result::aauth_result;
 use crate::state::{
@@ -104,5 +106,25 @@ pub unsafe extern "C" fn aauth_verifier_set_replay(
         // SAFETY: our contract for `verifier`.
         let inner = tri!(unsafe { self::verifier(verifier) });
         inner.set_replay(mode, c)
+    })
+}
+
+/// A replay found by the host's own store (`AAUTH_REPLAY_KEY`: the identity's replay key was
+/// already recorded, unexpired): records the core's `replayed` failure as the verifier's last
+/// (`invalid_signature`, check `replayed`, the same verdict an attached
+/// `aauth_replay_cache` gives) and returns `AAUTH_RESULT_INVALID_SIGNATURE`, to answer with
+/// `aauth_signature_error`. Never allocates.
+///
+/// Spec: AAuth §Freshness and Replay; RFC 9421 §7.2.2.
+///
+/// # Safety
+///
+/// `verifier` NULL or zeroed or initialised, readable and writable.
+#[no_mangle]
+pub unsafe extern "C" fn aauth_verifier_replayed(verifier: *mut aauth_verifier) -> aauth_result {
+    ffi_boundary!({
+        // SAFETY: our contract for `verifier`.
+        let inner = tri!(unsafe { self::verifier(verifier) });
+        inner.record(Error::new(ErrorCode::InvalidSignature, Check::Replayed))
     })
 }

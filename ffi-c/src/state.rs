@@ -24,10 +24,11 @@ use core::ffi::c_void;
 use core::mem::{align_of, size_of, MaybeUninit};
 
 use core_verify::{
-    parse, Context, Error, Frozen, JwtScratch, Parsed, Policy, Replay, ReplayCache, ReplayStore,
-    Request, Revocation, Scheme, Text, TokenCache, TokenStore, MAX_PAYLOAD_LEN,
+    parse, BodyStream, Context, Error, Frozen, JwtScratch, Parsed, Policy, Replay, ReplayCache,
+    ReplayStore, Request, Revocation, Scheme, Text, TokenCache, TokenStore, MAX_PAYLOAD_LEN,
 };
 
+use crate::identity::aauth_identity;
 use crate::policy::{aauth_policy, policy, PolicyStore};
 use crate::ptr::check_out;
 use crate::request::{aauth_request, opt_slice, request, RequestError, EMPTY_HEADERS};
@@ -35,11 +36,11 @@ use crate::result::aauth_result;
 use crate::text::aauth_slice;
 
 /// Size in bytes of `aauth_verifier`.
-pub const AAUTH_VERIFIER_SIZE: usize = 8192;
+pub const AAUTH_VERIFIER_SIZE: usize = 9216;
 
 /// Caller-owned storage for one verification (parse, fetch keys, finish; or a one-shot call).
 /// Sized and aligned here so that C needs no allocation: keep one per in-flight request (in a
-/// connection or request object, or on the stack: 8 KiB). The contents are private.
+/// connection or request object, or on the stack: 9 KiB). The contents are private.
 ///
 /// * Zero it (`aauth_verifier v = {0};`) or call `aauth_verifier_init` before first use.
 /// * It keeps pointers to the request and policy passed to `aauth_verifier_parse`, and the
@@ -49,7 +50,7 @@ pub const AAUTH_VERIFIER_SIZE: usize = 8192;
 /// * One thread at a time; it may move between threads between calls.
 #[repr(C)]
 pub struct aauth_verifier {
-    _opaque: [u64; 1024],
+    _opaque: [u64; 1152],
 }
 
 /// How many tokens an `aauth_token_cache` holds.
@@ -314,6 +315,52 @@ pub(crate) struct Body {
     pub(crate) grant: Option<Grant>,
 }
 
+/// A request whose signature verified before its body (`aauth_verifier_finish_before_body`):
+/// the identity and the cache grant are kept until the body check passes.
+pub(crate) struct PendingBody {
+    /// What `aauth_verifier_body_finish` writes on success.
+    pub(crate) identity: aauth_identity,
+    /// The cache grant, installed on success.
+    pub(crate) grant: Option<Grant>,
+    /// The core's `BodyStream`, kept as bytes: its hashers hold a `u128` (alignment 16), more
+    /// than `aauth_verifier` promises C (8), so it is moved in and out unaligned.
+    stream: [MaybeUninit<u8>; size_of::<BodyStream>()],
+}
+
+impl PendingBody {
+    /// Keeps `stream` with the identity and grant to write once it passes.
+    pub(crate) fn new(
+        identity: aauth_identity,
+        grant: Option<Grant>,
+        stream: BodyStream,
+    ) -> PendingBody {
+        let mut p = PendingBody {
+            identity,
+            grant,
+            stream: [MaybeUninit::uninit(); size_of::<BodyStream>()],
+        };
+        p.put(stream);
+        p
+    }
+
+    /// The body check so far (a bitwise copy; [`PendingBody::put`] it back after an update).
+    pub(crate) fn take(&self) -> BodyStream {
+        // SAFETY: `stream` always holds the bytes of a valid `BodyStream` written by `put` (the
+        // only writer, called by `new`); `read_unaligned` needs no alignment. A `BodyStream`
+        // is plain data (hash states, expected digests): a bitwise copy is a valid value, and
+        // the stale bytes left behind are never dropped or read again before `put` rewrites
+        // them.
+        unsafe { core::ptr::read_unaligned(self.stream.as_ptr().cast::<BodyStream>()) }
+    }
+
+    /// Stores the body check.
+    pub(crate) fn put(&mut self, s: BodyStream) {
+        // SAFETY: `stream` is exactly `size_of::<BodyStream>()` writable bytes;
+        // `write_unaligned` needs no alignment and does not drop the old bytes (plain data).
+        unsafe { core::ptr::write_unaligned(self.stream.as_mut_ptr().cast::<BodyStream>(), s) }
+    }
+}
+
 /// The private layout of [`aauth_verifier`]. Zeroed memory is a valid "fresh" state: `tag` 0.
 #[repr(C)]
 pub(crate) struct Inner {
@@ -332,6 +379,8 @@ pub(crate) struct Inner {
     replays: *mut Tagged<Replays>,
     /// The host's revocation check.
     revoked: Option<Hook>,
+    /// After `aauth_verifier_finish_before_body`, until the body check ends.
+    pending: Option<PendingBody>,
 }
 
 const _: () = {
@@ -440,6 +489,29 @@ impl Inner {
         self.last = None;
     }
 
+    /// Keeps (or, with `None`, drops) a body check in progress.
+    pub(crate) fn set_pending(&mut self, p: Option<PendingBody>) {
+        self.pending = p;
+    }
+
+    /// The body check in progress, if any.
+    pub(crate) fn pending_mut(&mut self) -> Option<&mut PendingBody> {
+        self.pending.as_mut()
+    }
+
+    /// Ends the body check in progress: its state, if any.
+    pub(crate) fn take_pending(&mut self) -> Option<PendingBody> {
+        self.pending.take()
+    }
+
+    /// Installs the cache grant of a request whose body check passed.
+    pub(crate) fn set_grant(&mut self, g: Option<Grant>) {
+        if self.tag == TAG_PARSED {
+            // SAFETY: `TAG_PARSED` is written only after the body.
+            unsafe { self.body.assume_init_mut() }.grant = g;
+        }
+    }
+
     /// Attaches (or, with NULL, detaches) a checked token cache (the caller checked that it
     /// does not overlap the verifier).
     pub(crate) fn set_tokens(&mut self, c: *mut Tagged<Tokens>) -> aauth_result {
@@ -491,6 +563,7 @@ impl Inner {
     ) -> Result<R, aauth_result> {
         self.tag = TAG_RESET;
         self.last = None;
+        self.pending = None;
         let Inner {
             tag,
             last,
@@ -500,6 +573,7 @@ impl Inner {
             replay_mode,
             replays,
             revoked,
+            ..
         } = self;
         let run = || -> Result<R, Fail> {
             let mut lists = PolicyStore::new();
@@ -619,6 +693,7 @@ pub(crate) unsafe fn reset(v: *mut aauth_verifier) {
         core::ptr::addr_of_mut!((*inner).replay_mode).write(aauth_replay::Off);
         core::ptr::addr_of_mut!((*inner).replays).write(core::ptr::null_mut());
         core::ptr::addr_of_mut!((*inner).revoked).write(None);
+        core::ptr::addr_of_mut!((*inner).pending).write(None);
         core::ptr::addr_of_mut!((*inner).tag).write(TAG_RESET);
     }
 }
@@ -631,9 +706,12 @@ mod tests {
     fn state_fits_with_headroom() {
         let used = size_of::<Inner>();
         eprintln!(
-            "aauth_verifier: {used} of {AAUTH_VERIFIER_SIZE} bytes used (Frozen {}, Body {})",
+            "aauth_verifier: {used} of {AAUTH_VERIFIER_SIZE} bytes used (Frozen {}, Body {}, PendingBody {}, identity {}, BodyStream {})",
             size_of::<Frozen>(),
-            size_of::<Body>()
+            size_of::<Body>(),
+            size_of::<PendingBody>(),
+            size_of::<aauth_identity>(),
+            size_of::<BodyStream>()
         );
         assert!(used + 256 <= AAUTH_VERIFIER_SIZE, "keep some headroom");
         eprintln!(

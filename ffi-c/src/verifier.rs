@@ -261,6 +261,7 @@ pub unsafe extern "C" fn aauth_verifier_finish(
         let out = tri!(check_out(out_identity));
         // SAFETY: our contract for `verifier`.
         let inner = tri!(unsafe { self::verifier(verifier) });
+        inner.set_pending(None);
         let identity = tri!(inner.session(|s| finish_session(s, key)));
         inner.clear_last();
         // SAFETY: `out` is checked non-NULL and aligned; writable per our contract.
