@@ -115,6 +115,10 @@ $(FFI_BUILD)/gateway_test: $(FFI_DIR)/tests/gateway_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(FFI_CFLAGS) -DCOUNT_ALLOCS $(FFI_TEST_INC) $< -o $@ $(FFI_WRAP) \
 	  $(FFI_STATIC) $(FFI_NATIVE_LIBS)
 
+# The API against a hostile or careless caller (issue 12): allocates itself, so no counter.
+$(FFI_BUILD)/adversarial_test: $(FFI_DIR)/tests/adversarial_test.c $(FFI_TEST_DEPS) lib
+	$(CC) $(FFI_CFLAGS) $(FFI_TEST_INC) $< -o $@ $(FFI_STATIC) $(FFI_NATIVE_LIBS)
+
 # Several threads at once, each with its own verifier (C11 _Thread_local for the scratch arrays).
 $(FFI_BUILD)/threads_test: $(FFI_DIR)/tests/threads_test.c $(FFI_TEST_DEPS) lib
 	$(CC) $(subst -std=c99,-std=c11,$(FFI_CFLAGS)) -pthread $(FFI_TEST_INC) $< -o $@ \
@@ -140,12 +144,15 @@ $(FFI_BUILD)/macros_test: $(FFI_BUILD)/macros_test.c $(FFI_HEADER)
 	$(CC) $(FFI_CFLAGS) -Iinclude $< -o $@
 
 test-c: header-check header-version-check lib $(FFI_BUILD)/macros_test $(FFI_BUILD)/vectors_test \
-	$(FFI_BUILD)/api_test $(FFI_BUILD)/gateway_test $(FFI_BUILD)/threads_test
+	$(FFI_BUILD)/api_test $(FFI_BUILD)/gateway_test $(FFI_BUILD)/threads_test \
+	$(FFI_BUILD)/adversarial_test
 	$(if $(FFI_RUN),$(call require,valgrind,valgrind))
 	$(call step,C header: every macro compiles as a constant)
 	$(FFI_BUILD)/macros_test | tail -n 1
 	$(call step,C API tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/api_test
+	$(call step,C API against a hostile caller (static library$(if $(FFI_RUN), under valgrind)))
+	$(FFI_RUN) $(FFI_BUILD)/adversarial_test
 	$(call step,C gateway tests (static library$(if $(FFI_RUN), under valgrind)))
 	$(FFI_RUN) $(FFI_BUILD)/gateway_test
 	$(call step,C vector tests (static library, allocation counter$(if $(FFI_RUN), under valgrind)))
