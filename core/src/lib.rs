@@ -117,6 +117,9 @@ pub use token::{
     Audience, Claims, JwsAlg, JwtScratch, TokenInfo, MAX_HEADER_LEN, MAX_JWT_LEN, MAX_PAYLOAD_LEN,
 };
 
+#[doc = include_str!("reference.md")]
+pub mod reference {}
+
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

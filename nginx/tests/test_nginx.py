@@ -673,6 +673,18 @@ def run_config_tests(jwks_file):
         check(rc != 0 and msg in out, f"nginx -t rejects {directives}: want {msg!r}, got rc={rc} {out.strip()}")
     print(f"nginx -t: 1 good configuration accepted, {len(bad)} bad ones rejected with their message")
 
+    # The root README's nginx block, as shown (with this build's module path and a pid file of
+    # the test prefix): issue 13, every README block runs.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("\n## nginx\n"):]
+    block = section[section.index("```nginx\n") + 9:section.index("\n```", section.index("```nginx\n"))]
+    check("load_module /usr/lib/nginx/modules/ngx_http_aauth_module.so;" in block,
+          "the README block loads the module from Debian's path")
+    conf_text = block.replace("/usr/lib/nginx/modules/ngx_http_aauth_module.so", str(MODULE))
+    conf_text = f"pid {PREFIX}/logs/readme.pid;\n" + conf_text
+    rc, out = nginx_t(conf_text)
+    check(rc == 0, f"nginx -t accepts the README's configuration: {out}")
+
 
 if __name__ == "__main__":
     # A signal ends the run through the finally blocks (processes stopped).

@@ -69,9 +69,9 @@ from typing import (
 )
 
 from .errors import StoreUnavailable, VerificationError
-from .verifier import HeadersVerified, Verifier
+from .verifier import HeadersVerified, Verified, Verifier
 
-__all__ = ["AAuthMiddleware", "STATE_KEY", "StatusRule"]
+__all__ = ["AAuthMiddleware", "STATE_KEY", "StatusRule", "verified"]
 
 STATE_KEY = "aauth"
 log = logging.getLogger("aauth_verify")
@@ -319,3 +319,21 @@ def _with_header(send: Send, name: bytes, value: str) -> Send:
         await send(message)
 
     return wrapped
+
+
+def verified(request: Any) -> Verified:
+    """The verified request, in a handler behind :class:`AAuthMiddleware`: who signed it
+    (``agent``, ``issuer``, ``subject``, ``kid``, ``thumbprint``, ``scheme``) and what the
+    signature covered. ``request`` is a Starlette/FastAPI ``Request`` or ``WebSocket``, or the
+    ASGI scope itself; the value is ``scope["state"]["aauth"]``, typed.
+
+    Raises ``LookupError`` when there is none: an exempt path (``exempt_paths``), or an app not
+    behind the middleware. Nothing a client sends (no header) is ever read here.
+    """
+    scope = getattr(request, "scope", request)
+    state = scope.get("state") if isinstance(scope, dict) else None
+    value = state.get(STATE_KEY) if isinstance(state, dict) else None
+    if not isinstance(value, Verified):
+        raise LookupError("no verified AAuth signature for this request (an exempt path, or an "
+                          "app not behind AAuthMiddleware)")
+    return value
