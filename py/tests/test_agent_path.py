@@ -1,0 +1,157 @@
+"""The agent path's costs that are properties, not timings (issue 18): a warm resolver answers
+without suspending or locking, and ``averify`` makes one native parse and one native finish.
+The speed itself is measured by ``make bench-agent``."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+pytest.importorskip("h11")
+from aauth_signing import sign_request  # noqa: E402
+from aauth_signing.keys.jwk import public_key_to_jwk  # noqa: E402
+from aauth_signing.tokens.common import encode_jwt  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+
+from aauth_verify import Verifier, _native  # noqa: E402
+from aauth_verify.resolver import AsyncResolver, Resolver  # noqa: E402
+from test_resolver import Server  # noqa: E402
+
+AUTH = "agent.test"
+BODY = b'{"task": "analyse", "n": 1}'
+
+
+class NoLock:
+    """Stands in for a resolver's lock: taking it fails the test."""
+
+    def __enter__(self) -> None:
+        raise AssertionError("the resolver took its lock")
+
+    def __exit__(self, *a: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def signer():
+    s = Server()
+    request_key, issuer_key = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    s.json("/.well-known/aauth-agent.json", {"issuer": s.origin, "jwks_uri": f"{s.origin}/jwks.json"})
+    s.json("/jwks.json", {"keys": [dict(public_key_to_jwk(request_key.public_key()), kid="key-1"),
+                                   dict(public_key_to_jwk(issuer_key.public_key()), kid="as-1")]})
+    s.request_key, s.issuer_key = request_key, issuer_key
+    yield s
+    s.close()
+
+
+def signed(signer: Server, scheme: str, method: str) -> Tuple[List[Tuple[str, str]], Optional[bytes]]:
+    body = BODY if method == "POST" else None
+    headers: Dict[str, str] = {"Content-Type": "application/json"} if body is not None else {}
+    if scheme == "jwks_uri":
+        kw = {"id": signer.origin, "dwk": "aauth-agent.json", "kid": "key-1"}
+    else:
+        now = int(time.time())
+        kw = {"jwt": encode_jwt({"iss": signer.origin, "sub": "aauth:backend@test", "dwk": "aauth-agent.json",
+                                 "jti": f"t-{now}", "iat": now, "exp": now + 600,
+                                 "cnf": {"jwk": public_key_to_jwk(signer.request_key.public_key())}},
+                                signer.issuer_key, "as-1", "aa-agent+jwt")}
+    extra = ["content-type", "content-digest"] if body is not None else None
+    headers.update(sign_request(method, f"http://{AUTH}/task", headers, body, signer.request_key,
+                                sig_scheme=scheme, additional_signature_components=extra, **kw))
+    return list(headers.items()), body
+
+
+def resolver_for(signer: Server, kind: Any = AsyncResolver, **kw: Any) -> Any:
+    return kind(allow_http_hosts=[f"127.0.0.1:{signer.port}"], trusted=[signer.origin], **kw)
+
+
+def done_without_suspending(coro: Any) -> Any:
+    """Runs ``coro`` one step: it must return without awaiting anything that suspends."""
+    try:
+        yielded = coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise AssertionError(f"the coroutine suspended on {yielded!r}")
+
+
+def test_warm_async_resolver_answers_without_suspending_or_locking(signer):
+    r = resolver_for(signer)
+    key = asyncio.run(r.akey(signer.origin, "aauth-agent.json", "key-1"))
+    fetched = dict(signer.hits)
+    r._guard = NoLock()
+    assert done_without_suspending(r.akey(signer.origin, "aauth-agent.json", "key-1")) == key
+    assert r.cached_key(signer.origin, "aauth-agent.json", "key-1") == key
+    assert signer.hits == fetched
+    # Not at hand: another kid, another spelling of the signer, another profile's rules.
+    assert r.cached_key(signer.origin, "aauth-agent.json", "key-2") is None
+    assert r.cached_key(signer.origin + "/", "aauth-agent.json", "key-1") is None
+    assert r.cached_key(signer.origin, "other.json", "key-1") is None
+    assert r.cached_jwks_key(f"{signer.origin}/jwks.json", "key-1") is None
+
+
+def test_an_expired_entry_is_no_hit_and_the_slow_path_refetches(signer):
+    now = [1000.0]
+    r = resolver_for(signer, ttl=60, refetch_interval=0, clock=lambda: now[0])
+    key = asyncio.run(r.akey(signer.origin, "aauth-agent.json", "key-1"))
+    assert r.cached_key(signer.origin, "aauth-agent.json", "key-1") == key
+    now[0] += 61
+    assert r.cached_key(signer.origin, "aauth-agent.json", "key-1") is None
+    before = signer.hits.get("/jwks.json", 0)
+    assert asyncio.run(r.akey(signer.origin, "aauth-agent.json", "key-1")) == key
+    assert signer.hits["/jwks.json"] == before + 1
+
+
+def test_sync_resolver_hit_takes_no_lock_and_stats_still_count(signer):
+    r = resolver_for(signer, Resolver)
+    key = r.key(signer.origin, "aauth-agent.json", "key-1")
+    guard = r._guard
+    r._guard = NoLock()
+    assert r.key(signer.origin, "aauth-agent.json", "key-1") == key
+    r._guard = guard
+    assert r.stats()["entries"] == 1
+
+
+def test_hits_from_many_threads_while_another_fills_the_cache(signer):
+    """Lock-free hits beside locked inserts and evictions (and stats()) stay consistent."""
+    r = resolver_for(signer, Resolver, max_entries=2, max_fetches_per_origin=1000)
+    key = r.key(signer.origin, "aauth-agent.json", "key-1")
+    stop, errors = threading.Event(), []
+
+    def hits() -> None:
+        try:
+            while not stop.is_set():
+                got = r.cached_key(signer.origin, "aauth-agent.json", "key-1")
+                assert got is None or got == key
+                r.stats()
+        except BaseException as e:  # pragma: no cover - the failure being tested for
+            errors.append(e)
+
+    threads = [threading.Thread(target=hits) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for i in range(20):  # other dwk names: new entries evict the signer's now and then
+        signer.json(f"/.well-known/d{i}.json", {"issuer": signer.origin, "jwks_uri": f"{signer.origin}/jwks.json"})
+        r.key(signer.origin, f"d{i}.json", "key-1")
+        r.key(signer.origin, "aauth-agent.json", "key-1")
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert r.stats()["entries"] <= 2
+
+
+@pytest.mark.parametrize("scheme", ["jwks_uri", "jwt"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_warm_averify_is_one_parse_one_finish_and_never_suspends(signer, scheme, method):
+    v = Verifier(authority=AUTH, scheme="http", resolver=resolver_for(signer))
+    headers, body = signed(signer, scheme, method)
+    asyncio.run(v.averify(method, "/task", headers, body))  # fetches the documents once
+    v.resolver._guard = NoLock()
+    before = _native.counters()
+    out = done_without_suspending(v.averify(method, "/task", headers, body))
+    assert out.scheme == scheme and out.agent is not None
+    assert tuple(a - b for a, b in zip(_native.counters(), before)) == (1, 1)
