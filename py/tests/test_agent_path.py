@@ -1,6 +1,7 @@
 """The agent path's costs that are properties, not timings (issue 18): a warm resolver answers
-without suspending or locking, and ``averify`` makes one native parse and one native finish.
-The speed itself is measured by ``make bench-agent``."""
+without suspending or locking, ``averify`` and the middleware make one native parse and one
+native finish, the middleware hands the core the server's header list as it is and reads no
+body the policy does not need. The speed itself is measured by ``make bench-agent``."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from aauth_signing.keys.jwk import public_key_to_jwk  # noqa: E402
 from aauth_signing.tokens.common import encode_jwt  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from aauth_verify import Verifier, _native  # noqa: E402
+from aauth_verify import Verifier, _native, verifier as verifier_module  # noqa: E402
+from aauth_verify.middleware import STATE_KEY, AAuthMiddleware  # noqa: E402
 from aauth_verify.resolver import AsyncResolver, Resolver  # noqa: E402
 from test_resolver import Server  # noqa: E402
 
@@ -155,3 +157,90 @@ def test_warm_averify_is_one_parse_one_finish_and_never_suspends(signer, scheme,
     out = done_without_suspending(v.averify(method, "/task", headers, body))
     assert out.scheme == scheme and out.agent is not None
     assert tuple(a - b for a, b in zip(_native.counters(), before)) == (1, 1)
+
+
+class Wire:
+    """One request's server side whose receive and send never suspend."""
+
+    def __init__(self, body: Optional[bytes]) -> None:
+        self.inbox = [{"type": "http.request", "body": body or b"", "more_body": False}]
+        self.received = 0
+        self.sent: List[Dict[str, Any]] = []
+
+    async def receive(self) -> Dict[str, Any]:
+        self.received += 1
+        return self.inbox.pop(0) if self.inbox else {"type": "http.disconnect"}
+
+    async def send(self, message: Dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+class App:
+    def __init__(self) -> None:
+        self.seen: List[Tuple[Any, bytes, int]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        wire_reads = scope["wire"].received
+        body = b""
+        if scope["method"] == "POST":
+            body = (await receive())["body"]
+        self.seen.append((scope["state"][STATE_KEY], body, wire_reads))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+
+def scope_of(method: str, headers: List[Tuple[str, str]], body: Optional[bytes], wire: Wire) -> Dict[str, Any]:
+    hs = [(b"host", b"127.0.0.1:8000")] + [(n.lower().encode(), v.encode()) for n, v in headers]
+    if body is not None:
+        hs.append((b"content-length", str(len(body)).encode()))
+    return {"type": "http", "http_version": "1.1", "scheme": "http", "method": method, "path": "/task",
+            "raw_path": b"/task", "query_string": b"", "root_path": "", "headers": hs, "state": {},
+            "wire": wire}
+
+
+@pytest.mark.parametrize("scheme", ["jwks_uri", "jwt"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_middleware_request_is_one_parse_one_finish_and_never_suspends(signer, scheme, method,
+                                                                      monkeypatch):
+    app = App()
+    mw = AAuthMiddleware(app, authority=AUTH, scheme="http", resolver=resolver_for(signer))
+    headers, body = signed(signer, scheme, method)
+    given: List[Any] = []
+    real = verifier_module._native.NativeRequest
+
+    def recording(*args: Any) -> Any:
+        given.append(args[5])
+        return real(*args)
+
+    async def main() -> None:
+        wire = Wire(body)
+        await mw(scope_of(method, headers, body, wire), wire.receive, wire.send)  # warm
+        mw.verifier.resolver._guard = NoLock()
+        monkeypatch.setattr(verifier_module._native, "NativeRequest", recording)
+        wire = Wire(body)
+        scope = scope_of(method, headers, body, wire)
+        before = _native.counters()
+        done_without_suspending(mw(scope, wire.receive, wire.send))  # inside a task: timeouts work
+        assert tuple(a - b for a, b in zip(_native.counters(), before)) == (1, 1)
+        assert given == [scope["headers"]] and given[0] is scope["headers"]
+        assert wire.sent[0]["status"] == 200
+
+    asyncio.run(main())
+    verified, seen_body, _ = app.seen[-1]
+    assert verified.scheme == scheme and seen_body == (body or b"")
+
+
+def test_no_body_read_when_the_policy_does_not_need_it(signer):
+    """require_content_digest_with_body off and content-digest not covered: the body is the
+    app's to read, the middleware never calls receive."""
+    v = Verifier(authority=AUTH, scheme="http", resolver=resolver_for(signer))
+    app = App()
+    mw = AAuthMiddleware(app, verifier=v)
+    hs: Dict[str, str] = {}
+    hs.update(sign_request("POST", f"http://{AUTH}/task", hs, None, signer.request_key,
+                           sig_scheme="jwks_uri", id=signer.origin, dwk="aauth-agent.json", kid="key-1"))
+    wire = Wire(BODY)  # a body the signature does not cover
+    asyncio.run(mw(scope_of("POST", list(hs.items()), BODY, wire), wire.receive, wire.send))
+    assert wire.sent[0]["status"] == 200
+    verified, seen_body, reads_before_app = app.seen[-1]
+    assert reads_before_app == 0 and seen_body == BODY and verified.scheme == "jwks_uri"

@@ -93,6 +93,10 @@ Headers = List[Tuple[bytes, bytes]]
 MAX_BODY = 1024 * 1024
 
 
+#: ``asyncio.timeout`` (Python 3.11+), else ``None`` (``asyncio.wait_for``).
+_timeout: Optional[Callable[[Optional[float]], Any]] = getattr(asyncio, "timeout", None)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -183,21 +187,28 @@ class AAuthMiddleware:
         state.pop(STATE_KEY, None)
         websocket = kind == "websocket"
         method = "GET" if websocket else scope["method"]
-        headers: Headers = list(scope.get("headers") or [])
+        # The server's list of (bytes, bytes) pairs goes to the core as it is (the native
+        # request copies it); any other iterable is read once, here.
+        headers = scope.get("headers")
+        if type(headers) is not list:
+            headers = list(headers or ())
         raw_path = scope.get("raw_path")
         if not raw_path:
             raw_path = str(scope.get("path") or "/").encode("utf-8")
         qs = scope.get("query_string") or None
         v = self.verifier
         try:
-            req = v._request_parts(method, "", "", raw_path, qs, headers, None)
+            req = v._server_request(method, raw_path, qs, headers)
             heads: HeadersVerified = await v._abefore_body(req)
             body = b""
             replay = receive
             if heads.reads_body and not websocket:
-                body = await self._read_body(headers, receive)
+                body = await self._read_body(headers, receive, heads.needs_body)
                 replay = _replaying(body, receive)
-            verified = await heads.acomplete(body)
+            if v._assertions is None:
+                verified = heads.complete(body)  # nothing to keep: no await
+            else:
+                verified = await heads.acomplete(body)
         except VerificationError as e:
             log.info("aauth: rejected %s %r: %s", method, raw_path, e)
             await self._refusal(scope, receive, send, e)
@@ -224,14 +235,23 @@ class AAuthMiddleware:
         else:
             await self.app(scope, replay, send)
 
-    async def _read_body(self, headers: Headers, receive: Receive) -> bytes:
-        """The whole body, at most ``max_body`` bytes within ``body_timeout`` seconds."""
-        for n, val in headers:
-            if n.lower() == b"content-length":
-                declared = val.strip()
-                if declared.isdigit() and int(declared) > self.max_body:
-                    raise _TooLarge()
+    async def _read_body(self, headers: Headers, receive: Receive, announced: bool) -> bytes:
+        """The whole body, at most ``max_body`` bytes within ``body_timeout`` seconds.
+        ``announced``: the signature covers ``content-digest``, so a ``Content-Length`` above
+        ``max_body`` is refused before anything is read (otherwise the framing announced no
+        body, and the core checks that none came)."""
+        if announced:
+            for n, val in headers:
+                if n.lower() == b"content-length":
+                    declared = val.strip()
+                    if declared.isdigit() and int(declared) > self.max_body:
+                        raise _TooLarge()
         try:
+            if _timeout is not None:
+                # Python 3.11+: a timer on this task, no second task (asyncio.wait_for before
+                # 3.12 runs the read as a task of its own: one more event-loop turn per request).
+                async with _timeout(self.body_timeout):
+                    return await self._chunks(receive)
             return await asyncio.wait_for(self._chunks(receive), self.body_timeout)
         except asyncio.TimeoutError:
             raise _Slow() from None
