@@ -189,7 +189,7 @@ class App:
         await send({"type": "http.response.body", "body": b"ok"})
 
 
-def scope_of(method: str, headers: List[Tuple[str, str]], body: Optional[bytes], wire: Wire) -> Dict[str, Any]:
+def scope_of(method: str, headers: List[Tuple[str, str]], body: Optional[bytes], wire: Any) -> Dict[str, Any]:
     hs = [(b"host", b"127.0.0.1:8000")] + [(n.lower().encode(), v.encode()) for n, v in headers]
     if body is not None:
         hs.append((b"content-length", str(len(body)).encode()))
@@ -244,3 +244,40 @@ def test_no_body_read_when_the_policy_does_not_need_it(signer):
     assert wire.sent[0]["status"] == 200
     verified, seen_body, reads_before_app = app.seen[-1]
     assert reads_before_app == 0 and seen_body == BODY and verified.scheme == "jwks_uri"
+
+
+class Stalling:
+    """A server side that hands over ``messages``, then never answers again."""
+
+    def __init__(self, messages: List[Dict[str, Any]]) -> None:
+        self.inbox = list(messages)
+        self.sent: List[Dict[str, Any]] = []
+        self.received = 0
+
+    async def receive(self) -> Dict[str, Any]:
+        self.received += 1
+        if self.inbox:
+            return self.inbox.pop(0)
+        await asyncio.sleep(3600)
+        raise AssertionError("unreachable")
+
+    async def send(self, message: Dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+@pytest.mark.parametrize("http_version,first", [
+    ("1.1", [{"type": "http.request", "body": b"", "more_body": True}]),  # says more is coming
+    ("2", []),  # HTTP/2: a GET's stream may stay open
+])
+def test_a_get_whose_body_never_ends_is_408_without_reaching_the_app(signer, http_version, first):
+    """The timer is skipped only for the HTTP/1.x message that has no body by its framing and
+    whose first message says so; a server that says otherwise gets the timer."""
+    app = App()
+    mw = AAuthMiddleware(app, authority=AUTH, scheme="http", resolver=resolver_for(signer),
+                         body_timeout=0.2)
+    headers, _ = signed(signer, "jwks_uri", "GET")
+    wire = Stalling(first)
+    scope = scope_of("GET", headers, None, wire)
+    scope["http_version"] = http_version
+    asyncio.run(asyncio.wait_for(mw(scope, wire.receive, wire.send), 10))
+    assert wire.sent[0]["status"] == 408 and app.seen == []

@@ -93,6 +93,10 @@ Headers = List[Tuple[bytes, bytes]]
 MAX_BODY = 1024 * 1024
 
 
+#: The ``http_version`` values of HTTP/1.x, where a request whose framing announces no body
+#: has none (RFC 9112 §6.3).
+_HTTP1 = ("1.1", "1.0")
+
 #: ``asyncio.timeout`` (Python 3.11+), else ``None`` (``asyncio.wait_for``).
 _timeout: Optional[Callable[[Optional[float]], Any]] = getattr(asyncio, "timeout", None)
 
@@ -203,7 +207,9 @@ class AAuthMiddleware:
             body = b""
             replay = receive
             if heads.reads_body and not websocket:
-                body = await self._read_body(headers, receive, heads.needs_body)
+                announced = heads.needs_body
+                body = await self._read_body(headers, receive, announced,
+                                             announced or scope.get("http_version") not in _HTTP1)
                 replay = _replaying(body, receive)
             if v._assertions is None:
                 verified = heads.complete(body)  # nothing to keep: no await
@@ -235,32 +241,49 @@ class AAuthMiddleware:
         else:
             await self.app(scope, replay, send)
 
-    async def _read_body(self, headers: Headers, receive: Receive, announced: bool) -> bytes:
+    async def _read_body(self, headers: Headers, receive: Receive, announced: bool,
+                         timed: bool) -> bytes:
         """The whole body, at most ``max_body`` bytes within ``body_timeout`` seconds.
+
         ``announced``: the signature covers ``content-digest``, so a ``Content-Length`` above
-        ``max_body`` is refused before anything is read (otherwise the framing announced no
-        body, and the core checks that none came)."""
+        ``max_body`` is refused before anything is read; otherwise the framing announced no
+        body and the core checks that none came. ``timed=False`` (HTTP/1.x and no body
+        announced): RFC 9112 §6.3 gives such a request no body, so the server's first
+        message is the whole (empty) body, there at once; the timer is only armed if the
+        server says otherwise (more_body).
+        """
         if announced:
             for n, val in headers:
                 if n.lower() == b"content-length":
                     declared = val.strip()
                     if declared.isdigit() and int(declared) > self.max_body:
                         raise _TooLarge()
+        first: Optional[Message] = None
+        if not timed:
+            first = await receive()
+            if first.get("type") == "http.request" and not first.get("more_body", False):
+                chunk = first.get("body") or b""
+                if len(chunk) > self.max_body:
+                    raise _TooLarge()
+                return bytes(chunk)
         try:
             if _timeout is not None:
                 # Python 3.11+: a timer on this task, no second task (asyncio.wait_for before
                 # 3.12 runs the read as a task of its own: one more event-loop turn per request).
                 async with _timeout(self.body_timeout):
-                    return await self._chunks(receive)
-            return await asyncio.wait_for(self._chunks(receive), self.body_timeout)
+                    return await self._chunks(receive, first)
+            return await asyncio.wait_for(self._chunks(receive, first), self.body_timeout)
         except asyncio.TimeoutError:
             raise _Slow() from None
 
-    async def _chunks(self, receive: Receive) -> bytes:
+    async def _chunks(self, receive: Receive, first: Optional[Message] = None) -> bytes:
         chunks: List[bytes] = []
         size = 0
         while True:
-            msg = await receive()
+            if first is not None:
+                msg, first = first, None
+            else:
+                msg = await receive()
             if msg.get("type") != "http.request":
                 raise _Gone()
             chunk = msg.get("body") or b""
