@@ -281,3 +281,74 @@ def test_a_get_whose_body_never_ends_is_408_without_reaching_the_app(signer, htt
     scope["http_version"] = http_version
     asyncio.run(asyncio.wait_for(mw(scope, wire.receive, wire.send), 10))
     assert wire.sent[0]["status"] == 408 and app.seen == []
+
+
+class Slow:
+    """A POST body that arrives after ``delay`` seconds (or never, when ``delay`` is None)."""
+
+    def __init__(self, body: bytes, delay: Optional[float]) -> None:
+        self.body, self.delay = body, delay
+        self.sent: List[Dict[str, Any]] = []
+        self.received = 0
+
+    async def receive(self) -> Dict[str, Any]:
+        self.received += 1
+        if self.delay is None:
+            await asyncio.sleep(3600)
+        await asyncio.sleep(self.delay or 0)
+        return {"type": "http.request", "body": self.body, "more_body": False}
+
+    async def send(self, message: Dict[str, Any]) -> None:
+        self.sent.append(message)
+
+
+def post_middleware(signer: Server, body_timeout: float) -> Tuple[AAuthMiddleware, App, Any]:
+    app = App()
+    mw = AAuthMiddleware(app, authority=AUTH, scheme="http", resolver=resolver_for(signer),
+                         body_timeout=body_timeout)
+    headers, body = signed(signer, "jwks_uri", "POST")
+    return mw, app, (headers, body)
+
+
+def test_the_body_timer_leaves_the_task_as_it_found_it(signer):
+    """The body read's timer (Python 3.11+: call_later on the request's task): a body in time
+    is verified and nothing cancels the task afterwards, past the deadline too; a body too
+    late is 408 and the task is not left cancelling."""
+    mw, app, (headers, body) = post_middleware(signer, body_timeout=0.3)
+
+    async def in_time() -> Any:
+        wire = Slow(body, 0.05)
+        await mw(scope_of("POST", headers, body, wire), wire.receive, wire.send)
+        await asyncio.sleep(0.5)  # past the deadline: no stray cancellation
+        return wire, asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+    wire, cancelling = asyncio.run(in_time())
+    assert wire.sent[0]["status"] == 200 and cancelling == 0 and app.seen[-1][1] == body
+
+    async def too_late() -> Any:
+        wire = Slow(body, None)
+        await mw(scope_of("POST", headers, body, wire), wire.receive, wire.send)
+        await asyncio.sleep(0.01)
+        return wire, asyncio.current_task().cancelling()  # type: ignore[union-attr]
+
+    wire, cancelling = asyncio.run(too_late())
+    assert wire.sent[0]["status"] == 408 and cancelling == 0 and len(app.seen) == 1
+
+
+def test_cancelling_the_request_during_the_body_read_is_not_a_408(signer):
+    """A cancellation from outside (the server shutting down, the client gone) while the body
+    is read propagates as CancelledError; no response is sent, the app is not called."""
+    mw, app, (headers, body) = post_middleware(signer, body_timeout=5)
+
+    async def main() -> Slow:
+        wire = Slow(body, None)
+        task = asyncio.ensure_future(mw(scope_of("POST", headers, body, wire), wire.receive, wire.send))
+        while wire.received == 0:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return wire
+
+    wire = asyncio.run(main())
+    assert wire.sent == [] and app.seen == []

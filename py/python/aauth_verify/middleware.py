@@ -97,10 +97,6 @@ MAX_BODY = 1024 * 1024
 #: has none (RFC 9112 §6.3).
 _HTTP1 = ("1.1", "1.0")
 
-#: ``asyncio.timeout`` (Python 3.11+), else ``None`` (``asyncio.wait_for``).
-_timeout: Optional[Callable[[Optional[float]], Any]] = getattr(asyncio, "timeout", None)
-
-
 class _TooLarge(Exception):
     pass
 
@@ -266,12 +262,26 @@ class AAuthMiddleware:
                 if len(chunk) > self.max_body:
                     raise _TooLarge()
                 return bytes(chunk)
+        task = asyncio.current_task()
+        if task is not None and hasattr(task, "uncancel"):
+            # Python 3.11+: a timer that cancels this task, what asyncio.timeout does without
+            # its context manager's two coroutines and state machine (22k instructions of a
+            # POST; asyncio.wait_for before 3.12 also runs the read as a second task, one
+            # more event-loop turn per request). Our cancellation becomes _Slow only when no
+            # one else cancelled the task meanwhile (uncancel, as asyncio.timeout does); the
+            # timer is cancelled before anything else can suspend the task.
+            base = task.cancelling()
+            expired: List[bool] = []
+            handle = asyncio.get_running_loop().call_later(self.body_timeout, _expire, task, expired)
+            try:
+                return await self._chunks(receive, first)
+            except asyncio.CancelledError:
+                if expired and task.uncancel() <= base:
+                    raise _Slow() from None
+                raise
+            finally:
+                handle.cancel()
         try:
-            if _timeout is not None:
-                # Python 3.11+: a timer on this task, no second task (asyncio.wait_for before
-                # 3.12 runs the read as a task of its own: one more event-loop turn per request).
-                async with _timeout(self.body_timeout):
-                    return await self._chunks(receive, first)
             return await asyncio.wait_for(self._chunks(receive, first), self.body_timeout)
         except asyncio.TimeoutError:
             raise _Slow() from None
@@ -335,6 +345,12 @@ class AAuthMiddleware:
             await send({"type": "websocket.http.response.body", "body": payload})
         else:
             await send({"type": "websocket.close", "code": 1008})
+
+
+def _expire(task: Any, expired: List[bool]) -> None:
+    """The body timer: runs only while the task waits for the body (a loop callback)."""
+    expired.append(True)
+    task.cancel()
 
 
 def _replaying(body: bytes, receive: Receive) -> Receive:
