@@ -40,7 +40,7 @@ VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/pytho
 
 .PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
 	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
-	bench-python-instr bench-c-instr bench-nginx
+	bench-python-instr bench-c-instr bench-nginx bench-agent bench-agent-instr bench-agent-profile
 
 # deps comes first: make builds prerequisites left to right (run `make test` without -j).
 test: deps $(TEST_TARGETS)
@@ -218,7 +218,7 @@ vectors:
 BENCH_OUT := target/bench
 BENCH_PKG := aauth-verify-benches
 
-bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c bench-nginx
+bench: bench-core bench-callgrind bench-memory bench-size bench-python bench-c bench-nginx bench-agent
 	$(call step,bench report)
 	$(PYTHON) benches/report.py
 
@@ -320,6 +320,34 @@ bench-nginx: nginx-module $(if $(PY_REQUIREMENTS),venv)
 	  rm -f $(BENCH_OUT)/nginx.json; \
 	  echo "bench-nginx: no Python with cryptography (NGINX_TEST_SIGNER); reported as missing"; \
 	fi
+
+# The agent path end to end (issue 18, benches/agent/bench.py, ≈ 4 min): one uvicorn worker
+# (uvicorn[standard]) per app under wrk, interleaved rounds: no verification, AAuthMiddleware
+# with AsyncResolver, and aauth-signing's verify_signature as the demo's agents called it; hwk,
+# jwks_uri and jwt, GET and POST with content-digest; Verifier.verify in a loop in the same run.
+bench-agent: py-wheel
+	$(call step,bench: agent path (uvicorn + wrk: AAuthMiddleware vs aauth-signing))
+	@if command -v wrk >/dev/null; then \
+	  $(VENV)/bin/python benches/agent/bench.py $(BENCH_OUT)/agent.json; \
+	else \
+	  rm -f $(BENCH_OUT)/agent.json; \
+	  echo "bench-agent: wrk not installed (Debian package wrk, make deps); reported as missing"; \
+	fi
+
+# Optional (not part of `make bench`, ≈ 10 min): instructions per request of each uvicorn worker
+# under callgrind, and of Verifier.verify in a loop (benches/agent/instr.py): the stable
+# companion of bench-agent's wall clock.
+bench-agent-instr: py-wheel
+	$(call step,bench: agent path instruction counts)
+	$(call require,valgrind,valgrind)
+	$(VENV)/bin/python benches/agent/instr.py $(BENCH_OUT)/agent-instr.json
+
+# Optional: where one uvicorn worker's time goes under wrk (py-spy samples, benches/agent/profile.py).
+# APP=aauth_verify|aauth_signing_demo|aauth_signing_asgi|bare, REQUEST="jwks_uri POST + digest".
+bench-agent-profile: py-wheel
+	$(call step,bench: agent path profile (py-spy))
+	$(VENV)/bin/python benches/agent/profile.py '$(or $(APP),aauth_verify)' \
+	  '$(or $(REQUEST),jwks_uri POST + digest)' $(or $(SECONDS),10)
 
 # Optional (not part of `make bench`, ≈ 1 min): instructions per one-shot C call under
 # callgrind (benches/c/instr.sh), the stable companion of bench-c's wall clock. To compare with

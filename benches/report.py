@@ -13,6 +13,8 @@ Each core figure comes from two builds, <backend> = dalek (hosted) and compact (
 * target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
 * target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
 * target/bench/nginx.json   -- benches/nginx/bench.py: requests per second through nginx, cold path
+* target/bench/agent.json   -- benches/agent/bench.py: the agent path under uvicorn + wrk (issue 18)
+* target/bench/agent-instr.json -- benches/agent/instr.py (optional): its instruction counts
 
 Standard library only.
 """
@@ -224,6 +226,8 @@ def main():
     cbench = load(os.path.join(OUT, "c.json"))
     heap = [m.get("heap_allocations_per_verification") for m in memory.values() if m]
     nginx = load(os.path.join(OUT, "nginx.json"))
+    agent = load(os.path.join(OUT, "agent.json"))
+    agent_instr = load(os.path.join(OUT, "agent-instr.json"))
 
     summary = {
         "machine": machine(),
@@ -250,6 +254,7 @@ def main():
         "c_verifications_per_second": cbench.get("c_verifications_per_second") if cbench else None,
         "c": cbench if cbench else {"missing": "benches/c did not run (see the bench-c step of make bench)"},
         "nginx": nginx if nginx else {"missing": "benches/nginx did not run (see the bench-nginx step of make bench)"},
+        "agent": agent_section(agent, agent_instr),
         "heap_allocations_per_verification": max(heap) if len(heap) == len(BACKENDS) else None,
         "stack_bytes": {b: (m or {}).get("stack_bytes", {}).get("max") for b, m in memory.items()},
         "memory": {b: m if m else {"missing": "memprobe did not run"} for b, m in memory.items()},
@@ -320,6 +325,7 @@ def print_table(s):
     print_python(s["python"])
     print_c(s["c"])
     print_nginx(s["nginx"])
+    print_agent(s["agent"])
     print("\nOther figures\n")
     print(f"* heap allocations per verification (both builds): {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
@@ -344,6 +350,58 @@ def print_nginx(n):
     print(f"* cold first request of a new signer (two fetches): {n.get('cold_first_request_us')} µs")
     print(f"* warm request of the same signer: {n.get('warm_same_signer_us')} µs")
     print(f"* discovery fetches during the wrk runs: {n.get('discovery_fetches_during_runs')}")
+
+
+def agent_section(agent, instr):
+    """The agent path (issue 18): wrk figures and, when make bench-agent-instr ran, the
+    instruction counts."""
+    if not agent:
+        return {"missing": "benches/agent did not run (see the bench-agent step of make bench)"}
+    out = dict(agent)
+    if instr:
+        out["instructions"] = instr
+    return out
+
+
+def print_agent(a):
+    if "missing" in a:
+        print(f"\nAgent path: {a['missing']}")
+        return
+    print(f"\nAgent path (issue 18): {a['server']}; {a['tool']}, {a['seconds']} s per run, "
+          f"{a['rounds']} interleaved rounds (medians)\n")
+    hdr = ["request", "bare req/s", "AAuthMiddleware req/s", "demo aauth-signing req/s",
+           "plain-ASGI aauth-signing req/s", "added µs (ours)", "Verifier.verify loop µs",
+           "added / loop", "ours / demo", "ours / plain ASGI"]
+    print("| " + " | ".join(hdr) + " |")
+    print("|" + "---|" * len(hdr))
+    for name, r in a["requests"].items():
+        rps, add, loop = r["requests_per_second"], r["added_us_per_request"], r["loop_us"]
+        cells = [name, rps.get("bare"), rps.get("aauth_verify"), rps.get("aauth_signing_demo"),
+                 rps.get("aauth_signing_asgi"), add.get("aauth_verify"), loop.get("verify"),
+                 fmt_x(r.get("added_over_verify_loop")),
+                 fmt_x(r.get("aauth_verify_rps_over_aauth_signing_demo")),
+                 fmt_x(r.get("aauth_verify_rps_over_aauth_signing_asgi"))]
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    t = a.get("targets", {})
+    added = t.get("added_over_verify_loop", {})
+    post = t.get("jwks_uri_post_rps_over_aauth_signing", {})
+    print(f"\n* added per request / Verifier.verify loop (target ≤ 1.3): worst "
+          f"{fmt_x(added.get('worst'))} ({added.get('worst_request')})")
+    print(f"* jwks_uri POST req/s, AAuthMiddleware / aauth-signing (target ≥ 2.5): demo middleware "
+          f"{fmt_x(post.get('vs_demo_middleware'))}, plain ASGI {fmt_x(post.get('vs_plain_asgi_middleware'))}")
+    print(f"* key fetches after warm-up: {a.get('fetches_after_warm_up')}")
+    instr = a.get("instructions")
+    if instr:
+        print("\nAgent path, instructions per request (callgrind; make bench-agent-instr)\n")
+        print("| request | bare | AAuthMiddleware | added | Verifier.verify loop | added / loop |"
+              " demo aauth-signing / ours |")
+        print("|---|---|---|---|---|---|---|")
+        for name, r in instr["requests"].items():
+            srv, loop = r["server_instructions_per_request"], r.get("loop_instructions_per_call", {})
+            print(f"| {name} | {fmt_ir(srv.get('bare'))} | {fmt_ir(srv.get('aauth_verify'))} | "
+                  f"{fmt_ir(r['added_instructions_per_request'].get('aauth_verify'))} | "
+                  f"{fmt_ir(loop.get('verify'))} | {fmt_x(r.get('added_over_verify_loop'))} | "
+                  f"{fmt_x(r.get('aauth_verify_over_aauth_signing_demo'))} |")
 
 
 def print_python(py):

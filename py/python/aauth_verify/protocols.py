@@ -14,6 +14,14 @@ Key resolvers
     and selects ``kid``), or a :class:`~aauth_verify.TrustedJwks`; or raises
     :class:`~aauth_verify.VerificationError`.
 
+Cache hits without an await
+    A resolver may also answer from memory: ``cached_key(identifier, dwk, kid, rules)`` and
+    ``cached_jwks_key(url, kid, rules)`` (:class:`CachedKeys`) return the key a lookup would
+    return when it is already at hand, or ``None``; they must not fetch, wait or block. The
+    verifier asks them first, and awaits ``akey``/``ajwks_key`` only on ``None``, so a warm
+    resolver costs ``averify`` no await (:class:`~aauth_verify.resolver.Resolver` and
+    :class:`~aauth_verify.resolver.AsyncResolver` have both).
+
 Refresh once (SK-09 §5.4.8, §7.2)
     When the key a resolver gave fails (its JWKS lacks the ``kid``, or the key does not verify
     the request or the token), the error's ``refetch`` is set and the verifier calls
@@ -42,6 +50,7 @@ __all__ = [
     "KeySource",
     "KeyResolver",
     "AsyncKeyResolver",
+    "CachedKeys",
     "Refreshable",
     "AsyncRefreshable",
     "ReplayStore",
@@ -89,6 +98,17 @@ class AsyncKeyResolver(Protocol):
         ...
 
     async def ajwks_key(self, url: str, kid: str, rules: "KeyRules") -> KeySource:
+        ...
+
+
+class CachedKeys(Protocol):
+    """A resolver's answers from memory (see the module documentation): ``None`` when the
+    key is not at hand, never I/O, waiting or a lock that may block."""
+
+    def cached_key(self, identifier: str, dwk: str, kid: str, rules: "KeyRules") -> Optional[KeySource]:
+        ...
+
+    def cached_jwks_key(self, url: str, kid: str, rules: "KeyRules") -> Optional[KeySource]:
         ...
 
 

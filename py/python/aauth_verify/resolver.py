@@ -463,13 +463,16 @@ class _Base:
         ``charged`` (what the ``max_cache_bytes`` bound counts: documents plus a fixed
         overhead per entry), ``failures``, ``inflight`` (shared fetches running)."""
         with self._guard:
-            return {
-                "entries": len(self._cache),
-                "bytes": sum(len(e.jwks) for e in self._cache.values() if e.jwks is not None),
-                "charged": self._bytes,
-                "failures": sum(1 for e in self._cache.values() if e.error is not None),
-                "inflight": self._inflight_count(),
-            }
+            # A snapshot in one C call: cache hits reorder the cache without the lock (_hit).
+            entries = list(self._cache.values())
+            charged = self._bytes
+        return {
+            "entries": len(entries),
+            "bytes": sum(len(e.jwks) for e in entries if e.jwks is not None),
+            "charged": charged,
+            "failures": sum(1 for e in entries if e.error is not None),
+            "inflight": self._inflight_count(),
+        }
 
     def _inflight_count(self) -> int:
         raise NotImplementedError
@@ -480,6 +483,42 @@ class _Base:
             if e is not None:
                 self._cache.move_to_end(ck)
             return e
+
+    def _hit(self, ck: CacheKey, kid: str, rules: KeyRules) -> Optional[Any]:
+        """The key ``kid`` from the entry ``ck`` when it is fresh and already selected that key
+        (what the slow path would return without fetching), else ``None``. No lock, no
+        admission, no I/O:
+
+        * each cache operation here is one dict call, atomic under the GIL (the abi3 wheel runs
+          on GIL builds only); a concurrent eviction at worst makes the reordering a no-op;
+        * an entry under ``ck`` exists only after ``ck`` was admitted (``_meta_source`` and
+          ``_jwks_source`` run before any fetch, and the egress policy is fixed when the
+          resolver is made), so admitting it again would answer the same.
+        """
+        try:
+            e = self._cache.get(ck)
+        except TypeError:  # an unhashable argument: the slow path names the wrong type
+            return None
+        if e is None:
+            return None
+        key = e.keys.get((kid, rules.require_alg, rules.allow_eddsa))
+        if key is None or self._clock() >= e.expires:
+            return None
+        try:
+            self._cache.move_to_end(ck)  # least recently used goes first
+        except KeyError:  # evicted by another thread meanwhile
+            pass
+        return key
+
+    def cached_key(self, identifier: str, dwk: str, kid: str, rules: KeyRules = KeyRules()) -> Optional[Any]:
+        """The key :meth:`Resolver.key` / :meth:`AsyncResolver.akey` would return, when the
+        cache already holds it fresh; ``None`` otherwise (then ask ``key``/``akey``). Never
+        fetches, waits or takes a lock (see ``aauth_verify.protocols.CachedKeys``)."""
+        return self._hit(("meta", identifier, dwk, rules.legacy_metadata), kid, rules)
+
+    def cached_jwks_key(self, url: str, kid: str, rules: KeyRules = KeyRules()) -> Optional[Any]:
+        """:meth:`cached_key` for the ``jwks`` scheme (``jwks_key``/``ajwks_key``)."""
+        return self._hit(("jwks", url), kid, rules)
 
     def _may_fetch(self, e: Optional[_Entry]) -> bool:
         return e is None or self._clock() >= e.retry_at
@@ -747,11 +786,17 @@ class Resolver(_Base):
 
     def key(self, identifier: str, dwk: str, kid: str, rules: KeyRules = KeyRules()) -> Any:
         """The key ``kid`` of signer ``identifier`` (``jwks_uri``; token issuer for ``jwt``)."""
+        hit = self._hit(("meta", identifier, dwk, rules.legacy_metadata), kid, rules)
+        if hit is not None:
+            return hit
         ck, url = self._meta_source(identifier, dwk, rules)
         return self._key(ck, self._meta_fetch(identifier, url, rules), kid, rules)
 
     def jwks_key(self, url: str, kid: str, rules: KeyRules = KeyRules()) -> Any:
         """The key ``kid`` from the JWKS at ``url`` (``jwks`` scheme)."""
+        hit = self._hit(("jwks", url), kid, rules)
+        if hit is not None:
+            return hit
         ck = self._jwks_source(url)
         return self._key(ck, self._jwks_fetch(url), kid, rules)
 
@@ -930,12 +975,19 @@ class AsyncResolver(_Base):
         return fetch
 
     async def akey(self, identifier: str, dwk: str, kid: str, rules: KeyRules = KeyRules()) -> Any:
-        """The key ``kid`` of signer ``identifier`` (``jwks_uri``; token issuer for ``jwt``)."""
+        """The key ``kid`` of signer ``identifier`` (``jwks_uri``; token issuer for ``jwt``).
+        A cache hit returns without suspending or locking (:meth:`cached_key`)."""
+        hit = self._hit(("meta", identifier, dwk, rules.legacy_metadata), kid, rules)
+        if hit is not None:
+            return hit
         ck, url = self._meta_source(identifier, dwk, rules)
         return await self._key(ck, self._meta_fetch(identifier, url, rules), kid, rules)
 
     async def ajwks_key(self, url: str, kid: str, rules: KeyRules = KeyRules()) -> Any:
-        """The key ``kid`` from the JWKS at ``url`` (``jwks`` scheme)."""
+        """The key ``kid`` from the JWKS at ``url`` (``jwks`` scheme); a hit as :meth:`akey`."""
+        hit = self._hit(("jwks", url), kid, rules)
+        if hit is not None:
+            return hit
         ck = self._jwks_source(url)
         return await self._key(ck, self._jwks_fetch(url), kid, rules)
 

@@ -358,6 +358,10 @@ def _check_options(*, authority: Any, scheme: Any, label: Any, clock: Any, keys:
         raise TypeError("assertions must have get/put or aget/aput (AssertionStore)")
 
 
+#: :meth:`Verifier._ready_source`: the key source must be awaited from the async resolver.
+_AWAIT = object()
+
+
 def _no_key(detail: str) -> VerificationError:
     return VerificationError("unknown_key", detail, check="key_unavailable")
 
@@ -579,6 +583,17 @@ class Verifier:
             pairs = _header_pairs(headers)
         return _native.NativeRequest(method, scheme, authority, path, query, pairs, body)
 
+    def _server_request(self, method: str, path: bytes, query: Optional[bytes],
+                        headers: List[Tuple[bytes, bytes]]) -> _native.NativeRequest:
+        """:meth:`_request_parts` for what a server parsed (the middleware): ``path`` and
+        ``query`` as the bytes received, ``headers`` its list of pairs, no body yet, and the
+        configured authority (the middleware refuses a verifier without one)."""
+        if type(path) is not bytes or type(method) is not str or self.authority is None:
+            return self._request_parts(method, "", "", path, query, headers, None)
+        if b"#" in path or not path.startswith(b"/"):
+            raise VerificationError("invalid_request", "the request path is not origin-form")
+        return _native.NativeRequest(method, self.scheme, self.authority, path, query, headers, None)
+
     def signature_base(self, method: str, url: str, headers: HeadersLike, body: Optional[bytes] = None) -> bytes:
         """The RFC 9421 signature base the signer must have signed (for debugging)."""
         req = self.request(method, url, headers, body)
@@ -623,6 +638,32 @@ class Verifier:
         if kind is FetchCallerKey:
             return cast("KeySource", self._caller_key(plan.keyid))
         raise TypeError(f"no key source for {plan!r}")  # pragma: no cover - the core's plans
+
+    def _ready_source(self, plan: Any) -> Any:
+        """The key source for ``plan`` when it needs no await: the request's own key, the
+        configured ``keys``, a resolver's cache hit (its ``cached_key``/``cached_jwks_key``,
+        answered without I/O, waiting or locks) or a sync-only resolver; :data:`_AWAIT` when
+        the async resolver must be awaited (:meth:`_asource`)."""
+        kind = type(plan)
+        if kind is FetchMetadata:
+            resolver = self.resolver
+            peek = getattr(resolver, "cached_key", None)
+            if peek is not None:
+                hit = peek(plan.origin, plan.dwk, plan.kid, self.rules)
+                if hit is not None:
+                    return hit
+            if getattr(resolver, "akey", None) is not None:
+                return _AWAIT
+        elif kind is FetchJwks:
+            resolver = self.resolver
+            peek = getattr(resolver, "cached_jwks_key", None)
+            if peek is not None:
+                hit = peek(plan.url, plan.kid, self.rules)
+                if hit is not None:
+                    return hit
+            if getattr(resolver, "ajwks_key", None) is not None:
+                return _AWAIT
+        return self._source(plan)
 
     async def _asource(self, plan: Any) -> "Optional[KeySource]":
         """:meth:`_source`, awaiting the resolver's ``akey``/``ajwks_key`` when it has them."""
@@ -684,7 +725,8 @@ class Verifier:
         plan = pending.fetch
         source: "Optional[KeySource]" = None
         try:
-            source = await self._asource(plan)
+            ready = self._ready_source(plan)  # a cache hit: no await
+            source = await self._asource(plan) if ready is _AWAIT else ready
             return finish(source)
         except VerificationError as e:
             if not e.refetch or plan.signer is None:
