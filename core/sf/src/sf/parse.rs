@@ -189,7 +189,11 @@ pub(super) fn plainly_canonical_inner_list(s: &[u8]) -> bool {
                     b'"' => i = string(s, i)?,
                     b'0' => i += 1,
                     b'1'..=b'9' => {
-                        let d = s.get(i..)?.iter().take_while(|c| c.is_ascii_digit()).count();
+                        let d = s
+                            .get(i..)?
+                            .iter()
+                            .take_while(|c| c.is_ascii_digit())
+                            .count();
                         if d > 15 {
                             return None;
                         }
