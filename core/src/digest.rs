@@ -8,9 +8,10 @@ use crate::error::{
     ErrorCode::{InvalidRequest, InvalidSignature},
 };
 use crate::request::Request;
+use crate::sha512::Sha512;
 use aauth_verify_sf::b64;
 use aauth_verify_sf::sf::{self, BareItem};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 /// Checks every supported digest in `Content-Digest` against `body`.
 ///
@@ -117,7 +118,7 @@ impl BodyDigest {
             }
         }
         if let Some((want, h)) = self.sha512 {
-            if h.finalize().as_slice() != want {
+            if h.finalize() != want {
                 return Err(mismatch);
             }
         }

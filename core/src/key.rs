@@ -17,7 +17,7 @@
 //! draft-hardt-httpbis-signature-key-09 §3.3.
 
 use base64ct::{Base64UrlUnpadded, Encoding};
-use sha2::{Digest, Sha256, Sha512};
+use sha2::{Digest, Sha256};
 
 use crate::backend::{self, Refusal};
 use crate::error::{err, Check, Error, ErrorCode};
@@ -259,26 +259,29 @@ impl PublicKey {
         buf
     }
 
-    fn thumbprint_input<D: Digest>(&self) -> D {
-        let mut h = D::new();
-        h.update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
-        h.update(self.x_b64());
-        h.update(br#""}"#);
-        h
+    /// Feeds the RFC 7638 thumbprint input `{"crv":"Ed25519","kty":"OKP","x":"…"}` to `update`.
+    fn thumbprint_input(&self, mut update: impl FnMut(&[u8])) {
+        update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
+        update(&self.x_b64());
+        update(br#""}"#);
     }
 
     /// The RFC 7638 SHA-256 thumbprint over `{"crv":"Ed25519","kty":"OKP","x":"…"}`.
     ///
     /// Spec: RFC 7638 §3; RFC 8037 §2 (required OKP members).
     pub fn thumbprint_sha256(&self) -> [u8; 32] {
-        self.thumbprint_input::<Sha256>().finalize().into()
+        let mut h = Sha256::new();
+        self.thumbprint_input(|b| h.update(b));
+        h.finalize().into()
     }
 
     /// The RFC 7638 thumbprint with SHA-512 (for `jkt-s512+jwt`).
     ///
     /// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
     pub fn thumbprint_sha512(&self) -> [u8; 64] {
-        self.thumbprint_input::<Sha512>().finalize().into()
+        let mut h = crate::sha512::Sha512::new();
+        self.thumbprint_input(|b| h.update(b));
+        h.finalize()
     }
 
     /// The SHA-256 thumbprint in unpadded base64url (as in `urn:jkt:sha-256:<thumbprint>`).

@@ -81,6 +81,7 @@ mod policy;
 pub mod render;
 pub mod replay;
 mod request;
+mod sha512;
 mod sigkey;
 mod text;
 mod token;
