@@ -87,7 +87,11 @@ fn quick_canonical_is_sound(data: &[u8]) {
                 let mut buf = [0u8; OUT];
                 let mut sink = SliceSink::new(&mut buf);
                 sf::serialize_inner_list(&l, &mut sink);
-                assert_eq!(sink.finish(), Some(raw), "quick scan accepted a non-canonical list");
+                assert_eq!(
+                    sink.finish(),
+                    Some(raw),
+                    "quick scan accepted a non-canonical list"
+                );
             }
         }
     }
