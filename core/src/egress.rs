@@ -18,13 +18,18 @@
 //!    the checked address (DNS-rebinding pinning). A refused destination → `unknown_key`.
 //! 4. [`check_jwks_uri`] refuses a cross-origin `jwks_uri` unless the deployment admits it.
 //!
+//! Steps 2–4 are the host's and need the `egress` feature (on by default); the forms of step 1
+//! are rules of `Signature-Key` and of tokens, always built.
+//!
 //! Spec: draft-hardt-httpbis-signature-key-09 §7.3 (egress admission), §7.1 (HTTPS transport);
 //! AAuth §Server Identifiers (https, scheme and host only, lowercase, no port, path, query,
 //! fragment or trailing slash; this crate also admits `http` and ports, for hosts the
 //! deployment lists, which is the caller's decision).
 
 use core::fmt::{self, Write};
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+#[cfg(feature = "egress")]
+use core::net::IpAddr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::error::{Check, Error, ErrorCode};
 
@@ -42,6 +47,7 @@ pub const MAX_DWK_LEN: usize = 128;
 /// The path between an origin and its `dwk` in a metadata URL.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.6; RFC 8615 §3.
+#[cfg(feature = "egress")]
 pub const WELL_KNOWN: &str = "/.well-known/";
 
 /// The one place an egress error is built (the error type is shared with the verifier).
@@ -53,6 +59,7 @@ fn malformed(check: Check) -> Error {
     refuse(ErrorCode::InvalidKey, check)
 }
 
+#[cfg(feature = "egress")]
 fn denied(check: Check) -> Error {
     refuse(ErrorCode::UnknownKey, check)
 }
@@ -104,6 +111,7 @@ pub enum Host<'a> {
     V6(Ipv6Addr),
 }
 
+#[cfg(feature = "egress")]
 impl Host<'_> {
     /// The address class of an IP literal, [`AddrClass::Loopback`] for `localhost` and
     /// `*.localhost` names, and `None` for any other name (it must be resolved, and each
@@ -184,6 +192,7 @@ pub struct FetchUrl<'a> {
 /// Where a destination stands after [`admit`].
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Admitted {
     /// The deployment lists the host: connect to what it resolves to, private or not.
@@ -200,6 +209,7 @@ pub enum Admitted {
 /// the deployment listing the host.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 6890 (special-purpose registries).
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AddrClass {
     /// Globally routable unicast.
@@ -228,6 +238,7 @@ pub enum AddrClass {
     Reserved,
 }
 
+#[cfg(feature = "egress")]
 impl AddrClass {
     /// Whether the class may be connected to without the deployment listing the host.
     ///
@@ -259,6 +270,7 @@ impl AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 6890 §2.2.2 and the IANA IPv4
 /// special-purpose registry.
+#[cfg(feature = "egress")]
 pub fn classify_v4(a: Ipv4Addr) -> AddrClass {
     let [o0, o1, o2, _] = a.octets();
     if a.is_unspecified() {
@@ -298,6 +310,7 @@ pub fn classify_v4(a: Ipv4Addr) -> AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 4291 §2.5; RFC 6890 §2.2.3 and the
 /// IANA IPv6 special-purpose registry; RFC 6052 §2.1 (NAT64); RFC 3056 §2 (6to4).
+#[cfg(feature = "egress")]
 pub fn classify_v6(a: Ipv6Addr) -> AddrClass {
     let s = a.segments();
     let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
@@ -352,6 +365,7 @@ pub fn classify_v6(a: Ipv6Addr) -> AddrClass {
 /// Classifies an IP address ([`classify_v4`] or [`classify_v6`]).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn classify_ip(a: IpAddr) -> AddrClass {
     match a {
         IpAddr::V4(a) => classify_v4(a),
@@ -365,6 +379,7 @@ pub fn classify_ip(a: IpAddr) -> AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (reject private, loopback and link-local
 /// destination addresses; pin the resolved IP address).
+#[cfg(feature = "egress")]
 pub fn admit_address(a: IpAddr) -> Result<(), Error> {
     if classify_ip(a).is_public() {
         Ok(())
@@ -706,6 +721,7 @@ pub fn check_dwk(dwk: &[u8]) -> Result<&str, Error> {
 /// shorter buffer → `invalid_key`.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.6; AAuth §Metadata Documents; RFC 8615 §3.
+#[cfg(feature = "egress")]
 pub fn metadata_url<'b>(
     origin: &Origin<'_>,
     dwk: &[u8],
@@ -729,6 +745,7 @@ pub fn metadata_url<'b>(
 // ---------------------------------------------------------------------------------------------
 
 /// A parsed allowlist pattern: a host part and a port part.
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy)]
 enum HostPat<'p> {
     Any,
@@ -736,6 +753,7 @@ enum HostPat<'p> {
     Exact(&'p [u8]),
 }
 
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy)]
 enum PortPat {
     Default,
@@ -743,6 +761,7 @@ enum PortPat {
     Is(u16),
 }
 
+#[cfg(feature = "egress")]
 fn split_pattern(p: &[u8]) -> Result<(HostPat<'_>, PortPat), Error> {
     let bad = || malformed(Check::PatternForm);
     let (host, port) = split_port(p).map_err(|_| bad())?;
@@ -771,6 +790,7 @@ fn split_pattern(p: &[u8]) -> Result<(HostPat<'_>, PortPat), Error> {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 ("unless explicitly allowed by deployment
 /// configuration").
+#[cfg(feature = "egress")]
 pub fn check_pattern(pattern: &[u8]) -> Result<(), Error> {
     split_pattern(pattern).map(|_| ())
 }
@@ -787,6 +807,7 @@ pub fn check_pattern(pattern: &[u8]) -> Result<(), Error> {
 /// A malformed pattern matches nothing.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn pattern_matches(pattern: &[u8], origin: &Origin<'_>) -> bool {
     let Ok((host, port)) = split_pattern(pattern) else {
         return false;
@@ -813,6 +834,7 @@ pub fn pattern_matches(pattern: &[u8], origin: &Origin<'_>) -> bool {
 /// Whether any of `patterns` matches `origin` ([`pattern_matches`]).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn listed<'p, I>(patterns: I, origin: &Origin<'_>) -> bool
 where
     I: IntoIterator<Item = &'p [u8]>,
@@ -830,6 +852,7 @@ where
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (HTTPS for all outbound fetches; reject
 /// private, loopback and link-local destinations unless explicitly allowed).
+#[cfg(feature = "egress")]
 pub fn admit(
     origin: &Origin<'_>,
     http_hosts: &[&[u8]],
@@ -856,6 +879,7 @@ pub fn admit(
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (cross-origin `jwks_uri` URLs require
 /// explicit deployment admission).
+#[cfg(feature = "egress")]
 pub fn check_jwks_uri(
     jwks_uri: &FetchUrl<'_>,
     metadata: &Origin<'_>,
@@ -870,7 +894,7 @@ pub fn check_jwks_uri(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "egress"))]
 mod tests {
     use super::*;
 

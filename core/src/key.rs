@@ -98,12 +98,14 @@ pub(crate) struct KeyBytes {
 
 impl KeyBytes {
     /// An all-zero placeholder (an unused record).
+    #[cfg(feature = "tokens")]
     pub(crate) const EMPTY: KeyBytes = KeyBytes {
         x: [0; 32],
         alg: KeyAlg::None,
     };
 
     /// The point and `alg` of `key`.
+    #[cfg(feature = "tokens")]
     pub(crate) const fn of(key: &PublicKey) -> KeyBytes {
         KeyBytes {
             x: key.x,
@@ -212,6 +214,7 @@ impl PublicKey {
     /// once, when the backend keeps decoded points. Unchanged when it does not, when the key is
     /// prepared already, or when the point is refused (the verification that uses the key then
     /// refuses it with the usual error).
+    #[cfg(feature = "tokens")]
     pub(crate) fn for_reuse(self) -> PublicKey {
         if !backend::KEEPS_POINT || self.prepared.is_some() {
             return self;
@@ -308,6 +311,7 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over `message`.
+    #[cfg(feature = "tokens")]
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), Refusal> {
         backend::verify(&self.x, self.prepared.as_ref(), message, signature)
     }

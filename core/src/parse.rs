@@ -12,13 +12,16 @@
 use aauth_verify_sf::b64;
 use aauth_verify_sf::sf::{self, BareItem, InnerList};
 
-use crate::cache::{self, Lookup, TokenStore};
+use crate::cache::TokenStore;
+#[cfg(feature = "tokens")]
+use crate::cache::{self, Lookup};
 use crate::component::{Component, MAX_COMPONENTS};
+#[cfg(feature = "tokens")]
+use crate::error::ErrorCode::{InvalidJwt, UnsupportedScheme};
 use crate::error::{
     err, Check, Error,
     ErrorCode::{
-        ClockSkew, InvalidInput, InvalidJwt, InvalidKey, InvalidRequest, InvalidSignature,
-        UnsupportedAlgorithm, UnsupportedScheme,
+        ClockSkew, InvalidInput, InvalidKey, InvalidRequest, InvalidSignature, UnsupportedAlgorithm,
     },
 };
 use crate::key::PublicKey;
@@ -27,7 +30,9 @@ use crate::replay::ReplayStore;
 use crate::request::Request;
 use crate::sigkey::{self, KeyRequirement};
 use crate::text::Text;
-use crate::token::{JwtScratch, Token};
+use crate::token::JwtScratch;
+#[cfg(feature = "tokens")]
+use crate::token::Token;
 
 /// What phase 1 and phase 2 read from the host besides the request and the policy: the clock,
 /// the label to verify, and the optional stores.
@@ -137,6 +142,7 @@ pub(crate) struct Signed<'a> {
     pub(crate) field_types: [u8; MAX_COMPONENTS],
 }
 
+#[cfg(feature = "tokens")]
 /// A decoded token awaiting phase 2.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PendingToken<'s> {
@@ -152,8 +158,10 @@ pub(crate) struct PendingToken<'s> {
 #[derive(Debug)]
 pub(crate) enum TokenSlot<'s> {
     /// No token (yet): the scratch buffer, if the host gave one.
-    Free(Option<&'s mut JwtScratch>),
+    // Read only by `with_assertion` (the `cached` scheme).
+    Free(#[cfg_attr(not(feature = "cached"), allow(dead_code))] Option<&'s mut JwtScratch>),
     /// The token, decoded and checked offline.
+    #[cfg(feature = "tokens")]
     Token(PendingToken<'s>),
 }
 
@@ -291,7 +299,12 @@ pub fn parse<'s>(
     scratch: Option<&'s mut JwtScratch>,
 ) -> Result<Parsed<'s>, Error> {
     let sig = parse_signature(req, policy, ctx.label, ctx.now)?;
+    // Without the token schemes, phase 1 refused every token-carrying member already.
+    #[cfg(not(feature = "tokens"))]
+    let token = TokenSlot::Free(scratch);
+    #[cfg(feature = "tokens")]
     let tokens = ctx.tokens.as_deref();
+    #[cfg(feature = "tokens")]
     let token = match token_text(&sig)? {
         None => TokenSlot::Free(scratch),
         Some((scheme, compact)) => {
@@ -310,6 +323,7 @@ pub fn parse<'s>(
     Ok(Parsed { sig, token })
 }
 
+#[cfg(feature = "tokens")]
 /// The token scheme and compact token text of a signature, if it carries one.
 fn token_text<'a>(sig: &Signed<'a>) -> Result<Option<(Scheme, &'a [u8])>, Error> {
     let (scheme, text) = match sig.requirement {
@@ -582,6 +596,7 @@ impl<'s> Parsed<'s> {
     }
 
     /// The decoded token, if the scheme carries one (not verified yet).
+    #[cfg(feature = "tokens")]
     pub(crate) fn pending_token(&self) -> Option<&PendingToken<'s>> {
         match &self.token {
             TokenSlot::Token(t) => Some(t),
@@ -594,12 +609,15 @@ impl<'s> Parsed<'s> {
     /// Spec: RFC 7519 §4.1 (claims before verification are untrusted: use them only to find
     /// the issuer's keys).
     pub fn unverified_token(&self) -> Option<crate::UnverifiedToken<'s>> {
-        self.pending_token().map(|t| crate::UnverifiedToken {
+        #[cfg(not(feature = "tokens"))]
+        return None;
+        #[cfg(feature = "tokens")]
+        return self.pending_token().map(|t| crate::UnverifiedToken {
             scheme: t.token.scheme,
             typ: t.token.typ,
             kid: t.token.kid,
             claims: t.token.claims,
-        })
+        });
     }
 
     /// The `cached` scheme's next step: decodes the assertion the host resolved the cache
@@ -613,6 +631,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §3.11, §6.1 (resolution and validation are
     /// separate stages; validated as if presented in full).
+    #[cfg(feature = "cached")]
     pub fn with_assertion(
         self,
         assertion: &'s [u8],

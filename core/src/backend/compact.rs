@@ -19,6 +19,7 @@ fn refusal(e: ed25519_compact::Error) -> Refusal {
 pub(crate) struct Prepared;
 
 /// Whether [`Prepared`] holds the decoded point (so that preparing a reused key pays off).
+#[cfg(any(feature = "tokens", feature = "bench-internals"))]
 pub(crate) const KEEPS_POINT: bool = false;
 
 /// Checks that `x` canonically encodes a point that is not of small order.
@@ -59,6 +60,7 @@ pub(crate) fn verify_stream<E>(
 }
 
 /// Verifies `signature` over `message`.
+#[cfg(any(feature = "tokens", feature = "bench-internals", test))]
 pub(crate) fn verify(
     x: &[u8; 32],
     _prepared: Option<&Prepared>,
