@@ -16,7 +16,7 @@
 //! Spec: RFC 8032 §5.1.3, §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 7638 (thumbprints);
 //! draft-hardt-httpbis-signature-key-09 §3.3.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
+use aauth_verify_sf::b64::encode_base64url;
 use sha2::{Digest, Sha256};
 
 use crate::backend::{self, Refusal};
@@ -141,7 +141,7 @@ impl<const N: usize> B64Thumbprint<N> {
     fn encode(digest: &[u8]) -> Self {
         let mut buf = [0u8; N];
         // N is exactly the unpadded length of the digest, so encoding cannot fail.
-        let _ = Base64UrlUnpadded::encode(digest, &mut buf);
+        let _ = encode_base64url(digest, &mut buf);
         B64Thumbprint { buf }
     }
 
@@ -258,7 +258,7 @@ impl PublicKey {
     pub fn x_b64(&self) -> [u8; 43] {
         let mut buf = [0u8; 43];
         // 32 bytes encode to exactly 43 characters, so this cannot fail.
-        let _ = Base64UrlUnpadded::encode(&self.x, &mut buf);
+        let _ = encode_base64url(&self.x, &mut buf);
         buf
     }
 
