@@ -62,7 +62,7 @@ test-rust: lint cargo-test doctest nostd fuzz-replay
 
 # The core's embedded feature sets (each with --no-default-features; the default is every
 # family): clippy and the tests run once per set. "" is hwk and jwks_uri with host-held keys.
-CORE_FEATURE_SETS := "" bench-internals documents tokens egress compact-opt-size \
+CORE_FEATURE_SETS := "" bench-internals jwks documents tokens egress compact-opt-size \
   dalek,bench-internals
 
 lint:

@@ -56,6 +56,7 @@
 // leaves a family out, a link to one of its items renders as plain text.
 #![cfg_attr(
     not(all(
+        feature = "jwks",
         feature = "tokens",
         feature = "documents",
         feature = "cached",

@@ -74,8 +74,9 @@ impl Scheme {
     }
 
     /// Whether this build of the crate verifies the scheme. Every scheme is built by default;
-    /// an embedded build leaves scheme families out with Cargo features (`tokens`: `jwt`,
-    /// `jkt-jwt`, `self-jwt`; `cached`: `cached`). A scheme that is not built is refused as
+    /// an embedded build leaves scheme families out with Cargo features (`jwks`: `jwks` and
+    /// legacy `jwks`; `tokens`: `jwt`, `jkt-jwt`, `self-jwt`; `cached`: `cached`); `hwk` and
+    /// `jwks_uri` are always built. A scheme that is not built is refused as
     /// `unsupported_scheme` ([`crate::Check::SchemeNotBuilt`]) whatever the policy says,
     /// exactly as if the policy did not accept it, and is not advertised by
     /// [`crate::render::accept_signature_scheme`].
@@ -85,7 +86,8 @@ impl Scheme {
         match self {
             Scheme::Jwt | Scheme::JktJwt | Scheme::SelfJwt => cfg!(feature = "tokens"),
             Scheme::Cached => cfg!(feature = "cached"),
-            Scheme::Hwk | Scheme::JwksUri | Scheme::Jwks | Scheme::LegacyJwks => true,
+            Scheme::Jwks | Scheme::LegacyJwks => cfg!(feature = "jwks"),
+            Scheme::Hwk | Scheme::JwksUri => true,
         }
     }
 
