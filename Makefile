@@ -284,7 +284,7 @@ bench-callgrind:
 	done
 
 # Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs), per
-# backend build.
+# backend build; then the embedded stack budget per feature set (benches/stack-probe).
 bench-memory:
 	$(call step,bench: memory)
 	@mkdir -p $(BENCH_OUT)
@@ -293,6 +293,8 @@ bench-memory:
 	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe $$feat > $(BENCH_OUT)/memory-$$name.json; \
 	  echo "memory ($$name):"; cat $(BENCH_OUT)/memory-$$name.json; \
 	done
+	@echo "stack per feature set and opt-level (benches/stack-probe):"
+	@$(PYTHON) benches/stack-probe/measure.py > $(BENCH_OUT)/stack.json && cat $(BENCH_OUT)/stack.json
 
 # .text of a freestanding binary that links the whole verifier, built with opt-level="z".
 bench-size:

@@ -254,6 +254,7 @@ def main():
         "stack_bytes": {b: (m or {}).get("stack_bytes", {}).get("max") for b, m in memory.items()},
         "memory": {b: m if m else {"missing": "memprobe did not run"} for b, m in memory.items()},
         "core_size": size if size else {"missing": "size probe did not run"},
+        "core_stack": load(os.path.join(OUT, "stack.json")) or {"missing": "stack probe did not run"},
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "summary.json"), "w") as f:
@@ -324,9 +325,25 @@ def print_table(s):
     print(f"* heap allocations per verification (both builds): {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
     print_size(s["core_size"])
+    print_stack(s.get("core_stack", {}))
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
     print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")
+
+
+def print_stack(st):
+    if not st or "missing" in st:
+        print("* embedded stack: stack probe did not run")
+        return
+    t = st["target"]
+    print("\nPeak stack of one verification, compact backend (bytes; benches/stack-probe)\n")
+    print("| feature set | hwk opt 3 | hwk opt z | jwks_uri opt z |")
+    print("|---|---|---|---|")
+    for name, v in st["sets"].items():
+        print(f"| {name} | {v['3']['aauth-signing-020-hwk-get']} | "
+              f"{v['z']['aauth-signing-020-hwk-get']} | {v['z']['aauth-signing-020-jwks-uri-get']} |")
+    print(f"\n* target hwk at opt-level z ≤ {t['max_bytes']} B: best {t['best_hwk_opt_z']} B, "
+          f"{'met' if t['met'] else 'not met'}")
 
 
 def print_size(size):

@@ -469,6 +469,7 @@ pub(crate) enum Lookup {
 /// rules ([`rules::check`]) run either way.
 ///
 /// Spec: RFC 7515 §5.2; draft-hardt-httpbis-signature-key-09 §3.5, §3.8, §3.9.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub(crate) fn read<'s>(
     scheme: Scheme,
     compact: &'s [u8],

@@ -19,6 +19,8 @@ use sha2::{Digest, Sha256};
 /// other algorithms are ignored. A mismatch, or no supported algorithm, is `invalid_signature`.
 ///
 /// Spec: RFC 9530 §2, §3 (a recipient may ignore unsupported algorithms).
+// Out of line: its hash states are off the stack before the signature is verified.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
     let mut d = BodyDigest::new(req)?;
     d.update(body);

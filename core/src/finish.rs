@@ -458,6 +458,7 @@ impl<'s> Parsed<'s> {
             .map(|(verified, body)| Deferred { verified, body })
     }
 
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn finish_with(
         &self,
         req: &Request<'_, 's>,
@@ -504,6 +505,7 @@ impl<'s> Parsed<'s> {
     }
 
     #[cfg(feature = "tokens")]
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn finish_token(
         &self,
         pt: &PendingToken<'s>,
@@ -598,6 +600,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: RFC 9421 §3.2 steps 7–8, §3.3.6 (Ed25519); RFC 9530 §2 (Content-Digest); AAuth
     /// §Freshness and Replay (written only after the signature verifies).
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn verify_request(
         &self,
         req: &Request<'_, '_>,
@@ -653,6 +656,8 @@ impl<'s> Parsed<'s> {
     /// Writes the signature base (RFC 9421 §2.5) into `out`.
     ///
     /// Spec: RFC 9421 §2.5 (one line per component, then `"@signature-params"`, no final LF).
+    // Out of line: its locals are not on the stack during the Ed25519 arithmetic.
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     pub fn write_base(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
         for (item, t) in self.sig.covered.items().zip(self.sig.field_types) {
             let c = Component::parse(&item)?;

@@ -292,6 +292,7 @@ fn str_param(v: BareItem<'_>) -> Result<Text<'_>, Error> {
 /// Spec: RFC 9421 §3.2 steps 1–6; AAuth §Verification steps 1–5;
 /// draft-hardt-httpbis-signature-key-09 §3 (label binding), §3.5, §3.8, §3.9 (offline token
 /// checks), §5.4 (error codes).
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub fn parse<'s>(
     req: &Request<'_, 's>,
     policy: &Policy<'_>,
@@ -337,6 +338,7 @@ fn token_text<'a>(sig: &Signed<'a>) -> Result<Option<(Scheme, &'a [u8])>, Error>
 }
 
 /// The signature-level checks of phase 1.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub(crate) fn parse_signature<'a>(
     req: &Request<'_, 'a>,
     policy: &Policy<'_>,
@@ -391,71 +393,7 @@ pub(crate) fn parse_signature<'a>(
         }
     }
 
-    // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
-    // Parsed once into a fixed array; the base builder parses them once more while streaming.
-    // The count is checked as the items are walked (one pass), before any work on the extra one.
-    let max = policy.limits.max_components.min(MAX_COMPONENTS);
-    let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
-    let mut field_types = [0u8; MAX_COMPONENTS];
-    for (i, item) in covered.items().enumerate() {
-        let slot = match field_types.get_mut(i) {
-            Some(slot) if i < max => slot,
-            _ => return Err(err(InvalidRequest, Check::TooManyComponents)),
-        };
-        let c = Component::parse(&item)?;
-        if components.iter().any(|earlier| earlier.same_as(&c)) {
-            return Err(err(InvalidRequest, Check::ComponentTwice));
-        }
-        *slot = c
-            .field_type(policy.structured_fields)?
-            .map_or(0, |t| t as u8);
-        components
-            .push(c)
-            .map_err(|_| err(InvalidRequest, Check::TooManyComponents))?;
-    }
-
-    // Step 2: required components (AAuth §Covered Components).
-    let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
-    // A policy that does not require `Signature-Key` (plain RFC 9421 with a caller key)
-    // cannot require covering a header the request does not send.
-    let no_key_header = !policy.require_signature_key && !req.has_field(b"signature-key");
-    for r in policy.required {
-        if no_key_header && r.as_bytes() == b"signature-key" {
-            continue;
-        }
-        if !covers(r.as_bytes()) {
-            return Err(err(InvalidInput, Check::RequiredNotCovered));
-        }
-    }
-    if policy.require_authorization_when_present
-        && req.has_field(b"authorization")
-        && !covers(b"authorization")
-    {
-        return Err(err(InvalidInput, Check::AuthorizationNotCovered));
-    }
-    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
-    // check, which reads every supported member of the field as sent.
-    let digest_covered = components
-        .iter()
-        .any(|c| c.derived.is_none() && c.name == b"content-digest");
-    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
-        return Err(err(InvalidInput, Check::BodyNotCovered));
-    }
-    if policy.require_query {
-        if let Some(q) = req.query {
-            let whole = covers(b"@query");
-            // Every parameter name of the query covered by an `@query-param` instead.
-            let each = !q.is_empty()
-                && crate::component::query_pairs(q)
-                    .all(|(name, _)| components.iter().any(|c| c.is_query_param(name)));
-            if !whole && !each {
-                return Err(err(InvalidInput, Check::QueryNotCovered));
-            }
-        }
-    }
-    for c in &components {
-        c.check_available(req)?;
-    }
+    let (digest_covered, field_types) = check_components(req, policy, &covered, label)?;
 
     // Step 3: freshness (AAuth §Freshness; SK-09 §5.4.4, §5.4.14).
     let now = i128::from(now);
@@ -527,6 +465,91 @@ pub(crate) fn parse_signature<'a>(
         digest_covered,
         field_types,
     })
+}
+
+/// The covered components of phase 1 (RFC 9421 §2, §3.2 step 6, and AAuth's required
+/// components, step 2): each well-formed, available in the request and covered once, at most
+/// the policy's limit, and every required one covered. Returns whether `content-digest` is
+/// covered and each component's Structured Field type.
+///
+/// Out of line on purpose: its fixed array of parsed components is off the stack before the
+/// `Signature-Key` member is parsed, so the peak stack of phase 1 is the larger of the two
+/// steps, not their sum (an embedded budget; `benches/stack-probe`).
+///
+/// Spec: RFC 9421 §2, §3.2 steps 2 and 6; AAuth §Covered Components.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
+fn check_components<'a>(
+    req: &Request<'_, 'a>,
+    policy: &Policy<'_>,
+    covered: &InnerList<'a>,
+    label: &[u8],
+) -> Result<(bool, [u8; MAX_COMPONENTS]), Error> {
+    // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
+    // Parsed once into a fixed array; the base builder parses them once more while streaming.
+    // The count is checked as the items are walked (one pass), before any work on the extra one.
+    let max = policy.limits.max_components.min(MAX_COMPONENTS);
+    let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
+    let mut field_types = [0u8; MAX_COMPONENTS];
+    for (i, item) in covered.items().enumerate() {
+        let slot = match field_types.get_mut(i) {
+            Some(slot) if i < max => slot,
+            _ => return Err(err(InvalidRequest, Check::TooManyComponents)),
+        };
+        let c = Component::parse(&item)?;
+        if components.iter().any(|earlier| earlier.same_as(&c)) {
+            return Err(err(InvalidRequest, Check::ComponentTwice));
+        }
+        *slot = c
+            .field_type(policy.structured_fields)?
+            .map_or(0, |t| t as u8);
+        components
+            .push(c)
+            .map_err(|_| err(InvalidRequest, Check::TooManyComponents))?;
+    }
+
+    // Step 2: required components (AAuth §Covered Components).
+    let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
+    // A policy that does not require `Signature-Key` (plain RFC 9421 with a caller key)
+    // cannot require covering a header the request does not send.
+    let no_key_header = !policy.require_signature_key && !req.has_field(b"signature-key");
+    for r in policy.required {
+        if no_key_header && r.as_bytes() == b"signature-key" {
+            continue;
+        }
+        if !covers(r.as_bytes()) {
+            return Err(err(InvalidInput, Check::RequiredNotCovered));
+        }
+    }
+    if policy.require_authorization_when_present
+        && req.has_field(b"authorization")
+        && !covers(b"authorization")
+    {
+        return Err(err(InvalidInput, Check::AuthorizationNotCovered));
+    }
+    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
+    // check, which reads every supported member of the field as sent.
+    let digest_covered = components
+        .iter()
+        .any(|c| c.derived.is_none() && c.name == b"content-digest");
+    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
+        return Err(err(InvalidInput, Check::BodyNotCovered));
+    }
+    if policy.require_query {
+        if let Some(q) = req.query {
+            let whole = covers(b"@query");
+            // Every parameter name of the query covered by an `@query-param` instead.
+            let each = !q.is_empty()
+                && crate::component::query_pairs(q)
+                    .all(|(name, _)| components.iter().any(|c| c.is_query_param(name)));
+            if !whole && !each {
+                return Err(err(InvalidInput, Check::QueryNotCovered));
+            }
+        }
+    }
+    for c in &components {
+        c.check_available(req)?;
+    }
+    Ok((digest_covered, field_types))
 }
 
 /// Decodes the `Signature` member: a byte sequence of exactly 64 bytes.
