@@ -60,6 +60,11 @@ deps:
 
 test-rust: lint cargo-test doctest nostd fuzz-replay
 
+# The core's embedded feature sets (each with --no-default-features; the default is every
+# family): clippy and the tests run once per set. "" is hwk and jwks_uri with host-held keys.
+CORE_FEATURE_SETS := "" bench-internals jwks documents tokens egress compact-opt-size \
+  dalek,bench-internals
+
 lint:
 	$(call step,rustfmt)
 	$(CARGO) fmt --all -- --check
@@ -70,9 +75,15 @@ lint:
 	$(call step,clippy: the core with each Ed25519 backend)
 	$(CARGO) clippy -p aauth-verify --all-targets --features bench-internals -- -D warnings
 	$(CARGO) clippy -p aauth-verify --all-targets --features dalek,bench-internals -- -D warnings
+	$(call step,clippy: the core with each embedded feature set)
+	@for f in $(CORE_FEATURE_SETS); do \
+	  echo "clippy -p aauth-verify --no-default-features --features '$$f'"; \
+	  $(CARGO) clippy -q -p aauth-verify --all-targets --no-default-features --features "$$f" -- -D warnings; \
+	done
 	$(call step,rustdoc)
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p aauth-verify --no-deps --features dalek
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc -p aauth-verify --no-deps --no-default-features
 
 # The core alone, once per Ed25519 backend (a workspace build unifies the features its members
 # ask for; `-p aauth-verify` alone builds the core with the features given here only). The
@@ -84,6 +95,11 @@ cargo-test:
 	$(CARGO) test -p aauth-verify --all-targets --features bench-internals
 	$(call step,cargo test: the core with curve25519-dalek (feature dalek) and both backends compared)
 	$(CARGO) test -p aauth-verify --all-targets --features dalek,bench-internals
+	$(call step,cargo test: the core with each embedded feature set (tests/features.rs runs every vector))
+	@for f in $(CORE_FEATURE_SETS); do \
+	  echo "test -p aauth-verify --no-default-features --features '$$f'"; \
+	  $(CARGO) test -q -p aauth-verify --all-targets --no-default-features --features "$$f"; \
+	done
 
 doctest:
 	$(call step,doctests)
@@ -114,6 +130,10 @@ nostd:
 	$(call step,no_std canary with the dalek backend: link)
 	cd $(CANARY_DIR) && $(CARGO) rustc --release --features dalek -- -D warnings -C link-arg=-nostartfiles
 	@echo "nostd: linked the canary with --features dalek without std"
+	$(call step,no_std: the smallest feature set links freestanding (the size probe))
+	cd benches/size-probe && $(CARGO) rustc --release -q --no-default-features \
+	  --target-dir $(ROOT)/target/size-probe/nostd -- -D warnings -C link-arg=-nostartfiles -C link-arg=-lc
+	@echo "nostd: linked the size probe with --no-default-features without std"
 
 ## C bindings ################################################################
 
@@ -264,7 +284,7 @@ bench-callgrind:
 	done
 
 # Heap allocations per verification and peak stack depth (benches/src/bin/memprobe.rs), per
-# backend build.
+# backend build; then the embedded stack budget per feature set (benches/stack-probe).
 bench-memory:
 	$(call step,bench: memory)
 	@mkdir -p $(BENCH_OUT)
@@ -273,6 +293,8 @@ bench-memory:
 	  $(CARGO) run --release -q -p $(BENCH_PKG) --bin memprobe $$feat > $(BENCH_OUT)/memory-$$name.json; \
 	  echo "memory ($$name):"; cat $(BENCH_OUT)/memory-$$name.json; \
 	done
+	@echo "stack per feature set and opt-level (benches/stack-probe):"
+	@$(PYTHON) benches/stack-probe/measure.py > $(BENCH_OUT)/stack.json && cat $(BENCH_OUT)/stack.json
 
 # .text of a freestanding binary that links the whole verifier, built with opt-level="z".
 bench-size:

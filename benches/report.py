@@ -9,7 +9,7 @@ Each core figure comes from two builds, <backend> = dalek (hosted) and compact (
 * target/bench/floors-<backend>.json       -- interleaved wall clock: floors and full verifications
 * target/bench/callgrind-<backend>/order.txt + cg.out.N -- callgrind instruction counts
 * target/bench/memory-<backend>.json       -- memprobe (heap, stack)
-* target/bench/size.json                   -- the core compiled for size (both backends)
+* target/bench/size.json                   -- the core compiled for size, per feature set
 * target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
 * target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
 * target/bench/nginx.json   -- benches/nginx/bench.py: requests per second through nginx, cold path
@@ -259,6 +259,7 @@ def main():
         "stack_bytes": {b: (m or {}).get("stack_bytes", {}).get("max") for b, m in memory.items()},
         "memory": {b: m if m else {"missing": "memprobe did not run"} for b, m in memory.items()},
         "core_size": size if size else {"missing": "size probe did not run"},
+        "core_stack": load(os.path.join(OUT, "stack.json")) or {"missing": "stack probe did not run"},
     }
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "summary.json"), "w") as f:
@@ -329,11 +330,46 @@ def print_table(s):
     print("\nOther figures\n")
     print(f"* heap allocations per verification (both builds): {s['heap_allocations_per_verification']}")
     print(f"* peak stack bytes of a verification: {json.dumps(s['stack_bytes'])}")
-    size = s["core_size"]
-    print(f"* core compiled for size: {json.dumps(size.get('text_bytes', size))}")
+    print_size(s["core_size"])
+    print_stack(s.get("core_stack", {}))
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
     print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")
+
+
+def print_stack(st):
+    if not st or "missing" in st:
+        print("* embedded stack: stack probe did not run")
+        return
+    t = st["target"]
+    print("\nPeak stack of one verification, compact backend (bytes; benches/stack-probe)\n")
+    print("| feature set | hwk opt 3 | hwk opt z | jwks_uri opt z |")
+    print("|---|---|---|---|")
+    for name, v in st["sets"].items():
+        print(f"| {name} | {v['3']['aauth-signing-020-hwk-get']} | "
+              f"{v['z']['aauth-signing-020-hwk-get']} | {v['z']['aauth-signing-020-jwks-uri-get']} |")
+    print(f"\n* target hwk at opt-level z ≤ {t['max_bytes']} B: best {t['best_hwk_opt_z']} B, "
+          f"{'met' if t['met'] else 'not met'}")
+
+
+def print_size(size):
+    if "missing" in size:
+        print(f"* core compiled for size: {size['missing']}")
+        return
+    targets = size.get("targets", {})
+    limits = {"full": targets.get("full_text_kib"), "hwk_jwks_uri": targets.get("hwk_jwks_uri_text_kib")}
+    print("\nCore compiled for size (opt-level z, no std, x86-64), per feature set\n")
+    print("| feature set | cargo features | .text bytes | .text KiB | .rodata | target |")
+    print("|---|---|---|---|---|---|")
+    for name, v in size.get("sets", {}).items():
+        base = name.replace("_size_settings", "")
+        limit = limits.get(base) if not name.startswith("full_dalek") else None
+        kib = v["text_bytes"] / 1024
+        status = "-" if limit is None else (
+            f"≤ {limit} KiB: {'met' if kib <= limit else 'not met'}")
+        flags = " + sha2 soft-compact" if v.get("rustflags") else ""
+        print(f"| {name} | {v['cargo_features']}{flags} | {v['text_bytes']} | {kib:.1f} | "
+              f"{v['rodata_bytes']} | {status} |")
 
 
 def print_nginx(n):

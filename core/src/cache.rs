@@ -43,16 +43,25 @@
 //! * The cache holds no secrets; it may be shared between requests of different agents. It is
 //!   not synchronized: give each thread its own, or wrap it in the host's lock.
 //!
+//! Without the `tokens` feature there are no token schemes: the store types remain (they are
+//! part of [`Context`](crate::Context)), [`TokenCache`] does not exist and no store is read.
+//!
 //! Spec: RFC 7515 §5.2 (JWS validation is deterministic in the signing input, signature and
 //! key); RFC 7519 §4.1.4 (`exp`).
 
+#[cfg(feature = "tokens")]
 use sha2::{Digest, Sha256};
 
+#[cfg(feature = "tokens")]
 use crate::error::Error;
 use crate::key::{KeyBytes, PublicKey};
+#[cfg(feature = "tokens")]
 use crate::policy::{Policy, Scheme};
+#[cfg(feature = "tokens")]
 use crate::text::Text;
-use crate::token::{self, rules, Audience, Claims, JwsAlg, JwtScratch, Token};
+use crate::token::JwsAlg;
+#[cfg(feature = "tokens")]
+use crate::token::{self, rules, Audience, Claims, JwtScratch, Token};
 
 /// What a token store keeps about one verified token: its `exp`, the key its JWS verified
 /// with, and where its decoded members lie (opaque).
@@ -90,6 +99,7 @@ pub struct TokenKey<'a> {
 }
 
 impl<'a> TokenKey<'a> {
+    #[cfg(feature = "tokens")]
     pub(crate) fn new(scheme: Scheme, switches: [bool; 2], compact: &'a [u8]) -> TokenKey<'a> {
         TokenKey {
             tag: [scheme as u8, u8::from(switches[0]), u8::from(switches[1])],
@@ -130,6 +140,7 @@ pub trait TokenStore {
     fn record(&mut self, key: &TokenKey<'_>, token: CachedToken, now: i64);
 }
 
+#[cfg(feature = "tokens")]
 /// One cache slot: the digest of the token's key and its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Entry {
@@ -138,6 +149,7 @@ struct Entry {
     rec: CachedToken,
 }
 
+#[cfg(feature = "tokens")]
 const EMPTY: Entry = Entry {
     digest: [0; 32],
     used: false,
@@ -148,9 +160,11 @@ const EMPTY: Entry = Entry {
     },
 };
 
+#[cfg(feature = "tokens")]
 /// The size of one cache entry in bytes (what `N` multiplies).
 pub const ENTRY_BYTES: usize = core::mem::size_of::<Entry>();
 
+#[cfg(feature = "tokens")]
 /// A fixed-capacity cache of verified tokens (`N` entries, no allocation).
 ///
 /// Create one per verifier (or per thread) and pass it to
@@ -161,16 +175,19 @@ pub struct TokenCache<const N: usize> {
     entries: [Entry; N],
 }
 
+#[cfg(feature = "tokens")]
 impl<const N: usize> Default for TokenCache<N> {
     fn default() -> Self {
         TokenCache::new()
     }
 }
 
+#[cfg(feature = "tokens")]
 /// The cache key of one token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct TokenDigest([u8; 32]);
 
+#[cfg(feature = "tokens")]
 impl TokenDigest {
     /// SHA-256 of the key's tag and compact token.
     fn of(key: &TokenKey<'_>) -> TokenDigest {
@@ -181,12 +198,14 @@ impl TokenDigest {
     }
 }
 
+#[cfg(feature = "tokens")]
 /// The policy switches that change how a token decodes: `EdDSA` accepted, alg-less keys
 /// accepted.
 pub(crate) fn decoding_switches(policy: &Policy<'_>) -> [bool; 2] {
     [policy.compat.eddsa, policy.compat.alg_less_keys]
 }
 
+#[cfg(feature = "tokens")]
 impl<const N: usize> TokenStore for TokenCache<N> {
     fn find(&self, key: &TokenKey<'_>, now: i64) -> Option<CachedToken> {
         self.lookup(&TokenDigest::of(key), now)
@@ -197,6 +216,7 @@ impl<const N: usize> TokenStore for TokenCache<N> {
     }
 }
 
+#[cfg(feature = "tokens")]
 impl<const N: usize> TokenCache<N> {
     /// An empty cache.
     pub const fn new() -> TokenCache<N> {
@@ -282,6 +302,7 @@ struct Span {
     len: u16,
 }
 
+#[cfg(feature = "tokens")]
 impl Span {
     /// The span of `s` inside `base`, if `s` is a sub-slice of it.
     fn of(base: &[u8], s: Text<'_>) -> Option<Span> {
@@ -346,6 +367,7 @@ pub struct TokenLayout {
 
 impl TokenLayout {
     /// An unused entry's layout.
+    #[cfg(feature = "tokens")]
     pub(crate) const EMPTY: TokenLayout = TokenLayout {
         alg: JwsAlg::Ed25519,
         typ: Span { start: 0, len: 0 },
@@ -360,6 +382,7 @@ impl TokenLayout {
 
     /// The layout of a decoded token; `None` if a member does not lie in the decoded header
     /// or payload (never for a decoded token).
+    #[cfg(feature = "tokens")]
     pub(crate) fn of(t: &Token<'_>) -> Option<TokenLayout> {
         let c = &t.claims;
         let p = |s| Span::opt(t.payload, s);
@@ -387,6 +410,7 @@ impl TokenLayout {
 
     /// The token this layout describes over freshly split parts; `None` if a span does not
     /// fit (then the JSON is parsed as usual).
+    #[cfg(feature = "tokens")]
     pub(crate) fn token<'s>(&self, scheme: Scheme, parts: &token::Parts<'s>) -> Option<Token<'s>> {
         let [iss, sub, dwk, jti, ps, parent_agent, scope] = self.strs;
         let [a0, a1, a2, a3] = self.aud;
@@ -427,6 +451,7 @@ impl TokenLayout {
 
 // --- find, decode, record -----------------------------------------------------------------
 
+#[cfg(feature = "tokens")]
 /// What a token store said when a token was read through one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Lookup {
@@ -438,11 +463,13 @@ pub(crate) enum Lookup {
     Hit(KeyBytes),
 }
 
+#[cfg(feature = "tokens")]
 /// Reads a token for `scheme`: through `store` when there is one (a record for exactly these
 /// bytes supplies the members, and the JSON is not parsed), else decoded; then the offline
 /// rules ([`rules::check`]) run either way.
 ///
 /// Spec: RFC 7515 §5.2; draft-hardt-httpbis-signature-key-09 §3.5, §3.8, §3.9.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub(crate) fn read<'s>(
     scheme: Scheme,
     compact: &'s [u8],
@@ -483,6 +510,7 @@ pub(crate) fn read<'s>(
     Ok((t, lookup))
 }
 
+#[cfg(feature = "tokens")]
 /// Whether the JWS of `t` is known to verify with `signer`: the store's record says so (read
 /// now when the token was not read through the store).
 pub(crate) fn known_verified(
@@ -505,6 +533,7 @@ pub(crate) fn known_verified(
     }
 }
 
+#[cfg(feature = "tokens")]
 /// Records a token whose JWS and request verified (nothing if it has no `exp` after `now`).
 /// `request_key` is the key the request verified with, as prepared for reuse
 /// ([`PublicKey::for_reuse`]): the record keeps it as the token's `cnf.jwk`, so that a hit
@@ -536,7 +565,7 @@ pub(crate) fn record(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tokens"))]
 mod tests {
     use super::*;
     use crate::key::KeyAlg;

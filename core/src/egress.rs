@@ -18,13 +18,19 @@
 //!    the checked address (DNS-rebinding pinning). A refused destination → `unknown_key`.
 //! 4. [`check_jwks_uri`] refuses a cross-origin `jwks_uri` unless the deployment admits it.
 //!
+//! Steps 2–4 are the host's and need the `egress` feature (on by default); the forms of step 1
+//! are rules of `Signature-Key` and of tokens, always built.
+//!
 //! Spec: draft-hardt-httpbis-signature-key-09 §7.3 (egress admission), §7.1 (HTTPS transport);
 //! AAuth §Server Identifiers (https, scheme and host only, lowercase, no port, path, query,
 //! fragment or trailing slash; this crate also admits `http` and ports, for hosts the
 //! deployment lists, which is the caller's decision).
 
-use core::fmt::{self, Write};
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+#[cfg(feature = "egress")]
+use core::net::IpAddr;
+use core::net::{Ipv4Addr, Ipv6Addr};
+
+use aauth_verify_sf::sink::{Sink, SliceSink};
 
 use crate::error::{Check, Error, ErrorCode};
 
@@ -42,6 +48,7 @@ pub const MAX_DWK_LEN: usize = 128;
 /// The path between an origin and its `dwk` in a metadata URL.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.6; RFC 8615 §3.
+#[cfg(feature = "egress")]
 pub const WELL_KNOWN: &str = "/.well-known/";
 
 /// The one place an egress error is built (the error type is shared with the verifier).
@@ -53,6 +60,7 @@ fn malformed(check: Check) -> Error {
     refuse(ErrorCode::InvalidKey, check)
 }
 
+#[cfg(feature = "egress")]
 fn denied(check: Check) -> Error {
     refuse(ErrorCode::UnknownKey, check)
 }
@@ -104,6 +112,7 @@ pub enum Host<'a> {
     V6(Ipv6Addr),
 }
 
+#[cfg(feature = "egress")]
 impl Host<'_> {
     /// The address class of an IP literal, [`AddrClass::Loopback`] for `localhost` and
     /// `*.localhost` names, and `None` for any other name (it must be resolved, and each
@@ -184,6 +193,7 @@ pub struct FetchUrl<'a> {
 /// Where a destination stands after [`admit`].
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Admitted {
     /// The deployment lists the host: connect to what it resolves to, private or not.
@@ -200,6 +210,7 @@ pub enum Admitted {
 /// the deployment listing the host.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 6890 (special-purpose registries).
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AddrClass {
     /// Globally routable unicast.
@@ -228,6 +239,7 @@ pub enum AddrClass {
     Reserved,
 }
 
+#[cfg(feature = "egress")]
 impl AddrClass {
     /// Whether the class may be connected to without the deployment listing the host.
     ///
@@ -259,6 +271,7 @@ impl AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 6890 §2.2.2 and the IANA IPv4
 /// special-purpose registry.
+#[cfg(feature = "egress")]
 pub fn classify_v4(a: Ipv4Addr) -> AddrClass {
     let [o0, o1, o2, _] = a.octets();
     if a.is_unspecified() {
@@ -298,6 +311,7 @@ pub fn classify_v4(a: Ipv4Addr) -> AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3; RFC 4291 §2.5; RFC 6890 §2.2.3 and the
 /// IANA IPv6 special-purpose registry; RFC 6052 §2.1 (NAT64); RFC 3056 §2 (6to4).
+#[cfg(feature = "egress")]
 pub fn classify_v6(a: Ipv6Addr) -> AddrClass {
     let s = a.segments();
     let [s0, s1, s2, s3, s4, s5, s6, s7] = s;
@@ -352,6 +366,7 @@ pub fn classify_v6(a: Ipv6Addr) -> AddrClass {
 /// Classifies an IP address ([`classify_v4`] or [`classify_v6`]).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn classify_ip(a: IpAddr) -> AddrClass {
     match a {
         IpAddr::V4(a) => classify_v4(a),
@@ -365,6 +380,7 @@ pub fn classify_ip(a: IpAddr) -> AddrClass {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (reject private, loopback and link-local
 /// destination addresses; pin the resolved IP address).
+#[cfg(feature = "egress")]
 pub fn admit_address(a: IpAddr) -> Result<(), Error> {
     if classify_ip(a).is_public() {
         Ok(())
@@ -407,43 +423,148 @@ fn split_authority(rest: &[u8]) -> (&[u8], &[u8]) {
     rest.split_at_checked(end).unwrap_or((rest, b""))
 }
 
-/// A small stack buffer for `Display` output.
-struct Buf {
-    b: [u8; 48],
-    n: usize,
-}
-
-impl Write for Buf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.n.checked_add(s.len()).ok_or(fmt::Error)?;
-        self.b
-            .get_mut(self.n..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.n = end;
-        Ok(())
+/// The RFC 5952 text of an IPv6 address, exactly as `Ipv6Addr`'s `Display` writes it (the unit
+/// tests compare the two on random and edge-case addresses): groups in lowercase hex without
+/// leading zeros, the first longest run of two or more zero groups written `::`, and an
+/// IPv4-mapped address (`::ffff:0:0/96`) as `::ffff:` and a dotted quad. Written by hand
+/// rather than through `core::fmt`, which would bring the formatting machinery and
+/// `core::net`'s parser into every build (about 7 KB of `.text` at `opt-level = "z"`).
+fn write_v6(segs: &[u16; 8], out: &mut SliceSink<'_>) {
+    fn hex(v: u16, out: &mut SliceSink<'_>) {
+        let mut started = false;
+        for shift in [12u16, 8, 4, 0] {
+            let d = (v >> shift) & 0xF;
+            if d != 0 || started || shift == 0 {
+                out.write(&[b"0123456789abcdef"
+                    .get(usize::from(d))
+                    .copied()
+                    .unwrap_or(b'0')]);
+                started = true;
+            }
+        }
+    }
+    fn groups(segs: &[u16], out: &mut SliceSink<'_>) {
+        for (i, &g) in segs.iter().enumerate() {
+            if i > 0 {
+                out.write(b":");
+            }
+            hex(g, out);
+        }
+    }
+    if let [0, 0, 0, 0, 0, 0xffff, hi, lo] = *segs {
+        out.write(b"::ffff:");
+        for (i, octet) in [hi >> 8, hi & 0xFF, lo >> 8, lo & 0xFF]
+            .into_iter()
+            .enumerate()
+        {
+            if i > 0 {
+                out.write(b".");
+            }
+            let mut digits = [0u8; 3];
+            let mut n = 0;
+            let mut v = octet;
+            loop {
+                if let Some(d) = digits.get_mut(n) {
+                    *d = b'0' + (v % 10) as u8;
+                }
+                n += 1;
+                v /= 10;
+                if v == 0 {
+                    break;
+                }
+            }
+            for d in digits.get(..n).unwrap_or(&[]).iter().rev() {
+                out.write(&[*d]);
+            }
+        }
+        return;
+    }
+    // The first longest run of zero groups.
+    let (mut best, mut best_len, mut run) = (0, 0, 0);
+    for (i, &g) in segs.iter().enumerate() {
+        run = if g == 0 { run + 1 } else { 0 };
+        if run > best_len {
+            best_len = run;
+            best = i + 1 - run;
+        }
+    }
+    match (segs.get(..best), segs.get(best + best_len..)) {
+        (Some(left), Some(right)) if best_len > 1 => {
+            groups(left, out);
+            out.write(b"::");
+            groups(right, out);
+        }
+        _ => groups(segs, out),
     }
 }
 
+/// Up to `out.len()` colon-separated groups of one to four hex digits (none for an empty
+/// `part`); how many, or `None` if `part` is anything else.
+fn hex_groups(part: &[u8], out: &mut [u16]) -> Option<usize> {
+    if part.is_empty() {
+        return Some(0);
+    }
+    let mut n = 0;
+    for g in part.split(|&b| b == b':') {
+        if g.is_empty() || g.len() > 4 {
+            return None;
+        }
+        let mut v = 0u16;
+        for &c in g {
+            v = (v << 4) | u16::from(char::from(c).to_digit(16)? as u8);
+        }
+        *out.get_mut(n)? = v;
+        n += 1;
+    }
+    Some(n)
+}
+
+/// An IPv6 literal (inside the brackets) in its one RFC 5952 spelling, the one
+/// `Ipv6Addr`'s `Display` writes: it is read into groups (with at most one `::`, or as
+/// `::ffff:` and a dotted quad), and the groups must be written back exactly as received.
 fn parse_v6(inner: &[u8]) -> Result<Ipv6Addr, Error> {
-    if inner.iter().any(u8::is_ascii_uppercase) {
-        return Err(malformed(Check::UrlHost));
+    let bad = || malformed(Check::UrlHost);
+    let mut segs = [0u16; 8];
+    match inner.strip_prefix(b"::ffff:").and_then(canonical_v4) {
+        Some(v4) => {
+            let [a, b, c, d] = v4.octets();
+            segs[5] = 0xffff;
+            segs[6] = u16::from_be_bytes([a, b]);
+            segs[7] = u16::from_be_bytes([c, d]);
+        }
+        None => match inner.windows(2).position(|w| w == b"::") {
+            None => {
+                if hex_groups(inner, &mut segs).ok_or_else(bad)? != 8 {
+                    return Err(bad());
+                }
+            }
+            Some(i) => {
+                let (left, right) = (
+                    inner.get(..i).ok_or_else(bad)?,
+                    inner.get(i + 2..).ok_or_else(bad)?,
+                );
+                let mut tail = [0u16; 8];
+                let nl = hex_groups(left, &mut segs).ok_or_else(bad)?;
+                let nr = hex_groups(right, &mut tail).ok_or_else(bad)?;
+                // `::` stands for at least one zero group.
+                if nl + nr > 7 {
+                    return Err(bad());
+                }
+                let (src, dst) = (
+                    tail.get(..nr).ok_or_else(bad)?,
+                    segs.get_mut(8 - nr..).ok_or_else(bad)?,
+                );
+                dst.copy_from_slice(src);
+            }
+        },
     }
-    if !inner
-        .iter()
-        .all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.')
-    {
-        return Err(malformed(Check::UrlHost));
+    let mut buf = [0u8; 48];
+    let mut text = SliceSink::new(&mut buf);
+    write_v6(&segs, &mut text);
+    if text.finish() != Some(inner) {
+        return Err(bad());
     }
-    let addr: Ipv6Addr = as_str(inner)?
-        .parse()
-        .map_err(|_| malformed(Check::UrlHost))?;
-    let mut buf = Buf { b: [0; 48], n: 0 };
-    write!(buf, "{addr}").map_err(|_| malformed(Check::UrlHost))?;
-    if buf.b.get(..buf.n) != Some(inner) {
-        return Err(malformed(Check::UrlHost));
-    }
-    Ok(addr)
+    Ok(Ipv6Addr::from(segs))
 }
 
 /// A canonical dotted quad (`0` or `[1-9][0-9]{0,2}` ≤ 255, four times), or `None`.
@@ -706,6 +827,7 @@ pub fn check_dwk(dwk: &[u8]) -> Result<&str, Error> {
 /// shorter buffer → `invalid_key`.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §3.6; AAuth §Metadata Documents; RFC 8615 §3.
+#[cfg(feature = "egress")]
 pub fn metadata_url<'b>(
     origin: &Origin<'_>,
     dwk: &[u8],
@@ -729,6 +851,7 @@ pub fn metadata_url<'b>(
 // ---------------------------------------------------------------------------------------------
 
 /// A parsed allowlist pattern: a host part and a port part.
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy)]
 enum HostPat<'p> {
     Any,
@@ -736,6 +859,7 @@ enum HostPat<'p> {
     Exact(&'p [u8]),
 }
 
+#[cfg(feature = "egress")]
 #[derive(Clone, Copy)]
 enum PortPat {
     Default,
@@ -743,6 +867,7 @@ enum PortPat {
     Is(u16),
 }
 
+#[cfg(feature = "egress")]
 fn split_pattern(p: &[u8]) -> Result<(HostPat<'_>, PortPat), Error> {
     let bad = || malformed(Check::PatternForm);
     let (host, port) = split_port(p).map_err(|_| bad())?;
@@ -771,6 +896,7 @@ fn split_pattern(p: &[u8]) -> Result<(HostPat<'_>, PortPat), Error> {
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 ("unless explicitly allowed by deployment
 /// configuration").
+#[cfg(feature = "egress")]
 pub fn check_pattern(pattern: &[u8]) -> Result<(), Error> {
     split_pattern(pattern).map(|_| ())
 }
@@ -787,6 +913,7 @@ pub fn check_pattern(pattern: &[u8]) -> Result<(), Error> {
 /// A malformed pattern matches nothing.
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn pattern_matches(pattern: &[u8], origin: &Origin<'_>) -> bool {
     let Ok((host, port)) = split_pattern(pattern) else {
         return false;
@@ -813,6 +940,7 @@ pub fn pattern_matches(pattern: &[u8], origin: &Origin<'_>) -> bool {
 /// Whether any of `patterns` matches `origin` ([`pattern_matches`]).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
+#[cfg(feature = "egress")]
 pub fn listed<'p, I>(patterns: I, origin: &Origin<'_>) -> bool
 where
     I: IntoIterator<Item = &'p [u8]>,
@@ -830,6 +958,7 @@ where
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (HTTPS for all outbound fetches; reject
 /// private, loopback and link-local destinations unless explicitly allowed).
+#[cfg(feature = "egress")]
 pub fn admit(
     origin: &Origin<'_>,
     http_hosts: &[&[u8]],
@@ -856,6 +985,7 @@ pub fn admit(
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §7.3 (cross-origin `jwks_uri` URLs require
 /// explicit deployment admission).
+#[cfg(feature = "egress")]
 pub fn check_jwks_uri(
     jwks_uri: &FetchUrl<'_>,
     metadata: &Origin<'_>,
@@ -870,7 +1000,7 @@ pub fn check_jwks_uri(
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "egress"))]
 mod tests {
     use super::*;
 
@@ -1240,5 +1370,164 @@ mod tests {
         assert!(check_jwks_uri(&port, &meta, none).is_err());
         assert!(check_jwks_uri(&other, &meta, &[b"keys.example"]).is_ok());
         assert!(check_jwks_uri(&other, &meta, &[b"*.example"]).is_ok());
+    }
+}
+
+/// The hand-written IPv6 reading and writing against `core::net` (the rule they replace: an
+/// IPv6 literal is accepted exactly when `Ipv6Addr` parses it and `Display` writes it back).
+#[cfg(test)]
+mod ipv6_tests {
+    extern crate std;
+    use super::*;
+    use core::fmt::Write as _;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    struct Buf([u8; 64], usize);
+
+    impl core::fmt::Write for Buf {
+        fn write_str(&mut self, s: &str) -> core::fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(core::fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
+
+    fn display(a: Ipv6Addr) -> ([u8; 64], usize) {
+        let mut b = Buf([0; 64], 0);
+        write!(b, "{a}").unwrap();
+        (b.0, b.1)
+    }
+
+    /// The former rule, through `core::net`.
+    fn reference(inner: &[u8]) -> Option<Ipv6Addr> {
+        if inner.iter().any(u8::is_ascii_uppercase)
+            || !inner
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.')
+        {
+            return None;
+        }
+        let a: Ipv6Addr = core::str::from_utf8(inner).ok()?.parse().ok()?;
+        let (buf, n) = display(a);
+        (buf.get(..n) == Some(inner)).then_some(a)
+    }
+
+    fn same(inner: &[u8]) -> Result<(), TestCaseError> {
+        prop_assert_eq!(
+            parse_v6(inner).ok(),
+            reference(inner),
+            "{:?}",
+            core::str::from_utf8(inner)
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn edge_cases() {
+        for s in [
+            "",
+            "::",
+            "::1",
+            "1::",
+            "1::1",
+            ":",
+            ":::",
+            "1:::2",
+            "::ffff:1.2.3.4",
+            "::ffff:0.0.0.0",
+            "::ffff:255.255.255.255",
+            "::ffff:01.2.3.4",
+            "::ffff:1.2.3",
+            "::ffff:102:304",
+            "::1.2.3.4",
+            "0::ffff:1.2.3.4",
+            "::ffff:0:1.2.3.4",
+            "0:0:0:0:0:ffff:1.2.3.4",
+            "1:0:0:2:0:0:0:3",
+            "1:0:0:2::3",
+            "1::2:0:0:0:3",
+            "1:0:0:2:0:0:3:4",
+            "1::2:0:0:3:4",
+            "1:0:0:2::3:4",
+            "1:2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7::",
+            "::2:3:4:5:6:7:8",
+            "1:2:3:4:5:6:7:8:9",
+            "1:0:3:4:5:6:7:8",
+            "1::3:4:5:6:7:8",
+            "01::",
+            "0001::",
+            "10000::",
+            "fe80::1",
+            "FE80::1",
+            "fe80::1%1",
+            "2001:db8::",
+            "2001:db8:0:0:1::1",
+            "2001:db8::1:0:0:1",
+            "::ffff:1.2.3.4.5",
+            "::ffff",
+            "::fffff:1.2.3.4",
+            "ffff::",
+            "::0",
+            "0::",
+            "0:0:0:0:0:0:0:0",
+        ] {
+            same(s.as_bytes()).unwrap();
+        }
+    }
+
+    fn group() -> impl Strategy<Value = u16> {
+        prop_oneof![4 => Just(0u16), 1 => Just(1u16), 1 => Just(0xffffu16), 2 => any::<u16>()]
+    }
+
+    fn text() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(
+            prop::sample::select(b"0123456789abcdefABF:.:::".to_vec()),
+            0..44,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn every_address_reads_back_its_display(segs in prop::array::uniform8(group())) {
+            let a = Ipv6Addr::from(segs);
+            let (buf, n) = display(a);
+            let mut ours = [0u8; 48];
+            let mut sink = SliceSink::new(&mut ours);
+            write_v6(&segs, &mut sink);
+            prop_assert_eq!(sink.finish(), buf.get(..n));
+            prop_assert_eq!(parse_v6(&buf[..n]).ok(), Some(a));
+        }
+
+        #[test]
+        fn an_edited_display_is_judged_as_core_net_judges_it(
+            segs in prop::array::uniform8(group()),
+            at in 0usize..48,
+            with in prop::sample::select(b"0fa:.1".to_vec()),
+            how in 0u8..3,
+        ) {
+            let (buf, n) = display(Ipv6Addr::from(segs));
+            let mut t: Vec<u8> = buf[..n].to_vec();
+            let i = at % (n + 1);
+            match how {
+                0 => t.insert(i, with),
+                1 if i < n => { t.remove(i); }
+                _ if i < n => t[i] = with,
+                _ => t.push(with),
+            }
+            same(&t)?;
+        }
+
+        #[test]
+        fn any_text_is_judged_as_core_net_judges_it(t in text()) {
+            same(&t)?;
+        }
     }
 }

@@ -337,6 +337,7 @@ checks! {
     TextTooLong = 117, "text_too_long" => "a Signature-Key or JWT identifier is too long",
     NoTokenScratch = 118, "no_token_scratch" => "the host gave no token buffer, so token schemes are not available",
     CidForm = 119, "cid_form" => "cid is not a cache identifier this verifier issues",
+    SchemeNotBuilt = 120, "scheme_not_built" => "this build of the verifier does not include the Signature-Key scheme",
     // --- keys -----------------------------------------------------------------------------
     KeySmallOrder = 130, "key_small_order" => "Ed25519 key is a small-order point",
     KeyNotPoint = 131, "key_not_point" => "Ed25519 key is not a valid point encoding",

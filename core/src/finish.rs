@@ -27,18 +27,25 @@ use aauth_verify_sf::sf::{self, InnerList};
 use aauth_verify_sf::sink::{Sink, SliceSink};
 
 use crate::backend::Refusal;
+#[cfg(feature = "tokens")]
 use crate::cache;
 use crate::component::Component;
 use crate::digest;
+#[cfg(feature = "tokens")]
+use crate::error::ErrorCode::RevokedJwt;
 use crate::error::{
     err, Check, Error,
-    ErrorCode::{InvalidInput, InvalidRequest, InvalidSignature, RevokedJwt, UnknownKey},
+    ErrorCode::{InvalidInput, InvalidRequest, InvalidSignature, UnknownKey},
 };
 use crate::grant::CacheGrant;
+#[cfg(feature = "documents")]
 use crate::jwk;
 use crate::key::{self, PublicKey, Thumbprint};
+#[cfg(feature = "documents")]
 use crate::metadata;
-use crate::parse::{Context, Parsed, PendingToken, Replay, SignatureParams, TokenSlot};
+#[cfg(feature = "tokens")]
+use crate::parse::PendingToken;
+use crate::parse::{Context, Parsed, Replay, SignatureParams, TokenSlot};
 use crate::policy::{Policy, Scheme};
 use crate::replay::{ReplayHasher, ReplayKey};
 use crate::request::Request;
@@ -146,7 +153,8 @@ pub enum KeySource<'k> {
     /// it is the issuer's key.
     Key(&'k PublicKey),
     /// The documents the plan asked for, as fetched: the metadata document (required for
-    /// [`Fetch::Metadata`]; ignored for [`Fetch::Jwks`]) and the JWKS.
+    /// [`Fetch::Metadata`]; ignored for [`Fetch::Jwks`]) and the JWKS (feature `documents`).
+    #[cfg(feature = "documents")]
     Documents {
         /// The metadata document.
         metadata: Option<&'k [u8]>,
@@ -154,7 +162,8 @@ pub enum KeySource<'k> {
         jwks: &'k [u8],
     },
     /// A JWKS the host's configuration trusts for the signer the plan names (a static trust
-    /// store): no metadata document is checked.
+    /// store): no metadata document is checked (feature `documents`).
+    #[cfg(feature = "documents")]
     TrustedJwks(&'k [u8]),
 }
 
@@ -273,12 +282,14 @@ impl Verified<'_> {
     }
 }
 
+#[cfg(feature = "documents")]
 /// Decodes a key id into `buf` (JSON or sf escapes removed).
 fn kid_bytes<'b>(kid: Text<'_>, buf: &'b mut [u8; 256]) -> Result<&'b [u8], Error> {
     kid.decode_into(buf)
         .ok_or(err(UnknownKey, Check::TextTooLong))
 }
 
+#[cfg(feature = "documents")]
 /// Selects `kid` from a JWKS; an absent `kid` may be cured by a refetch.
 fn select(jwks: &[u8], kid: Text<'_>, policy: &Policy<'_>) -> Result<PublicKey, Error> {
     let mut buf = [0u8; 256];
@@ -286,6 +297,7 @@ fn select(jwks: &[u8], kid: Text<'_>, policy: &Policy<'_>) -> Result<PublicKey, 
     jwk::select_jwk(jwks, kid, policy.key_rules())
 }
 
+#[cfg(feature = "documents")]
 /// Checks a metadata document against the identifier it was fetched for; returns its
 /// `jwks_uri`.
 fn check_metadata_for<'m>(
@@ -306,6 +318,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §3.4–§3.11.
     pub fn fetch(&self) -> Fetch<'s> {
+        #[cfg(feature = "tokens")]
         if let TokenSlot::Token(pt) = &self.token {
             let t = &pt.token;
             return match (t.scheme, t.claims.iss, t.claims.dwk, t.kid) {
@@ -357,6 +370,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §3.6 steps 2–4 (`issuer_missing`,
     /// `issuer_mismatch`), §3.8 step 5; AAuth §Metadata Documents.
+    #[cfg(feature = "documents")]
     pub fn check_metadata<'m>(
         &self,
         metadata_json: &'m [u8],
@@ -368,7 +382,8 @@ impl<'s> Parsed<'s> {
         }
     }
 
-    /// The key a host source yields for the plan.
+    /// The key a host source yields for the plan (without `documents`, only `Key`).
+    #[cfg_attr(not(feature = "documents"), allow(unused_variables))]
     fn host_key(&self, policy: &Policy<'_>, source: KeySource<'_>) -> Result<PublicKey, Error> {
         let fetch = self.fetch();
         match (fetch, source) {
@@ -376,11 +391,13 @@ impl<'s> Parsed<'s> {
             (Fetch::Nothing, _) => Err(err(UnknownKey, Check::WrongSource)),
             (_, KeySource::Inline) => Err(err(UnknownKey, Check::NoKeySupplied)),
             (_, KeySource::Key(k)) => Ok(*k),
+            #[cfg(feature = "documents")]
             (Fetch::Metadata { origin, kid, .. }, KeySource::Documents { metadata, jwks }) => {
                 let doc = metadata.ok_or(err(UnknownKey, Check::MetadataNotSupplied))?;
                 check_metadata_for(doc, origin, policy)?;
                 select(jwks, kid, policy)
             }
+            #[cfg(feature = "documents")]
             (
                 Fetch::Metadata { kid, .. } | Fetch::Jwks { kid, .. },
                 KeySource::TrustedJwks(jwks),
@@ -388,6 +405,7 @@ impl<'s> Parsed<'s> {
             | (Fetch::Jwks { kid, .. }, KeySource::Documents { jwks, .. }) => {
                 select(jwks, kid, policy)
             }
+            #[cfg(feature = "documents")]
             (
                 Fetch::CallerKey { keyid },
                 KeySource::TrustedJwks(jwks) | KeySource::Documents { jwks, .. },
@@ -440,6 +458,7 @@ impl<'s> Parsed<'s> {
             .map(|(verified, body)| Deferred { verified, body })
     }
 
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn finish_with(
         &self,
         req: &Request<'_, 's>,
@@ -448,8 +467,10 @@ impl<'s> Parsed<'s> {
         ctx: &mut Context<'_>,
         defer: bool,
     ) -> Result<(Verified<'s>, BodyCheck), Error> {
-        if let TokenSlot::Token(pt) = &self.token {
-            return self.finish_token(pt, req, policy, source, ctx, defer);
+        match &self.token {
+            #[cfg(feature = "tokens")]
+            TokenSlot::Token(pt) => return self.finish_token(pt, req, policy, source, ctx, defer),
+            TokenSlot::Free(_) => {}
         }
         let key = match (self.sig.requirement, source) {
             (KeyRequirement::Inline(k), KeySource::Inline) => k,
@@ -483,6 +504,8 @@ impl<'s> Parsed<'s> {
         Ok((v, body))
     }
 
+    #[cfg(feature = "tokens")]
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn finish_token(
         &self,
         pt: &PendingToken<'s>,
@@ -577,6 +600,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: RFC 9421 §3.2 steps 7–8, §3.3.6 (Ed25519); RFC 9530 §2 (Content-Digest); AAuth
     /// §Freshness and Replay (written only after the signature verifies).
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     fn verify_request(
         &self,
         req: &Request<'_, '_>,
@@ -632,6 +656,8 @@ impl<'s> Parsed<'s> {
     /// Writes the signature base (RFC 9421 §2.5) into `out`.
     ///
     /// Spec: RFC 9421 §2.5 (one line per component, then `"@signature-params"`, no final LF).
+    // Out of line: its locals are not on the stack during the Ed25519 arithmetic.
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
     pub fn write_base(&self, req: &Request<'_, '_>, out: &mut impl Sink) -> Result<(), Error> {
         for (item, t) in self.sig.covered.items().zip(self.sig.field_types) {
             let c = Component::parse(&item)?;

@@ -11,15 +11,20 @@
 
 use aauth_verify_sf::sf::{self, InnerList};
 
+#[cfg(feature = "tokens")]
 use crate::cache::{Lookup, TokenLayout};
 use crate::error::{err, Check, Error, ErrorCode::InvalidRequest};
 use crate::key::PublicKey;
-use crate::parse::{Parsed, PendingToken, SignatureParams, Signed, TokenSlot};
+#[cfg(feature = "tokens")]
+use crate::parse::PendingToken;
+use crate::parse::{Parsed, SignatureParams, Signed, TokenSlot};
 use crate::policy::Scheme;
 use crate::request::Request;
 use crate::sigkey::KeyRequirement;
 use crate::text::{Escapes, Text};
-use crate::token::{self, JwtScratch};
+#[cfg(feature = "tokens")]
+use crate::token;
+use crate::token::JwtScratch;
 
 /// Where a borrowed byte string lies: header `header`, bytes `start..start + len` of its
 /// value.
@@ -72,6 +77,7 @@ struct FrozenParams {
     alg: Option<LocText>,
 }
 
+#[cfg(feature = "tokens")]
 /// Where a frozen token's compact text is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Compact {
@@ -81,6 +87,7 @@ enum Compact {
     Assertion(u32),
 }
 
+#[cfg(feature = "tokens")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct FrozenToken {
     scheme: Scheme,
@@ -106,6 +113,7 @@ pub struct Frozen {
     cache: bool,
     digest_covered: bool,
     field_types: [u8; crate::MAX_COMPONENTS],
+    #[cfg(feature = "tokens")]
     token: Option<FrozenToken>,
 }
 
@@ -212,6 +220,7 @@ impl<'s> Parsed<'s> {
             keyid: locate_opt(req, p.keyid)?,
             alg: locate_opt(req, p.alg)?,
         };
+        #[cfg(feature = "tokens")]
         let token = match &self.token {
             TokenSlot::Free(_) => None,
             TokenSlot::Token(pt) => {
@@ -243,6 +252,7 @@ impl<'s> Parsed<'s> {
             cache: s.cache,
             digest_covered: s.digest_covered,
             field_types: s.field_types,
+            #[cfg(feature = "tokens")]
             token,
         })
     }
@@ -254,7 +264,10 @@ impl Frozen {
     ///
     /// Spec: RFC 7515 §5.2.
     pub fn has_token(&self) -> bool {
-        self.token.is_some()
+        #[cfg(not(feature = "tokens"))]
+        return false;
+        #[cfg(feature = "tokens")]
+        return self.token.is_some();
     }
 
     /// The `Parsed` signature again, over the same request (unchanged since [`Parsed::freeze`])
@@ -326,6 +339,12 @@ impl Frozen {
             digest_covered: self.digest_covered,
             field_types: self.field_types,
         };
+        #[cfg(not(feature = "tokens"))]
+        let token = {
+            let _ = assertion;
+            TokenSlot::Free(scratch)
+        };
+        #[cfg(feature = "tokens")]
         let token = match (self.token, scratch) {
             (None, scratch) => TokenSlot::Free(scratch),
             (Some(_), None) => return Err(NOT_IN_REQUEST),

@@ -14,8 +14,6 @@
 //! Spec: draft-hardt-httpbis-signature-key-09 §3.11, §6, §6.1, §7.6 (identifiers must be
 //! unpredictable: 128 random bits).
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-
 use aauth_verify_sf::sf;
 use aauth_verify_sf::sink::{Sink, SliceSink};
 
@@ -57,7 +55,7 @@ impl CacheGrant<'_> {
     /// assertion's expiry), §7.6 (unpredictable).
     pub fn issue(&self, random: [u8; 16], now: i64, max_ttl: u64) -> Issued {
         let mut cid = [0u8; 22];
-        let _ = Base64UrlUnpadded::encode(&random, &mut cid);
+        let _ = aauth_verify_sf::b64::encode_base64url(&random, &mut cid);
         let cap = now.saturating_add(i64::try_from(max_ttl).unwrap_or(i64::MAX));
         Issued {
             cid,

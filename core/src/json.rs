@@ -1,5 +1,8 @@
 //! Minimal, allocation-free JSON helpers on top of `serde-json-core`.
 //!
+//! Without the `documents` feature only [`JsonStr`] remains (the JSON string escapes that
+//! [`crate::Text`] decodes); nothing parses JSON.
+//!
 //! `serde-json-core` 0.7 hands string values and member names to visitors **in escaped form**
 //! (`visit_borrowed_str` with the raw text between the quotes) when no unescape buffer is given
 //! (`serde_json_core::from_slice`). [`JsonStr`] keeps that raw text and compares or decodes it
@@ -26,6 +29,7 @@
 
 use core::fmt;
 
+#[cfg(feature = "documents")]
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// The deepest nesting of arrays and objects that [`check_bounds`] accepts.
@@ -34,11 +38,13 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 /// keeping `serde-json-core`'s recursion (one set of stack frames per level) small.
 ///
 /// Spec: RFC 8259 §9 (implementations may limit nesting depth).
+#[cfg(feature = "documents")]
 pub const MAX_DEPTH: usize = 16;
 
 /// Why a JSON document was refused.
 ///
 /// Spec: RFC 8259 §9 (parsers may set limits on size and depth).
+#[cfg(feature = "documents")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JsonError {
     /// The document is longer than the limit for its kind.
@@ -49,6 +55,7 @@ pub enum JsonError {
     Syntax,
 }
 
+#[cfg(feature = "documents")]
 impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -67,6 +74,7 @@ impl fmt::Display for JsonError {
 /// the input, with no recursion.
 ///
 /// Spec: RFC 8259 §9.
+#[cfg(feature = "documents")]
 pub fn check_bounds(json: &[u8], max_len: usize) -> Result<(), JsonError> {
     if json.len() > max_len {
         return Err(JsonError::TooLarge);
@@ -104,7 +112,7 @@ pub fn check_bounds(json: &[u8], max_len: usize) -> Result<(), JsonError> {
 /// unescape buffer (so [`JsonStr`] sees raw text). Trailing non-whitespace is an error.
 ///
 /// Spec: RFC 8259 §2.
-#[cfg(test)]
+#[cfg(all(test, feature = "documents"))]
 pub fn from_slice<'a, T: de::Deserialize<'a>>(
     json: &'a [u8],
     max_len: usize,
@@ -115,6 +123,7 @@ pub fn from_slice<'a, T: de::Deserialize<'a>>(
 /// Like [`from_slice`], with a [`DeserializeSeed`] (to pass context into a visitor).
 ///
 /// Spec: RFC 8259 §2.
+#[cfg(feature = "documents")]
 pub fn from_slice_seed<'a, S: DeserializeSeed<'a>>(
     json: &'a [u8],
     max_len: usize,
@@ -401,8 +410,10 @@ fn parse_escape(s: &[u8]) -> Option<(char, usize)> {
     Some((ch, 2))
 }
 
+#[cfg(feature = "documents")]
 struct JsonStrVisitor;
 
+#[cfg(feature = "documents")]
 impl<'de> Visitor<'de> for JsonStrVisitor {
     type Value = JsonStr<'de>;
 
@@ -415,6 +426,7 @@ impl<'de> Visitor<'de> for JsonStrVisitor {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de: 'a, 'a> de::Deserialize<'de> for JsonStr<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_str(JsonStrVisitor)
@@ -430,6 +442,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for JsonStr<'a> {
 /// next token, so a member of an unexpected type does not fail the whole document.
 ///
 /// Spec: RFC 8259 §3.
+#[cfg(feature = "documents")]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Value<'a> {
     /// A string.
@@ -438,8 +451,10 @@ pub enum Value<'a> {
     Other,
 }
 
+#[cfg(feature = "documents")]
 struct ValueVisitor;
 
+#[cfg(feature = "documents")]
 impl<'de> Visitor<'de> for ValueVisitor {
     type Value = Value<'de>;
 
@@ -486,6 +501,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de: 'a, 'a> de::Deserialize<'de> for Value<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_ignored_any(ValueVisitor)
@@ -495,6 +511,7 @@ impl<'de: 'a, 'a> de::Deserialize<'de> for Value<'a> {
 /// One object member we look for, as recorded by an object visitor.
 ///
 /// Spec: RFC 8259 §4; RFC 7517 §4.
+#[cfg(feature = "documents")]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Member<'a> {
     /// Not present.
@@ -506,6 +523,7 @@ pub enum Member<'a> {
     NotStr,
 }
 
+#[cfg(feature = "documents")]
 impl<'a> Member<'a> {
     /// The string, if present and a string.
     ///
@@ -529,6 +547,7 @@ impl<'a> Member<'a> {
 /// was) if `slot` was already filled: the member is a duplicate. The value is consumed either way.
 ///
 /// Spec: RFC 8259 §4 (names SHOULD be unique; we refuse duplicates of the members we use).
+#[cfg(feature = "documents")]
 pub fn read_member<'de, A: MapAccess<'de>>(
     map: &mut A,
     slot: &mut Member<'de>,
@@ -547,6 +566,7 @@ pub fn read_member<'de, A: MapAccess<'de>>(
 /// The index of the first name in `names` equal to the decoded `key`.
 ///
 /// Spec: RFC 8259 §4, §8.3.
+#[cfg(feature = "documents")]
 pub fn member_index(key: &JsonStr<'_>, names: &[&str]) -> Option<usize> {
     names.iter().position(|n| key.eq_str(n))
 }
@@ -555,6 +575,7 @@ pub fn member_index(key: &JsonStr<'_>, names: &[&str]) -> Option<usize> {
 /// value); other members are skipped. Duplicates of listed members set `duplicate`.
 ///
 /// Spec: RFC 8259 §4.
+#[cfg(feature = "documents")]
 #[derive(Clone, Copy, Debug)]
 pub struct Members<'a, const N: usize> {
     /// The captured members, in the order of the names given.
@@ -567,12 +588,14 @@ pub struct Members<'a, const N: usize> {
 /// not an object is a type error.
 ///
 /// Spec: RFC 8259 §4.
+#[cfg(feature = "documents")]
 #[derive(Clone, Copy, Debug)]
 pub struct MembersSeed<'n, const N: usize> {
     /// Member names to capture.
     pub names: &'n [&'n str; N],
 }
 
+#[cfg(feature = "documents")]
 impl<'de, const N: usize> Visitor<'de> for MembersSeed<'_, N> {
     type Value = Members<'de, N>;
 
@@ -601,6 +624,7 @@ impl<'de, const N: usize> Visitor<'de> for MembersSeed<'_, N> {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de, const N: usize> DeserializeSeed<'de> for MembersSeed<'_, N> {
     type Value = Members<'de, N>;
 
@@ -609,7 +633,7 @@ impl<'de, const N: usize> DeserializeSeed<'de> for MembersSeed<'_, N> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "documents"))]
 mod tests {
     use super::*;
 

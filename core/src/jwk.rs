@@ -17,11 +17,16 @@
 //! Members not listed in [`JwkMembers`] are ignored (including `use` and `key_ops`, which no
 //! signature-key scheme defines). `kid` is allowed here; the `hwk` caller rejects it.
 //!
+//! The JSON entry points ([`parse_jwk`], [`select_jwk`], [`each_jwk`]) need the `documents`
+//! feature; the rules themselves ([`key_from_members`], which `hwk` uses) are always built.
+//!
 //! Spec: draft-hardt-httpbis-signature-key-09 §3.3, §3.4, §7.4; RFC 7517 §4, §5; RFC 8037 §2.
 
+#[cfg(feature = "documents")]
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::{err, Check, Error, ErrorCode};
+#[cfg(feature = "documents")]
 use crate::json::{self, JsonStr, Member, Members, MembersSeed};
 use crate::key::{KeyAlg, PublicKey};
 use crate::policy::KeyRules;
@@ -29,11 +34,13 @@ use crate::policy::KeyRules;
 /// Largest single JWK document accepted by [`parse_jwk`], in bytes (checked before parsing).
 ///
 /// Spec: RFC 7517 §4 (no limit given; ours).
+#[cfg(feature = "documents")]
 pub const MAX_JWK_LEN: usize = 4096;
 
 /// Largest JWKS document accepted by [`select_jwk`], in bytes (checked before parsing).
 ///
 /// Spec: RFC 7517 §5 (no limit given; ours).
+#[cfg(feature = "documents")]
 pub const MAX_JWKS_LEN: usize = 16 * 1024;
 
 /// The members of a JWK as text, decoded (no JSON or SF escapes left), from JSON or from `hwk`
@@ -199,12 +206,15 @@ fn key_checked(m: &JwkMembers<'_>, rules: KeyRules, validate: bool) -> Result<Pu
 }
 
 /// JWK member names we read, in [`Members`] order.
+#[cfg(feature = "documents")]
 pub(crate) const NAMES: [&str; 9] = ["kty", "crv", "x", "y", "n", "e", "d", "alg", "kid"];
 
 /// Buffer for decoding one escaped member; a longer value is passed on raw (escaped), which can
 /// never equal a known `kty`/`crv`/`alg` nor be a 43-character `x`.
+#[cfg(feature = "documents")]
 const MEMBER_BUF: usize = 64;
 
+#[cfg(feature = "documents")]
 fn member_bytes<'a>(m: Member<'a>, buf: &'a mut [u8; MEMBER_BUF]) -> Option<&'a [u8]> {
     let s = m.as_str()?;
     if !s.has_escapes() {
@@ -219,6 +229,7 @@ fn member_bytes<'a>(m: Member<'a>, buf: &'a mut [u8; MEMBER_BUF]) -> Option<&'a 
 }
 
 /// Evaluates the members captured from one JSON JWK object.
+#[cfg(feature = "documents")]
 pub(crate) fn key_from_json_members(
     m: &Members<'_, 9>,
     rules: KeyRules,
@@ -252,6 +263,7 @@ pub(crate) fn key_from_json_members(
     key_checked(&members, rules, validate)
 }
 
+#[cfg(feature = "documents")]
 fn json_error(e: json::JsonError) -> Error {
     match e {
         json::JsonError::TooLarge => invalid(Check::JsonTooLarge),
@@ -267,6 +279,7 @@ fn json_error(e: json::JsonError) -> Error {
 /// members are ignored.
 ///
 /// Spec: RFC 7517 §4; RFC 8037 §2; draft-hardt-httpbis-signature-key-09 §3.3.
+#[cfg(feature = "documents")]
 pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let m = json::from_slice_seed(json, MAX_JWK_LEN, MembersSeed { names: &NAMES })
         .map_err(json_error)?;
@@ -290,6 +303,7 @@ pub fn parse_jwk(json: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
 /// `kid` matches, until a usable key is found.
 ///
 /// Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.4.
+#[cfg(feature = "documents")]
 pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<PublicKey, Error> {
     let sink = Select {
         kid,
@@ -309,7 +323,9 @@ pub fn select_jwk(jwks_json: &[u8], kid: &[u8], rules: KeyRules) -> Result<Publi
 /// decoded) it reports.
 ///
 /// Spec: RFC 7517 §5 (no limit given; ours: a JWKS is a handful of keys).
+#[cfg(feature = "documents")]
 pub const MAX_JWKS_KIDS: usize = 32;
+#[cfg(feature = "documents")]
 const MAX_KID_LEN: usize = 128;
 
 /// Every `kid` of a JWKS with what [`select_jwk`] would answer for it, once per distinct `kid`
@@ -324,6 +340,7 @@ const MAX_KID_LEN: usize = 128;
 ///
 /// Spec: RFC 7517 §5, §4.5; draft-hardt-httpbis-signature-key-09 §3.6, §7.2 (keys cached
 /// until refetched).
+#[cfg(feature = "documents")]
 pub fn each_jwk(
     jwks_json: &[u8],
     rules: KeyRules,
@@ -351,6 +368,7 @@ pub fn stored_key(x: [u8; 32], alg: KeyAlg) -> Result<PublicKey, Error> {
 }
 
 /// What is done with each object of a JWKS's `keys` array.
+#[cfg(feature = "documents")]
 trait Elements<'de> {
     type Out;
     fn element(&mut self, m: Members<'de, 9>);
@@ -358,6 +376,7 @@ trait Elements<'de> {
 }
 
 /// [`select_jwk`]'s pass: the one usable key under `kid`.
+#[cfg(feature = "documents")]
 struct Select<'k> {
     kid: &'k [u8],
     rules: KeyRules,
@@ -365,6 +384,7 @@ struct Select<'k> {
     conflict: bool,
 }
 
+#[cfg(feature = "documents")]
 impl<'de> Elements<'de> for Select<'_> {
     type Out = Found;
 
@@ -392,9 +412,11 @@ impl<'de> Elements<'de> for Select<'_> {
 }
 
 /// [`each_jwk`]'s first pass: the distinct `kid`s, decoded.
+#[cfg(feature = "documents")]
 #[derive(Default)]
 struct Kids(heapless::Vec<heapless::Vec<u8, MAX_KID_LEN>, MAX_JWKS_KIDS>);
 
+#[cfg(feature = "documents")]
 impl<'de> Elements<'de> for Kids {
     type Out = heapless::Vec<heapless::Vec<u8, MAX_KID_LEN>, MAX_JWKS_KIDS>;
 
@@ -419,10 +441,13 @@ impl<'de> Elements<'de> for Kids {
     }
 }
 
+#[cfg(feature = "documents")]
 type Found = Option<Result<PublicKey, Error>>;
 
+#[cfg(feature = "documents")]
 struct JwksSeed<E>(E);
 
+#[cfg(feature = "documents")]
 impl<'de, E: Elements<'de>> Visitor<'de> for JwksSeed<E> {
     type Value = E::Out;
 
@@ -447,6 +472,7 @@ impl<'de, E: Elements<'de>> Visitor<'de> for JwksSeed<E> {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de, E: Elements<'de>> DeserializeSeed<'de> for JwksSeed<E> {
     type Value = E::Out;
 
@@ -455,8 +481,10 @@ impl<'de, E: Elements<'de>> DeserializeSeed<'de> for JwksSeed<E> {
     }
 }
 
+#[cfg(feature = "documents")]
 struct KeysSeed<E>(E);
 
+#[cfg(feature = "documents")]
 impl<'de, E: Elements<'de>> Visitor<'de> for KeysSeed<E> {
     type Value = E::Out;
 
@@ -475,6 +503,7 @@ impl<'de, E: Elements<'de>> Visitor<'de> for KeysSeed<E> {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de, E: Elements<'de>> DeserializeSeed<'de> for KeysSeed<E> {
     type Value = E::Out;
 
@@ -484,8 +513,10 @@ impl<'de, E: Elements<'de>> DeserializeSeed<'de> for KeysSeed<E> {
 }
 
 /// One `keys` element: the JWK members if it is an object, `None` (skipped) otherwise.
+#[cfg(feature = "documents")]
 struct ElementSeed;
 
+#[cfg(feature = "documents")]
 impl<'de> Visitor<'de> for ElementSeed {
     type Value = Option<Members<'de, 9>>;
 
@@ -511,6 +542,7 @@ impl<'de> Visitor<'de> for ElementSeed {
     }
 }
 
+#[cfg(feature = "documents")]
 impl<'de> DeserializeSeed<'de> for ElementSeed {
     type Value = Option<Members<'de, 9>>;
 

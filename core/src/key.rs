@@ -16,8 +16,8 @@
 //! Spec: RFC 8032 §5.1.3, §5.1.5 (encoding); RFC 8037 §2 (OKP JWK); RFC 7638 (thumbprints);
 //! draft-hardt-httpbis-signature-key-09 §3.3.
 
-use base64ct::{Base64UrlUnpadded, Encoding};
-use sha2::{Digest, Sha256, Sha512};
+use aauth_verify_sf::b64::encode_base64url;
+use sha2::{Digest, Sha256};
 
 use crate::backend::{self, Refusal};
 use crate::error::{err, Check, Error, ErrorCode};
@@ -98,12 +98,14 @@ pub(crate) struct KeyBytes {
 
 impl KeyBytes {
     /// An all-zero placeholder (an unused record).
+    #[cfg(feature = "tokens")]
     pub(crate) const EMPTY: KeyBytes = KeyBytes {
         x: [0; 32],
         alg: KeyAlg::None,
     };
 
     /// The point and `alg` of `key`.
+    #[cfg(feature = "tokens")]
     pub(crate) const fn of(key: &PublicKey) -> KeyBytes {
         KeyBytes {
             x: key.x,
@@ -139,7 +141,7 @@ impl<const N: usize> B64Thumbprint<N> {
     fn encode(digest: &[u8]) -> Self {
         let mut buf = [0u8; N];
         // N is exactly the unpadded length of the digest, so encoding cannot fail.
-        let _ = Base64UrlUnpadded::encode(digest, &mut buf);
+        let _ = encode_base64url(digest, &mut buf);
         B64Thumbprint { buf }
     }
 
@@ -212,6 +214,7 @@ impl PublicKey {
     /// once, when the backend keeps decoded points. Unchanged when it does not, when the key is
     /// prepared already, or when the point is refused (the verification that uses the key then
     /// refuses it with the usual error).
+    #[cfg(feature = "tokens")]
     pub(crate) fn for_reuse(self) -> PublicKey {
         if !backend::KEEPS_POINT || self.prepared.is_some() {
             return self;
@@ -255,30 +258,33 @@ impl PublicKey {
     pub fn x_b64(&self) -> [u8; 43] {
         let mut buf = [0u8; 43];
         // 32 bytes encode to exactly 43 characters, so this cannot fail.
-        let _ = Base64UrlUnpadded::encode(&self.x, &mut buf);
+        let _ = encode_base64url(&self.x, &mut buf);
         buf
     }
 
-    fn thumbprint_input<D: Digest>(&self) -> D {
-        let mut h = D::new();
-        h.update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
-        h.update(self.x_b64());
-        h.update(br#""}"#);
-        h
+    /// Feeds the RFC 7638 thumbprint input `{"crv":"Ed25519","kty":"OKP","x":"…"}` to `update`.
+    fn thumbprint_input(&self, mut update: impl FnMut(&[u8])) {
+        update(br#"{"crv":"Ed25519","kty":"OKP","x":""#);
+        update(&self.x_b64());
+        update(br#""}"#);
     }
 
     /// The RFC 7638 SHA-256 thumbprint over `{"crv":"Ed25519","kty":"OKP","x":"…"}`.
     ///
     /// Spec: RFC 7638 §3; RFC 8037 §2 (required OKP members).
     pub fn thumbprint_sha256(&self) -> [u8; 32] {
-        self.thumbprint_input::<Sha256>().finalize().into()
+        let mut h = Sha256::new();
+        self.thumbprint_input(|b| h.update(b));
+        h.finalize().into()
     }
 
     /// The RFC 7638 thumbprint with SHA-512 (for `jkt-s512+jwt`).
     ///
     /// Spec: RFC 7638 §3; draft-hardt-httpbis-signature-key-09 §3.5.
     pub fn thumbprint_sha512(&self) -> [u8; 64] {
-        self.thumbprint_input::<Sha512>().finalize().into()
+        let mut h = crate::sha512::Sha512::new();
+        self.thumbprint_input(|b| h.update(b));
+        h.finalize()
     }
 
     /// The SHA-256 thumbprint in unpadded base64url (as in `urn:jkt:sha-256:<thumbprint>`).
@@ -305,6 +311,7 @@ impl PublicKey {
     }
 
     /// Verifies `signature` over `message`.
+    #[cfg(feature = "tokens")]
     pub(crate) fn verify(&self, message: &[u8], signature: &[u8; 64]) -> Result<(), Refusal> {
         backend::verify(&self.x, self.prepared.as_ref(), message, signature)
     }

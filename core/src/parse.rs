@@ -12,13 +12,16 @@
 use aauth_verify_sf::b64;
 use aauth_verify_sf::sf::{self, BareItem, InnerList};
 
-use crate::cache::{self, Lookup, TokenStore};
+use crate::cache::TokenStore;
+#[cfg(feature = "tokens")]
+use crate::cache::{self, Lookup};
 use crate::component::{Component, MAX_COMPONENTS};
+#[cfg(feature = "tokens")]
+use crate::error::ErrorCode::{InvalidJwt, UnsupportedScheme};
 use crate::error::{
     err, Check, Error,
     ErrorCode::{
-        ClockSkew, InvalidInput, InvalidJwt, InvalidKey, InvalidRequest, InvalidSignature,
-        UnsupportedAlgorithm, UnsupportedScheme,
+        ClockSkew, InvalidInput, InvalidKey, InvalidRequest, InvalidSignature, UnsupportedAlgorithm,
     },
 };
 use crate::key::PublicKey;
@@ -27,7 +30,9 @@ use crate::replay::ReplayStore;
 use crate::request::Request;
 use crate::sigkey::{self, KeyRequirement};
 use crate::text::Text;
-use crate::token::{JwtScratch, Token};
+use crate::token::JwtScratch;
+#[cfg(feature = "tokens")]
+use crate::token::Token;
 
 /// What phase 1 and phase 2 read from the host besides the request and the policy: the clock,
 /// the label to verify, and the optional stores.
@@ -137,6 +142,7 @@ pub(crate) struct Signed<'a> {
     pub(crate) field_types: [u8; MAX_COMPONENTS],
 }
 
+#[cfg(feature = "tokens")]
 /// A decoded token awaiting phase 2.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PendingToken<'s> {
@@ -152,8 +158,10 @@ pub(crate) struct PendingToken<'s> {
 #[derive(Debug)]
 pub(crate) enum TokenSlot<'s> {
     /// No token (yet): the scratch buffer, if the host gave one.
-    Free(Option<&'s mut JwtScratch>),
+    // Read only by `with_assertion` (the `cached` scheme).
+    Free(#[cfg_attr(not(feature = "cached"), allow(dead_code))] Option<&'s mut JwtScratch>),
     /// The token, decoded and checked offline.
+    #[cfg(feature = "tokens")]
     Token(PendingToken<'s>),
 }
 
@@ -284,6 +292,7 @@ fn str_param(v: BareItem<'_>) -> Result<Text<'_>, Error> {
 /// Spec: RFC 9421 §3.2 steps 1–6; AAuth §Verification steps 1–5;
 /// draft-hardt-httpbis-signature-key-09 §3 (label binding), §3.5, §3.8, §3.9 (offline token
 /// checks), §5.4 (error codes).
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub fn parse<'s>(
     req: &Request<'_, 's>,
     policy: &Policy<'_>,
@@ -291,7 +300,12 @@ pub fn parse<'s>(
     scratch: Option<&'s mut JwtScratch>,
 ) -> Result<Parsed<'s>, Error> {
     let sig = parse_signature(req, policy, ctx.label, ctx.now)?;
+    // Without the token schemes, phase 1 refused every token-carrying member already.
+    #[cfg(not(feature = "tokens"))]
+    let token = TokenSlot::Free(scratch);
+    #[cfg(feature = "tokens")]
     let tokens = ctx.tokens.as_deref();
+    #[cfg(feature = "tokens")]
     let token = match token_text(&sig)? {
         None => TokenSlot::Free(scratch),
         Some((scheme, compact)) => {
@@ -310,6 +324,7 @@ pub fn parse<'s>(
     Ok(Parsed { sig, token })
 }
 
+#[cfg(feature = "tokens")]
 /// The token scheme and compact token text of a signature, if it carries one.
 fn token_text<'a>(sig: &Signed<'a>) -> Result<Option<(Scheme, &'a [u8])>, Error> {
     let (scheme, text) = match sig.requirement {
@@ -323,6 +338,7 @@ fn token_text<'a>(sig: &Signed<'a>) -> Result<Option<(Scheme, &'a [u8])>, Error>
 }
 
 /// The signature-level checks of phase 1.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
 pub(crate) fn parse_signature<'a>(
     req: &Request<'_, 'a>,
     policy: &Policy<'_>,
@@ -377,71 +393,7 @@ pub(crate) fn parse_signature<'a>(
         }
     }
 
-    // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
-    // Parsed once into a fixed array; the base builder parses them once more while streaming.
-    // The count is checked as the items are walked (one pass), before any work on the extra one.
-    let max = policy.limits.max_components.min(MAX_COMPONENTS);
-    let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
-    let mut field_types = [0u8; MAX_COMPONENTS];
-    for (i, item) in covered.items().enumerate() {
-        let slot = match field_types.get_mut(i) {
-            Some(slot) if i < max => slot,
-            _ => return Err(err(InvalidRequest, Check::TooManyComponents)),
-        };
-        let c = Component::parse(&item)?;
-        if components.iter().any(|earlier| earlier.same_as(&c)) {
-            return Err(err(InvalidRequest, Check::ComponentTwice));
-        }
-        *slot = c
-            .field_type(policy.structured_fields)?
-            .map_or(0, |t| t as u8);
-        components
-            .push(c)
-            .map_err(|_| err(InvalidRequest, Check::TooManyComponents))?;
-    }
-
-    // Step 2: required components (AAuth §Covered Components).
-    let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
-    // A policy that does not require `Signature-Key` (plain RFC 9421 with a caller key)
-    // cannot require covering a header the request does not send.
-    let no_key_header = !policy.require_signature_key && !req.has_field(b"signature-key");
-    for r in policy.required {
-        if no_key_header && r.as_bytes() == b"signature-key" {
-            continue;
-        }
-        if !covers(r.as_bytes()) {
-            return Err(err(InvalidInput, Check::RequiredNotCovered));
-        }
-    }
-    if policy.require_authorization_when_present
-        && req.has_field(b"authorization")
-        && !covers(b"authorization")
-    {
-        return Err(err(InvalidInput, Check::AuthorizationNotCovered));
-    }
-    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
-    // check, which reads every supported member of the field as sent.
-    let digest_covered = components
-        .iter()
-        .any(|c| c.derived.is_none() && c.name == b"content-digest");
-    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
-        return Err(err(InvalidInput, Check::BodyNotCovered));
-    }
-    if policy.require_query {
-        if let Some(q) = req.query {
-            let whole = covers(b"@query");
-            // Every parameter name of the query covered by an `@query-param` instead.
-            let each = !q.is_empty()
-                && crate::component::query_pairs(q)
-                    .all(|(name, _)| components.iter().any(|c| c.is_query_param(name)));
-            if !whole && !each {
-                return Err(err(InvalidInput, Check::QueryNotCovered));
-            }
-        }
-    }
-    for c in &components {
-        c.check_available(req)?;
-    }
+    let (digest_covered, field_types) = check_components(req, policy, &covered, label)?;
 
     // Step 3: freshness (AAuth §Freshness; SK-09 §5.4.4, §5.4.14).
     let now = i128::from(now);
@@ -515,6 +467,91 @@ pub(crate) fn parse_signature<'a>(
     })
 }
 
+/// The covered components of phase 1 (RFC 9421 §2, §3.2 step 6, and AAuth's required
+/// components, step 2): each well-formed, available in the request and covered once, at most
+/// the policy's limit, and every required one covered. Returns whether `content-digest` is
+/// covered and each component's Structured Field type.
+///
+/// Out of line on purpose: its fixed array of parsed components is off the stack before the
+/// `Signature-Key` member is parsed, so the peak stack of phase 1 is the larger of the two
+/// steps, not their sum (an embedded budget; `benches/stack-probe`).
+///
+/// Spec: RFC 9421 §2, §3.2 steps 2 and 6; AAuth §Covered Components.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
+fn check_components<'a>(
+    req: &Request<'_, 'a>,
+    policy: &Policy<'_>,
+    covered: &InnerList<'a>,
+    label: &[u8],
+) -> Result<(bool, [u8; MAX_COMPONENTS]), Error> {
+    // Covered components: well-formed, bounded, no duplicates (RFC 9421 §2, §3.2 step 6).
+    // Parsed once into a fixed array; the base builder parses them once more while streaming.
+    // The count is checked as the items are walked (one pass), before any work on the extra one.
+    let max = policy.limits.max_components.min(MAX_COMPONENTS);
+    let mut components: heapless::Vec<Component<'a>, MAX_COMPONENTS> = heapless::Vec::new();
+    let mut field_types = [0u8; MAX_COMPONENTS];
+    for (i, item) in covered.items().enumerate() {
+        let slot = match field_types.get_mut(i) {
+            Some(slot) if i < max => slot,
+            _ => return Err(err(InvalidRequest, Check::TooManyComponents)),
+        };
+        let c = Component::parse(&item)?;
+        if components.iter().any(|earlier| earlier.same_as(&c)) {
+            return Err(err(InvalidRequest, Check::ComponentTwice));
+        }
+        *slot = c
+            .field_type(policy.structured_fields)?
+            .map_or(0, |t| t as u8);
+        components
+            .push(c)
+            .map_err(|_| err(InvalidRequest, Check::TooManyComponents))?;
+    }
+
+    // Step 2: required components (AAuth §Covered Components).
+    let covers = |name: &[u8]| components.iter().any(|c| c.covers_field(name, label));
+    // A policy that does not require `Signature-Key` (plain RFC 9421 with a caller key)
+    // cannot require covering a header the request does not send.
+    let no_key_header = !policy.require_signature_key && !req.has_field(b"signature-key");
+    for r in policy.required {
+        if no_key_header && r.as_bytes() == b"signature-key" {
+            continue;
+        }
+        if !covers(r.as_bytes()) {
+            return Err(err(InvalidInput, Check::RequiredNotCovered));
+        }
+    }
+    if policy.require_authorization_when_present
+        && req.has_field(b"authorization")
+        && !covers(b"authorization")
+    {
+        return Err(err(InvalidInput, Check::AuthorizationNotCovered));
+    }
+    // Any component of the field (`key`, `sf`, `bs` included) puts the body under the digest
+    // check, which reads every supported member of the field as sent.
+    let digest_covered = components
+        .iter()
+        .any(|c| c.derived.is_none() && c.name == b"content-digest");
+    if policy.require_content_digest_with_body && req.has_body() && !digest_covered {
+        return Err(err(InvalidInput, Check::BodyNotCovered));
+    }
+    if policy.require_query {
+        if let Some(q) = req.query {
+            let whole = covers(b"@query");
+            // Every parameter name of the query covered by an `@query-param` instead.
+            let each = !q.is_empty()
+                && crate::component::query_pairs(q)
+                    .all(|(name, _)| components.iter().any(|c| c.is_query_param(name)));
+            if !whole && !each {
+                return Err(err(InvalidInput, Check::QueryNotCovered));
+            }
+        }
+    }
+    for c in &components {
+        c.check_available(req)?;
+    }
+    Ok((digest_covered, field_types))
+}
+
 /// Decodes the `Signature` member: a byte sequence of exactly 64 bytes.
 ///
 /// Spec: RFC 9421 §4.2; RFC 8032 §5.1.6 (64-byte signatures); the base64url form is the Python
@@ -582,6 +619,7 @@ impl<'s> Parsed<'s> {
     }
 
     /// The decoded token, if the scheme carries one (not verified yet).
+    #[cfg(feature = "tokens")]
     pub(crate) fn pending_token(&self) -> Option<&PendingToken<'s>> {
         match &self.token {
             TokenSlot::Token(t) => Some(t),
@@ -594,12 +632,15 @@ impl<'s> Parsed<'s> {
     /// Spec: RFC 7519 §4.1 (claims before verification are untrusted: use them only to find
     /// the issuer's keys).
     pub fn unverified_token(&self) -> Option<crate::UnverifiedToken<'s>> {
-        self.pending_token().map(|t| crate::UnverifiedToken {
+        #[cfg(not(feature = "tokens"))]
+        return None;
+        #[cfg(feature = "tokens")]
+        return self.pending_token().map(|t| crate::UnverifiedToken {
             scheme: t.token.scheme,
             typ: t.token.typ,
             kid: t.token.kid,
             claims: t.token.claims,
-        })
+        });
     }
 
     /// The `cached` scheme's next step: decodes the assertion the host resolved the cache
@@ -613,6 +654,7 @@ impl<'s> Parsed<'s> {
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §3.11, §6.1 (resolution and validation are
     /// separate stages; validated as if presented in full).
+    #[cfg(feature = "cached")]
     pub fn with_assertion(
         self,
         assertion: &'s [u8],

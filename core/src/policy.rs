@@ -73,6 +73,24 @@ impl Scheme {
         matches!(self, Scheme::Hwk | Scheme::JktJwt)
     }
 
+    /// Whether this build of the crate verifies the scheme. Every scheme is built by default;
+    /// an embedded build leaves scheme families out with Cargo features (`jwks`: `jwks` and
+    /// legacy `jwks`; `tokens`: `jwt`, `jkt-jwt`, `self-jwt`; `cached`: `cached`); `hwk` and
+    /// `jwks_uri` are always built. A scheme that is not built is refused as
+    /// `unsupported_scheme` ([`crate::Check::SchemeNotBuilt`]) whatever the policy says,
+    /// exactly as if the policy did not accept it, and is not advertised by
+    /// [`crate::render::accept_signature_scheme`].
+    ///
+    /// Spec: draft-hardt-httpbis-signature-key-09 §4.1, §5.4.2.
+    pub const fn is_built(self) -> bool {
+        match self {
+            Scheme::Jwt | Scheme::JktJwt | Scheme::SelfJwt => cfg!(feature = "tokens"),
+            Scheme::Cached => cfg!(feature = "cached"),
+            Scheme::Jwks | Scheme::LegacyJwks => cfg!(feature = "jwks"),
+            Scheme::Hwk | Scheme::JwksUri => true,
+        }
+    }
+
     /// The scheme named by a stable name or wire token (`legacy-jwks` for legacy `jwks`).
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §9.2.2.
@@ -90,6 +108,14 @@ impl Scheme {
 
     const fn bit(self) -> u32 {
         1 << (self as u32)
+    }
+
+    const fn built_bit(self) -> u32 {
+        if self.is_built() {
+            self.bit()
+        } else {
+            0
+        }
     }
 }
 
@@ -117,6 +143,18 @@ impl Schemes {
     ///
     /// Spec: draft-hardt-httpbis-signature-key-09 §7.3.
     pub const VOUCHED: Schemes = Schemes::ALL.without(Scheme::Hwk).without(Scheme::JktJwt);
+    /// The schemes this build verifies ([`Scheme::is_built`]): every scheme, `cached`
+    /// included, unless Cargo features left some out.
+    pub const BUILT: Schemes = Schemes(
+        Scheme::Hwk.built_bit()
+            | Scheme::JwksUri.built_bit()
+            | Scheme::Jwks.built_bit()
+            | Scheme::LegacyJwks.built_bit()
+            | Scheme::Jwt.built_bit()
+            | Scheme::JktJwt.built_bit()
+            | Scheme::SelfJwt.built_bit()
+            | Scheme::Cached.built_bit(),
+    );
     /// What AAuth resources accept from agents (draft -06+): `jwt` only.
     pub const AAUTH_AGENT: Schemes = Schemes::NONE.with(Scheme::Jwt);
 

@@ -144,13 +144,15 @@ pub fn problem_details<'b>(error: &Error, status: u16, out: &'b mut [u8]) -> Opt
     finish(sink)
 }
 
-/// Renders `Accept-Signature-Scheme` (a List of Tokens) for the schemes in `schemes`.
+/// Renders `Accept-Signature-Scheme` (a List of Tokens) for the schemes in `schemes` that this
+/// build verifies ([`Scheme::is_built`]: a scheme the crate features left out is never
+/// advertised).
 ///
 /// Spec: draft-hardt-httpbis-signature-key-09 §4.1.
 pub fn accept_signature_scheme(schemes: Schemes, out: &mut [u8]) -> Option<&str> {
     let mut sink = SliceSink::new(out);
     let mut first = true;
-    for s in schemes.iter() {
+    for s in schemes.iter().filter(|s| s.is_built()) {
         // Legacy jwks shares the `jwks` token; list it once.
         if s == Scheme::LegacyJwks && schemes.contains(Scheme::Jwks) {
             continue;

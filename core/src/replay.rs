@@ -48,9 +48,8 @@ impl ReplayKey {
     ///
     /// Spec: RFC 4648 §5.
     pub fn to_b64(&self) -> [u8; 43] {
-        use base64ct::{Base64UrlUnpadded, Encoding};
         let mut out = [0u8; 43];
-        let _ = Base64UrlUnpadded::encode(&self.digest, &mut out);
+        let _ = aauth_verify_sf::b64::encode_base64url(&self.digest, &mut out);
         out
     }
 

@@ -272,6 +272,9 @@ pub fn parse<'a>(
         b"cached" => Scheme::Cached,
         _ => return Err(err(UnsupportedScheme, Check::SchemeUnknown)),
     };
+    if !scheme.is_built() {
+        return Err(err(UnsupportedScheme, Check::SchemeNotBuilt));
+    }
     if !policy.schemes.contains(scheme) {
         return Err(err(UnsupportedScheme, Check::SchemeNotAllowed));
     }

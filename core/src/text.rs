@@ -217,6 +217,7 @@ impl<'a> Text<'a> {
     }
 
     /// Whether the decoded value contains a control character (below 0x20, or DEL).
+    #[cfg(any(feature = "tokens", test))]
     pub(crate) fn has_control(&self) -> bool {
         self.bytes().any(|b| b < 0x20 || b == 0x7f)
     }

@@ -1,5 +1,7 @@
 //! The `cached` scheme (SK-09 §3.11, §6): the resolved assertion is validated as if presented in
 //! full, under the policy at hand, whichever verifier of a fleet cached it.
+// The `cached` scheme.
+#![cfg(feature = "cached")]
 
 use aauth_verify::{parse, Check, Context, ErrorCode, Header, JwtScratch, Scheme, Schemes};
 use serde_json::Value;

@@ -2,6 +2,9 @@
 //! read; the body is then checked (whole or in pieces) against the covered `Content-Digest`.
 //! A forged request is refused without its body, a malformed digest field before the body is
 //! read, a replay before its body is read, and an empty body is checked as empty.
+// Runs the shared vectors, every scheme family among them (`cached` brings `tokens` and
+// `documents`); core/tests/features.rs runs them in every feature set.
+#![cfg(feature = "cached")]
 
 use aauth_verify::{
     parse, Check, Context, ErrorCode, Header, JwtScratch, Replay, ReplayCache, Request,

@@ -1,6 +1,8 @@
 //! Egress admission properties (SK-09 §7.3): the parsers never panic, canonical identifiers
 //! round-trip through them, every non-canonical spelling of an IPv4 address is refused, and no
 //! IPv6 form of a non-public IPv4 address is admitted.
+// Egress admission.
+#![cfg(feature = "egress")]
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 

@@ -1,5 +1,7 @@
 //! JWK, JWKS and metadata tests: RFC vectors, the algorithm rules (strict vs compatibility),
 //! JWKS selection, escapes, duplicates, bounds, and no-panic properties.
+// JWK and JWKS documents.
+#![cfg(feature = "documents")]
 
 use aauth_verify::ErrorCode;
 use aauth_verify::{

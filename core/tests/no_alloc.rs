@@ -2,6 +2,9 @@
 //! wraps the system allocator, every vector is prepared up front (that part allocates), and
 //! then every case — successes and every error path — runs parse, key resolution and verify
 //! while the counter must stay at zero.
+// Runs the shared vectors, every scheme family among them (`cached` brings `tokens` and
+// `documents`); core/tests/features.rs runs them in every feature set.
+#![cfg(feature = "cached")]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -2,7 +2,7 @@
 //! token store records carry the backend's prepared form (with `dalek`: the decoded point), a
 //! key used once (`cnf.jwk` without a store) does not. Needs `bench-internals` (the window on
 //! it, `PublicKey::is_prepared`).
-#![cfg(feature = "bench-internals")]
+#![cfg(all(feature = "bench-internals", feature = "tokens"))]
 
 use std::collections::HashMap;
 

@@ -1,6 +1,9 @@
 //! Replay protection through `Context::replay`: the second sighting of a verified request is
 //! refused, a request that differs in any signed byte is not, the key lives until the request
 //! would be stale, and nothing is recorded for a request that fails.
+// Runs the shared vectors, every scheme family among them (`cached` brings `tokens` and
+// `documents`); core/tests/features.rs runs them in every feature set.
+#![cfg(feature = "cached")]
 
 use aauth_verify::{
     parse, Check, Context, ErrorCode, Header, JwtScratch, Replay, ReplayCache, ReplayKey,

@@ -1,6 +1,8 @@
 //! The sizes of the public types that hold keys, per backend (`--nocapture` prints them): the
 //! C library sizes its opaque structs from these, and the token cache multiplies
 //! `ENTRY_BYTES`.
+// The token cache is among the sizes.
+#![cfg(feature = "tokens")]
 
 use aauth_verify::cache::ENTRY_BYTES;
 use aauth_verify::{

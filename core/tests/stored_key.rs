@@ -1,5 +1,7 @@
 //! `stored_key`: a key a host kept (point and `alg`) comes back equal to the one decoded,
 //! with its `alg`, and a bad point is refused as it is when decoded from JWK text.
+// Keys decoded from JWKS documents.
+#![cfg(feature = "documents")]
 
 use aauth_verify::{each_jwk, select_jwk, stored_key, ErrorCode, KeyAlg, KeyRules};
 

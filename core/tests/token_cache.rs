@@ -1,5 +1,7 @@
 //! The verified-token cache over real agent tokens: a hit skips the token's JSON and JWS; the
 //! request signature, the issuer key and `exp` still decide.
+// The token schemes and their cache.
+#![cfg(feature = "tokens")]
 
 use std::collections::HashMap;
 

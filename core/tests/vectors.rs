@@ -1,6 +1,9 @@
 //! Runs the shared vectors in `tests/vectors/*.json` (the same files the C, Python and nginx
 //! suites use) through the two phases and checks each outcome: the error code, the fetch plan,
 //! the signature base and the verified identity.
+// Runs the shared vectors, every scheme family among them (`cached` brings `tokens` and
+// `documents`); core/tests/features.rs runs them in every feature set.
+#![cfg(feature = "cached")]
 
 use aauth_verify::{parse, Context, Fetch, Header, JwtScratch, Text, Verified};
 use serde_json::Value;

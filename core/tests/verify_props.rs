@@ -2,6 +2,9 @@
 //! (byte edits, truncations and insertions of structurally significant characters in any
 //! header, the method, path, query or body) must never panic, must give the same answer twice,
 //! and a mutation that leaves the request unchanged must give the original answer.
+// Runs the shared vectors, every scheme family among them (`cached` brings `tokens` and
+// `documents`); core/tests/features.rs runs them in every feature set.
+#![cfg(feature = "cached")]
 
 use aauth_verify::{parse, Context, Header, JwtScratch, Policy, Request};
 use proptest::prelude::*;

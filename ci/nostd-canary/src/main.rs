@@ -8,7 +8,6 @@
 
 // Load every direct dependency of the core, used or not (see Cargo.toml).
 extern crate aauth_verify_sf as _;
-extern crate base64ct as _;
 #[cfg(feature = "dalek")]
 extern crate curve25519_dalek as _;
 extern crate ed25519_compact as _;

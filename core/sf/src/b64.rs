@@ -6,12 +6,13 @@
 //!   ([`decode_signature`], the one sanctioned compatibility path);
 //! * JWK members and JWT parts: strict unpadded base64url ([`decode_base64url`]).
 //!
-//! Nothing here allocates. The lenient decoders are hand-written (base64ct rejects missing
-//! padding and non-zero pad bits); the strict decoder and the encoders use `base64ct`.
+//! Nothing here allocates. Every decoder and encoder is hand-written and table-driven: the
+//! lenient decoders because base64ct rejects missing padding and non-zero pad bits, the strict
+//! decoder and the encoders for size (they handle public data only, so they need not be
+//! constant-time like base64ct's). Property tests pin the strict decoder's accept set and the
+//! encoders' output to base64ct's.
 //!
 //! Spec: RFC 4648 §4, §5; RFC 8941 §4.2.7 (RFC 9651 §4.2.7).
-
-use base64ct::{Base64, Base64UrlUnpadded, Encoding};
 
 /// Why a base64 decode or encode failed.
 ///
@@ -309,18 +310,54 @@ pub fn decode_base64url<'o>(raw: &[u8], out: &'o mut [u8]) -> Result<&'o [u8], B
     Ok(dst)
 }
 
+/// The standard alphabet (RFC 4648 §4).
+const STD_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/// The URL and filename safe alphabet (RFC 4648 §5).
+const URL_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Encodes `bytes` with `alphabet` into the start of `out`, with `=` padding when `pad`.
+fn encode_with<'o>(
+    bytes: &[u8],
+    out: &'o mut [u8],
+    alphabet: &[u8; 64],
+    pad: bool,
+) -> Result<&'o str, B64Error> {
+    let tail = bytes.len() % 3;
+    let len = bytes.len() / 3 * 4
+        + match (tail, pad) {
+            (0, _) => 0,
+            (_, true) => 4,
+            (t, false) => t + 1,
+        };
+    let dst = out.get_mut(..len).ok_or(B64Error::BufferTooSmall)?;
+    for (group, chars) in bytes.chunks(3).zip(dst.chunks_mut(4)) {
+        let byte = |i: usize| u32::from(group.get(i).copied().unwrap_or(0));
+        let v = (byte(0) << 16) | (byte(1) << 8) | byte(2);
+        for (i, c) in chars.iter_mut().enumerate() {
+            // A group of n bytes encodes to n + 1 characters; the rest is padding.
+            *c = if i <= group.len() {
+                let sextet = (v >> (18 - 6 * i)) & 0x3F;
+                alphabet.get(sextet as usize).copied().unwrap_or(b'A')
+            } else {
+                b'='
+            };
+        }
+    }
+    core::str::from_utf8(dst).map_err(|_| B64Error::InvalidEncoding)
+}
+
 /// Encodes `bytes` as unpadded base64url into `out`.
 ///
 /// Spec: RFC 7515 §2, RFC 4648 §5.
 pub fn encode_base64url<'o>(bytes: &[u8], out: &'o mut [u8]) -> Result<&'o str, B64Error> {
-    Base64UrlUnpadded::encode(bytes, out).map_err(|_| B64Error::BufferTooSmall)
+    encode_with(bytes, out, URL_ALPHABET, false)
 }
 
 /// Encodes `bytes` as padded standard base64 into `out` (the canonical sf-binary form).
 ///
 /// Spec: RFC 8941 §4.1.8; RFC 4648 §4.
 pub fn encode_base64<'o>(bytes: &[u8], out: &'o mut [u8]) -> Result<&'o str, B64Error> {
-    Base64::encode(bytes, out).map_err(|_| B64Error::BufferTooSmall)
+    encode_with(bytes, out, STD_ALPHABET, true)
 }
 
 #[cfg(test)]

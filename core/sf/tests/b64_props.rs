@@ -70,6 +70,8 @@ fn sf_binary(raw: &[u8]) -> Option<Vec<u8>> {
     decode_sf_binary(raw, &mut buf).ok().map(<[u8]>::to_vec)
 }
 
+type Encoder = for<'o> fn(&[u8], &'o mut [u8]) -> Result<&'o str, B64Error>;
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
 
@@ -89,6 +91,32 @@ proptest! {
         prop_assert_eq!(sf_binary(text.as_bytes()), Some(bytes.clone()));
         let url = encode_base64url(&bytes, &mut enc).unwrap().to_owned();
         prop_assert_eq!(signature(url.as_bytes(), true), Some(bytes.clone()));
+    }
+
+    #[test]
+    fn encoders_write_what_base64ct_writes(
+        bytes in prop::collection::vec(any::<u8>(), 0..100),
+        slack in 0usize..3,
+    ) {
+        let mut ours_buf = [0u8; 200];
+        let mut ref_buf = [0u8; 200];
+        let url = encode_base64url(&bytes, &mut ours_buf).unwrap().to_owned();
+        prop_assert_eq!(&url, Base64UrlUnpadded::encode(&bytes, &mut ref_buf).unwrap());
+        let std = aauth_verify_sf::b64::encode_base64(&bytes, &mut ours_buf).unwrap().to_owned();
+        prop_assert_eq!(&std, base64ct::Base64::encode(&bytes, &mut ref_buf).unwrap());
+        // A buffer one byte short is refused; one of any larger size gets the same text.
+        for (text, f) in [
+            (&url, aauth_verify_sf::b64::encode_base64url as Encoder),
+            (&std, aauth_verify_sf::b64::encode_base64),
+        ] {
+            if !text.is_empty() {
+                prop_assert_eq!(
+                    f(&bytes, &mut ours_buf[..text.len() - 1]),
+                    Err(B64Error::BufferTooSmall)
+                );
+            }
+            prop_assert_eq!(f(&bytes, &mut ours_buf[..text.len() + slack]).unwrap(), text.as_str());
+        }
     }
 
     #[test]

@@ -31,6 +31,7 @@ impl core::fmt::Debug for Prepared {
 }
 
 /// Whether [`Prepared`] holds the decoded point (so that preparing a reused key pays off).
+#[cfg(any(feature = "tokens", feature = "bench-internals"))]
 pub(crate) const KEEPS_POINT: bool = true;
 
 /// The field prime `p = 2^255 - 19`, little-endian.
@@ -191,6 +192,7 @@ fn split(signature: &[u8; 64]) -> ([u8; 32], [u8; 32]) {
 }
 
 /// Verifies `signature` over `message`.
+#[cfg(any(feature = "tokens", feature = "bench-internals", test))]
 pub(crate) fn verify(
     x: &[u8; 32],
     prepared: Option<&Prepared>,

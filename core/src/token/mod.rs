@@ -8,21 +8,32 @@
 //! JWS); draft-hardt-httpbis-signature-key-09 §3.5 (`jkt-jwt`), §3.8 (`jwt`), §3.9 (`self-jwt`);
 //! AAuth §Agent Tokens.
 
+#[cfg(feature = "tokens")]
 mod claims;
+#[cfg(feature = "tokens")]
 pub(crate) mod rules;
 
+#[cfg(feature = "tokens")]
 use aauth_verify_sf::{b64, swar};
 
+#[cfg(feature = "tokens")]
 use crate::error::{
     err, Check, Error,
     ErrorCode::{InvalidJwt, UnsupportedAlgorithm},
 };
+#[cfg(feature = "tokens")]
 use crate::json::{self, JsonStr, Member};
+#[cfg(feature = "tokens")]
 use crate::jwk;
-use crate::key::{KeyAlg, PublicKey};
-use crate::policy::{Policy, Scheme};
+#[cfg(feature = "tokens")]
+use crate::key::KeyAlg;
+use crate::key::PublicKey;
+#[cfg(feature = "tokens")]
+use crate::policy::Policy;
+use crate::policy::Scheme;
 use crate::text::Text;
 
+#[cfg(feature = "tokens")]
 use claims::{ClaimsSeed, HeaderSeed};
 
 /// The longest compact token accepted (characters).
@@ -44,6 +55,7 @@ pub const MAX_PAYLOAD_LEN: usize = 4 * 1024;
 ///
 /// Spec: RFC 7515 §5.2 steps 2–5 (the decoded header and payload).
 pub struct JwtScratch {
+    #[cfg_attr(not(feature = "tokens"), allow(dead_code))]
     buf: [u8; MAX_HEADER_LEN + MAX_PAYLOAD_LEN],
 }
 
@@ -81,6 +93,7 @@ pub enum JwsAlg {
     EdDsa,
 }
 
+#[cfg(feature = "tokens")]
 impl JwsAlg {
     /// Whether a key declared with `alg` may verify a JWS of this algorithm: an alg-less key
     /// (compatibility) may; otherwise the two must name the same algorithm.
@@ -152,6 +165,7 @@ pub struct Claims<'s> {
     pub act: bool,
 }
 
+#[cfg(feature = "tokens")]
 /// A decoded token whose offline checks passed (or are about to run); its JWS is verified in
 /// phase 2.
 ///
@@ -198,10 +212,12 @@ pub struct TokenInfo<'s> {
     pub payload: &'s [u8],
 }
 
+#[cfg(feature = "tokens")]
 pub(crate) fn bad(check: Check) -> Error {
     err(InvalidJwt, check)
 }
 
+#[cfg(feature = "tokens")]
 /// The three parts of a compact JWS, base64url-decoded into the scratch: what both a fresh
 /// decode and a cache hit start from.
 pub(crate) struct Parts<'s> {
@@ -212,6 +228,7 @@ pub(crate) struct Parts<'s> {
     pub(crate) payload: &'s [u8],
 }
 
+#[cfg(feature = "tokens")]
 /// Splits a compact JWS and base64url-decodes its header and payload into `scratch`.
 ///
 /// Spec: RFC 7515 §7.1 (compact serialization), §5.2 steps 1–2.
@@ -240,6 +257,7 @@ pub(crate) fn split<'s>(
     })
 }
 
+#[cfg(feature = "tokens")]
 /// The parts of a token decoded earlier into `scratch` (its header and payload at the lengths
 /// given), over its compact text again: what a thawed [`crate::Frozen`] starts from. Nothing is
 /// decoded again.
@@ -269,6 +287,7 @@ pub(crate) fn parts_in<'s>(
     })
 }
 
+#[cfg(feature = "tokens")]
 fn opt_str(m: Member<'_>) -> Result<Option<Text<'_>>, Error> {
     match m {
         Member::Absent => Ok(None),
@@ -277,6 +296,7 @@ fn opt_str(m: Member<'_>) -> Result<Option<Text<'_>>, Error> {
     }
 }
 
+#[cfg(feature = "tokens")]
 /// A key error inside a token is an invalid token, except an unsupported algorithm.
 fn token_key_error(e: Error) -> Error {
     if e.code == UnsupportedAlgorithm {
@@ -286,6 +306,7 @@ fn token_key_error(e: Error) -> Error {
     }
 }
 
+#[cfg(feature = "tokens")]
 /// Decodes a compact JWS (its signature must be 64 bytes of base64url) and reads its header
 /// and claims. The offline rules ([`rules::check`]) are the caller's next step.
 ///
@@ -302,6 +323,7 @@ pub(crate) fn decode<'s>(
     parse_json(scheme, parts, policy)
 }
 
+#[cfg(feature = "tokens")]
 /// Reads the JOSE header and the claims of split token parts.
 ///
 /// Spec: RFC 7515 §4.1; RFC 7519 §4.1.
@@ -390,6 +412,7 @@ pub(crate) fn parse_json<'s>(
     })
 }
 
+#[cfg(feature = "tokens")]
 /// The header `alg`: `Ed25519`, or `EdDSA` in compatibility mode.
 ///
 /// Spec: RFC 9864 §2; RFC 8725 §3.1 (`none` and MACs refused); draft-hardt-httpbis-signature-key-09
@@ -414,6 +437,7 @@ fn jws_alg(alg: JsonStr<'_>, policy: &Policy<'_>) -> Result<JwsAlg, Error> {
     }
 }
 
+#[cfg(feature = "tokens")]
 /// The three parts of a compact JWS, or `None` when it does not have exactly two dots. The
 /// dots are found eight bytes at a time (tokens are long).
 fn split_compact(compact: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
@@ -425,6 +449,7 @@ fn split_compact(compact: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
     (dot(s) == s.len()).then_some((h, p, s))
 }
 
+#[cfg(feature = "tokens")]
 /// The 64 signature bytes of a JWS.
 ///
 /// Spec: RFC 8037 §3.1 (an Ed25519 JWS signature is 64 bytes).
@@ -436,6 +461,7 @@ pub(crate) fn decode_signature(s64: &[u8]) -> Result<[u8; 64], Error> {
     }
 }
 
+#[cfg(feature = "tokens")]
 impl<'s> Token<'s> {
     /// The key that must have signed the token: the `jkt-jwt` header key, else the issuer key
     /// the host resolved.
@@ -493,7 +519,7 @@ impl<'s> Token<'s> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "tokens"))]
 mod tests {
     use super::*;
 

@@ -205,11 +205,34 @@ impl Prepared {
                 let _ = aauth_verify_sf::b64::decode_base64url(&self.raw_x, &mut x);
                 f(KeySource::Key(&aauth_verify::PublicKey::from_raw(x)?))
             }
+            #[cfg(feature = "documents")]
             "jwk" => f(KeySource::Key(&aauth_verify::parse_jwk(
                 &self.jwk,
                 policy.key_rules(),
             )?)),
+            // A host without JSON documents builds the key it holds from the JWK's members.
+            #[cfg(not(feature = "documents"))]
+            "jwk" => {
+                let jwk: Value = serde_json::from_slice(&self.jwk).unwrap();
+                let m = |k: &str| jwk.get(k).and_then(Value::as_str).map(str::as_bytes);
+                let members = aauth_verify::JwkMembers {
+                    kty: m("kty"),
+                    crv: m("crv"),
+                    x: m("x"),
+                    y: m("y"),
+                    n: m("n"),
+                    e: m("e"),
+                    d: m("d"),
+                    alg: m("alg"),
+                    kid: m("kid"),
+                };
+                f(KeySource::Key(&aauth_verify::key_from_members(
+                    &members,
+                    policy.key_rules(),
+                )?))
+            }
             "assertion" if self.jwks.is_empty() => f(KeySource::Inline),
+            #[cfg(feature = "documents")]
             "jwks" | "jwt_issuer" | "assertion" => match &self.metadata {
                 Some(m) => f(KeySource::Documents {
                     metadata: Some(m),
@@ -217,6 +240,8 @@ impl Prepared {
                 }),
                 None => f(KeySource::TrustedJwks(&self.jwks)),
             },
+            #[cfg(not(feature = "documents"))]
+            "jwks" | "jwt_issuer" | "assertion" => panic!("this case needs the documents feature"),
             other => panic!("unknown key type {other}"),
         }
     }
@@ -255,7 +280,10 @@ impl Prepared {
         if !matches!(parsed.fetch(), aauth_verify::Fetch::Assertion { .. }) {
             return Ok(parsed);
         }
+        #[cfg(not(feature = "cached"))]
+        let _ = (policy, ctx);
         match (&self.assertion, self.assertion_scheme) {
+            #[cfg(feature = "cached")]
             (Some(a), Some(scheme)) => parsed.with_assertion(a, scheme, policy, ctx),
             _ => Err(aauth_verify::Error::cache_miss()),
         }

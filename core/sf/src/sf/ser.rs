@@ -116,12 +116,10 @@ fn write_byte_seq_content(raw: &[u8], out: &mut impl Sink) {
 /// Encodes up to three bytes as one padded base64 group.
 fn write_b64_group(bytes: &[u8], out: &mut impl Sink) {
     let mut buf = [0u8; 4];
-    if let Ok(s) = base64ct::Base64::encode(bytes, &mut buf) {
+    if let Ok(s) = crate::b64::encode_base64(bytes, &mut buf) {
         out.write(s.as_bytes());
     }
 }
-
-use base64ct::Encoding as _;
 
 /// Writes one Display String byte in canonical form.
 fn write_ds_byte(b: u8, out: &mut impl Sink) {
