@@ -65,7 +65,17 @@ test-rust: lint cargo-test doctest nostd fuzz-replay
 CORE_FEATURE_SETS := "" bench-internals jwks documents tokens egress compact-opt-size \
   dalek,bench-internals
 
+# Every Cargo workspace of the tree keeps its own lock file; a stale one breaks the wheel build
+# (maturin passes --locked: `uv add py/` fails) and the probes. Checked first.
+LOCKED_MANIFESTS := Cargo.toml py/Cargo.toml fuzz/Cargo.toml $(CANARY_DIR)/Cargo.toml \
+  benches/size-probe/Cargo.toml benches/stack-probe/Cargo.toml
+
 lint:
+	$(call step,lock files up to date)
+	@for m in $(LOCKED_MANIFESTS); do \
+	  $(CARGO) metadata --locked --format-version 1 --manifest-path $$m >/dev/null \
+	    || { echo "$$m: Cargo.lock is stale (cargo update -w --manifest-path $$m)"; exit 1; }; \
+	done
 	$(call step,rustfmt)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) fmt --manifest-path $(CANARY_DIR)/Cargo.toml -- --check
