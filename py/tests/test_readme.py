@@ -30,8 +30,22 @@ def python_blocks() -> List[str]:
 
 def test_the_readme_has_its_python_blocks():
     blocks = python_blocks()
-    assert len(blocks) == 2
-    assert "AAuthMiddleware" in blocks[0] and "verify_signature" in blocks[1]
+    assert len(blocks) == 3
+    assert "AAuthMiddleware" in blocks[0] and "RedisReplayCache" in blocks[1]
+    assert "verify_signature" in blocks[2]
+
+
+def test_the_fleet_block_makes_a_verifier_on_redis():
+    """The fleet block as written (the Redis client connects on first use; the two-process
+    run of examples/fleet/fleet.py is test_fleet.py's test_the_fleet_example_runs)."""
+    pytest.importorskip("redis")
+    from aauth_verify import RedisAssertionCache, RedisReplayCache, Verifier
+
+    ns: Dict[str, Any] = {"__name__": "fleet"}
+    exec(compile(python_blocks()[1], str(README), "exec"), ns)  # noqa: S102 - our own README
+    assert isinstance(ns["verifier"], Verifier)
+    assert isinstance(ns["verifier"]._replay, RedisReplayCache)
+    assert isinstance(ns["verifier"]._assertions, RedisAssertionCache)
 
 
 def readme_app() -> Any:
@@ -65,7 +79,7 @@ def test_the_starlette_example_verifies_and_refuses():
 
 def test_the_dropin_block_imports():
     ns: Dict[str, Any] = {}
-    exec(python_blocks()[1], ns)  # noqa: S102
+    exec(python_blocks()[2], ns)  # noqa: S102
     assert callable(ns["verify_signature"])
 
 
