@@ -11,7 +11,8 @@ Each core figure comes from two builds, <backend> = dalek (hosted) and compact (
 * target/bench/memory-<backend>.json       -- memprobe (heap, stack)
 * target/bench/size.json                   -- the core compiled for size, per feature set
 * target/bench/python.json  -- benches/python/run.sh: python_speedup per scheme vs 0.2.0 / 0.1.2
-* target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme
+* target/bench/c.json       -- benches/c/run.sh: c_verifications_per_second per scheme (the
+  dalek library), both backends interleaved and their ratio (issue 15)
 * target/bench/nginx.json   -- benches/nginx/bench.py: requests per second through nginx, cold path
 * target/bench/agent.json   -- benches/agent/bench.py: the agent path under uvicorn + wrk (issue 18)
 * target/bench/agent-instr.json -- benches/agent/instr.py (optional): its instruction counts
@@ -250,8 +251,15 @@ def main():
         "core_overhead": core_overhead,
         "core_overhead_embedded": core_overhead_embedded,
         "python_speedup": python.get("python_speedup") if python else None,
+        "python_targets": python.get("targets") if python else None,
+        "python_threads": python.get("threads") if python else None,
         "python": python if python else {"missing": "benches/python did not run (see the bench-python step of make bench)"},
         "c_verifications_per_second": cbench.get("c_verifications_per_second") if cbench else None,
+        "c_dalek_over_compact": {
+            "target": cbench.get("target"),
+            "per_scheme": {k: v["ratio"] for k, v in cbench["ratio_dalek_over_compact"].items()},
+            "met": cbench.get("target_met"),
+        } if cbench and "ratio_dalek_over_compact" in cbench else None,
         "c": cbench if cbench else {"missing": "benches/c did not run (see the bench-c step of make bench)"},
         "nginx": nginx if nginx else {"missing": "benches/nginx did not run (see the bench-nginx step of make bench)"},
         "agent": agent_section(agent, agent_instr),
@@ -334,6 +342,7 @@ def print_table(s):
     print_stack(s.get("core_stack", {}))
     print(f"* python_speedup: {json.dumps(s['python_speedup'])}")
     print(f"* c_verifications_per_second: {json.dumps(s['c_verifications_per_second'])}")
+    print(f"* c_dalek_over_compact: {json.dumps(s['c_dalek_over_compact'])}")
     print(f"\nwrote {os.path.relpath(os.path.join(OUT, 'summary.json'), ROOT)}")
 
 
@@ -376,13 +385,22 @@ def print_nginx(n):
     if "missing" in n:
         print(f"\nnginx: {n['missing']}")
         return
-    print(f"\nnginx ({n['tool']}, {n['seconds']} s each, {n['worker_processes']} worker)\n")
-    print("| configuration | requests/s | vs aauth off | non-2xx |")
-    print("|---|---|---|---|")
+    print(f"\nnginx ({n['tool']}, {n['seconds']} s each, {n.get('rounds', 1)} interleaved rounds, "
+          f"{n['worker_processes']} worker; medians over rounds)\n")
+    print("| configuration | requests/s | vs aauth off | p50 µs | p99 µs | added µs | added / floor "
+          "| non-2xx |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, r in n["runs"].items():
         rel = r.get("relative_to_off")
-        print(f"| {name} | {r.get('requests_per_second')} | {fmt_x(rel)} | {r.get('non_2xx')} |")
-    print(f"\n* warm discovery vs static trust store: {fmt_x(n.get('discovery_vs_static'))}")
+        over = r.get("added_over_floor")
+        tgt = "" if over is None else f" ({'met' if r.get('target_met') else 'not met'})"
+        print(f"| {name} | {r.get('requests_per_second')} | {fmt_x(rel)} | "
+              f"{r.get('p50_latency_us', '-')} | {r.get('p99_latency_us', '-')} | "
+              f"{r.get('added_us_per_request', '-')} | {fmt_x(over)}{tgt} | {r.get('non_2xx')} |")
+    fl = n.get("floor", {})
+    print(f"\n* floor: {fl.get('name')} {fl.get('us')} µs in this run "
+          f"(bench-core's: {fl.get('bench_core_raw_dalek_us', '-')} µs); target added / floor ≤ 1.2")
+    print(f"* warm discovery vs static trust store: {fmt_x(n.get('discovery_vs_static'))}")
     print(f"* cold first request of a new signer (two fetches): {n.get('cold_first_request_us')} µs")
     print(f"* warm request of the same signer: {n.get('warm_same_signer_us')} µs")
     print(f"* discovery fetches during the wrk runs: {n.get('discovery_fetches_during_runs')}")
@@ -475,19 +493,56 @@ def print_python(py):
                 if warm:
                     parts.append(f"{key} {fmt_x(warm[0])} (Verifier, warm token cache)")
         print(f"* {scheme}: " + ("; ".join(parts) if parts else entry.get("note", "-")))
+    tg = py.get("targets", {})
+    if any(isinstance(v, dict) and "met" in v for v in tg.values()):
+        print(f"\nPython targets (issue 15, against {tg.get('against')})\n")
+        print("| target | implementation | measured | target | met |")
+        print("|---|---|---|---|---|")
+        for key, v in tg.items():
+            if isinstance(v, dict) and "met" in v:
+                met = "-" if v["met"] is None else ("met" if v["met"] else "not met")
+                print(f"| {key} | {v['implementation']} | {fmt_x(v['measured'])} | {v['target']} | {met} |")
+    th = py.get("threads") or {}
+    if th:
+        print("\nPython threads: one Verifier, 1 thread vs 2 threads (issue 15 target ≥ 1.8)\n")
+        print("| request | 1 thread /s | 2 threads /s | ratio (min–max) | met |")
+        print("|---|---|---|---|---|")
+        for name, t in th.items():
+            print(f"| {name} | {t['one_thread_per_second']} | {t['two_threads_per_second']} | "
+                  f"{fmt_x(t['ratio'])} ({t['ratio_min_max'][0]:.2f}–{t['ratio_min_max'][1]:.2f}) | "
+                  f"{'met' if t['met'] else 'not met'} |")
 
 
 def print_c(c):
     if "missing" in c:
         print(f"\nC API: {c['missing']}")
         return
-    print("\nC API, one thread (verifications per second: best slice wall clock | per CPU second)\n")
-    print("| request | per second | µs per call | per CPU second |")
-    print("|---|---|---|---|")
-    for r in c["requests"]:
-        print(f"| {r['request']} | {r['per_second_best_slice']:.0f} | "
-              f"{r['us_per_call_best_slice']:.1f} | {r['per_second_cpu']:.0f} |")
-
+    backends = c.get("backends")
+    if not backends:  # a c.json from before both backends were measured
+        print("\nC API, one thread (verifications per second: best slice wall clock | per CPU second)\n")
+        print("| request | per second | µs per call | per CPU second |")
+        print("|---|---|---|---|")
+        for r in c["requests"]:
+            print(f"| {r['request']} | {r['per_second_best_slice']:.0f} | "
+                  f"{r['us_per_call_best_slice']:.1f} | {r['per_second_cpu']:.0f} |")
+        return
+    print(f"\nC API, one thread, both Ed25519 backends ({c['rounds']} interleaved rounds; "
+          "verifications per second: best slice over rounds, wall clock; ratio = median of "
+          "per-round ratios)\n")
+    print("| request | dalek /s | dalek µs | compact /s | compact µs | dalek / compact (min–max) |")
+    print("|---|---|---|---|---|---|")
+    per_req = c["ratio_dalek_over_compact_per_request"]
+    for d, k in zip(backends["dalek"]["requests"], backends["compact"]["requests"]):
+        r = per_req[d["request"]]
+        print(f"| {d['request']} | {d['per_second_best_slice']:.0f} | {d['us_per_call_best_slice']:.1f} | "
+              f"{k['per_second_best_slice']:.0f} | {k['us_per_call_best_slice']:.1f} | "
+              f"{fmt_x(r['median'])} ({r['min']:.2f}–{r['max']:.2f}) |")
+    print(f"\nC per scheme (the lower of its requests), target dalek / compact {c['target']}\n")
+    print("| scheme | dalek /s | compact /s | dalek / compact | target |")
+    print("|---|---|---|---|---|")
+    for scheme, v in c["ratio_dalek_over_compact"].items():
+        print(f"| {scheme} | {v['dalek_per_second']:.0f} | {v['compact_per_second']:.0f} | "
+              f"{fmt_x(v['ratio'])} | {c['target']}: {'met' if v['met'] else 'not met'} |")
 
 if __name__ == "__main__":
     sys.exit(main())
