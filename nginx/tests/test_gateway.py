@@ -376,6 +376,67 @@ def held_up(port, k, ng):
         s = "closed"
     check(s in (400, 431, 494, "closed") and time.monotonic() - t0 < 2, f"held up: 400 KB of headers refused fast: {s}")
 
+    # HEAD and OPTIONS go through the access phase like GET: verified when signed, refused with
+    # Signature-Error when not (issue 12's review of the module).
+    for method in ("HEAD", "OPTIONS"):
+        s, h, _ = request(port, "sec.test", method, "/x/y", signed(k, method, "/x/y"))
+        check(s == 200, f"held up: a signed {method} verifies: {s} {h.get('signature-error')}")
+        s, h, _ = request(port, "sec.test", method, "/x/y", [])
+        check(s == 401 and h.get("signature-error") == "error=invalid_signature",
+              f"held up: an unsigned {method} is refused with Signature-Error: {s} {h}")
+        s, h, _ = request(port, "sec.test", method, "/x/y", signed(k, "GET", "/x/y"))
+        check(s == 401, f"held up: a GET signature does not verify a {method}: {s}")
+
+    # HTTP/1.0 (no keep-alive, Host optional in the protocol but required here by routing).
+    one0 = request_bytes("GET", "/x/y", "sec.test", hs).replace(b" HTTP/1.1\r\n", b" HTTP/1.0\r\n", 1)
+    out = raw(port, one0, timeout=3)
+    check(out.startswith(b"HTTP/1.1 200"), f"held up: a signed HTTP/1.0 request verifies: {out[:80]!r}")
+    out = raw(port, request_bytes("GET", "/x/y", "sec.test", []).replace(
+        b" HTTP/1.1\r\n", b" HTTP/1.0\r\n", 1), timeout=3)
+    check(out.startswith(b"HTTP/1.1 401") and b"Signature-Error: error=invalid_signature" in out,
+          f"held up: an unsigned HTTP/1.0 request is refused with Signature-Error: {out[:80]!r}")
+
+    # A slow body (a signed POST whose covered body trickles in over ~1 s): it verifies, and
+    # the worker keeps answering other requests meanwhile (the digest is checked as nginx reads).
+    body = os.urandom(4000)
+    comps = ["@method", "@authority", "@path", "signature-key", "content-digest"]
+    slow_h = signed(k, "POST", "/slow", body=body, components=comps)
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        c.sendall(request_bytes("POST", "/slow", "sec.test", slow_h, b"")[:-2]
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        lag = []
+        for i in range(0, len(body), 400):
+            c.sendall(body[i:i + 400])
+            t0 = time.monotonic()
+            s2, _, _ = request(port, "sec.test", "GET", "/x/y", hs)
+            lag.append((s2, time.monotonic() - t0))
+            time.sleep(0.1)
+        resp = b""
+        while b"\r\n\r\n" not in resp:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            resp += chunk
+    finally:
+        c.close()
+    check(resp.startswith(b"HTTP/1.1 200"), f"held up: a slow covered body verifies: {resp[:100]!r}")
+    check(all(st == 200 and dt < 1 for st, dt in lag),
+          f"held up: other requests are answered while a body trickles in: {lag}")
+    slow_bad = signed(k, "POST", "/slow", body=body, components=comps)
+    c = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        c.sendall(request_bytes("POST", "/slow", "sec.test", slow_bad, b"")[:-2]
+                  + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        for i in range(0, len(body), 1000):
+            c.sendall((body[:-1] + b"!")[i:i + 1000])
+            time.sleep(0.1)
+        resp = c.recv(65536)
+    finally:
+        c.close()
+    check(resp.startswith(b"HTTP/1.1 401") and b"Signature-Error: error=invalid_signature" in resp,
+          f"held up: a slow tampered body fails its digest with Signature-Error: {resp[:100]!r}")
+
     rss0 = worker_rss(ng.proc.pid)
     bad_req = request_bytes("GET", "/x", "sec.test", [("Signature-Input", 'sig=("@method");created=1'),
                                                       ("Signature", "sig=:AAAA:"),
