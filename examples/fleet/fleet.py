@@ -1,7 +1,7 @@
 """Two verifier processes sharing one Redis: replays and cache identifiers across a fleet.
 
     pip install 'aauth-verify[redis]' cryptography   # in this repository: make py-wheel
-    redis-server --port 6379 --save '' --appendonly no &
+    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no &
     python examples/fleet/fleet.py             # REDIS_URL=redis://127.0.0.1:6379/0 by default
 
 Two processes (two web workers, two hosts behind one load balancer) each run a
