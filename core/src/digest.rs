@@ -13,23 +13,10 @@ use aauth_verify_sf::b64;
 use aauth_verify_sf::sf::{self, BareItem};
 use sha2::{Digest, Sha256};
 
-/// Checks every supported digest in `Content-Digest` against `body`.
-///
-/// At least one of `sha-256` / `sha-512` must be present and every one present must match;
-/// other algorithms are ignored. A mismatch, or no supported algorithm, is `invalid_signature`.
-///
-/// Spec: RFC 9530 §2, §3 (a recipient may ignore unsupported algorithms).
-// Out of line: its hash states are off the stack before the signature is verified.
-#[cfg_attr(not(feature = "dalek"), inline(never))]
-pub fn check(req: &Request<'_, '_>, body: &[u8]) -> Result<(), Error> {
-    let mut d = BodyDigest::new(req)?;
-    d.update(body);
-    d.finish()
-}
-
 /// A `Content-Digest` check fed the body piece by piece (a body in several buffers, or read
-/// from a file), with the same rule as [`check`]. Holds only the expected digests and the
-/// running hashes: no borrow of the request.
+/// from a file): at least one of `sha-256` / `sha-512` must be present and every one present
+/// must match; other algorithms are ignored. Holds only the expected digests and the running
+/// hashes: no borrow of the request.
 ///
 /// Spec: RFC 9530 §2, §3.
 #[derive(Clone)]

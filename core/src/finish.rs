@@ -615,16 +615,16 @@ impl<'s> Parsed<'s> {
             // then be empty (an HTTP/2 request can carry DATA without a `Content-Length`).
             uncovered: defer && policy.require_content_digest_with_body && !self.sig.digest_covered,
         };
+        // The field is read now, so a malformed one is refused before the signature; the body
+        // is compared after it, in both paths, so that a request refused with its body in hand
+        // and one refused before its body is read get the same answer (found by fuzzing).
+        let mut pending = None;
         if self.sig.digest_covered {
+            let d = digest::BodyDigest::new(req)?;
             if defer {
-                // The field is read now, so a malformed one is refused before the body is.
-                digest::BodyDigest::new(req)?;
                 body.digest = true;
             } else {
-                match req.body {
-                    Some(b) => digest::check(req, b)?,
-                    None => return Err(err(InvalidSignature, Check::BodyMissing)),
-                }
+                pending = Some(d);
             }
         }
         let sig = self.sig.signature?;
@@ -640,6 +640,13 @@ impl<'s> Parsed<'s> {
             Ok(r) => r?,
             Err(Refusal::Signature) => return Err(err(InvalidSignature, Check::SignatureInvalid)),
             Err(r) => return Err(key::key_refusal(r)),
+        }
+        if let Some(mut d) = pending {
+            let Some(b) = req.body else {
+                return Err(err(InvalidSignature, Check::BodyMissing));
+            };
+            d.update(b);
+            d.finish()?;
         }
         let Some(h) = hasher else {
             return Ok((None, body));

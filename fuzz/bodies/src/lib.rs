@@ -129,7 +129,7 @@ fn outcome(r: Result<aauth_verify::Verified<'_>, aauth_verify::Error>) -> String
                 aauth_verify::ErrorCode::from_token(e.code.token()),
                 Some(e.code)
             );
-            e.code.token().to_owned()
+            format!("{} {}", e.code.token(), e.check.name())
         }
     }
 }
@@ -216,7 +216,7 @@ fn before_body(
     let (v, check) = d.into_parts();
     if check.needs_body() {
         let Some(body) = req.body else {
-            return "invalid_signature".to_owned();
+            return "invalid_signature body_missing".to_owned();
         };
         let mut s = match check.stream(req) {
             Ok(s) => s,
