@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""aauth_verify against aauth-signing in one Python process (INTEROP.md §9, issue 6 part 2).
+"""aauth_verify against aauth-signing in one Python process (issue 6 part 2).
 
 Run once per environment: ``bench.py --env 0.2.0 OUT.json`` in a venv with aauth-signing 0.2.0
 and our wheel, ``bench.py --env 0.1.2 OUT.json`` in one with aauth-signing 0.1.2 and our wheel;
@@ -8,7 +8,7 @@ and our wheel, ``bench.py --env 0.1.2 OUT.json`` in one with aauth-signing 0.1.2
 Method, per request:
 
 * The request is a shared vector (tests/vectors/*.json) signed by that aauth-signing version
-  (INTEROP V5 for the 0.1.2 agent token, which 0.1.2's own signer produced for the demo).
+  (for 0.1.2, the EdDSA agent token that 0.1.2's own signer produced for the demo).
 * Three implementations get the same bytes: ``aauth_signing.verify_signature``, our drop-in
   ``aauth_verify.verify_signature`` (identical arguments and in-memory ``jwks_fetcher``), and
   ``aauth_verify.Verifier.verify`` (a ``StaticKeys`` resolver over the same metadata and JWKS;
@@ -53,7 +53,7 @@ CASES = {
         ("hwk GET (alg-less key)", "hwk", "aauth-signing-012-hwk-get-compat"),
         ("hwk POST + digest (alg-less key)", "hwk", "aauth-signing-012-hwk-post-digest-compat"),
         ("jwks_uri GET", "jwks_uri", "aauth-signing-012-jwks-uri-get"),
-        ("jwt POST (EdDSA token, INTEROP V5)", "jwt", "jwt-v5-eddsa-compat"),
+        ("jwt POST (EdDSA token, aauth-signing 0.1.2)", "jwt", "jwt-v5-eddsa-compat"),
     ],
 }
 

@@ -1,6 +1,6 @@
 """The drop-in verify_signature against aauth-signing 0.2.0 itself, on the same inputs.
 
-For every vector whose provenance is aauth-signing 0.2.0 (and INTEROP V4/V6), both functions
+For every vector whose provenance is aauth-signing 0.2.0, both functions
 get identical arguments, a frozen clock and identical fetchers; the outcome (True, False, or
 a raised SignatureError with its error_code) must be the same. The only permitted difference
 is a documented widening: wire forms of older peers that 0.2.0 refuses and we accept.

@@ -156,7 +156,7 @@ def test_clock_skew_and_stale(world, frozen_time):
     assert time.time() == created + 120
 
 
-# -- demo-era wire forms (INTEROP.md §7) -----------------------------------------------------
+# -- demo-era wire forms (docs/protocol.md) ----------------------------------------------------
 
 X = "JrQLj5P_89iXES9-vFgrIy29clF9CC_oPPsw3c5D0bs"
 V1 = dict(

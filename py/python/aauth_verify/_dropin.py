@@ -1,6 +1,6 @@
 """Drop-in replacement for ``aauth_signing.verify_signature`` (aauth-signing 0.2.0).
 
-Same parameters, same ``True``/``False``/raise split (INTEROP.md §3), verified by the Rust
+Same parameters, same ``True``/``False``/raise split (aauth-signing 0.2.0's), verified by the Rust
 core. Deliberate widenings, all of them wire forms older peers send: the legacy inner-list
 ``Signature-Key``, Ed25519 keys without ``alg``, ``EdDSA`` keys and tokens, and standard
 (RFC 8941, padded) base64 in ``Signature`` next to the Python signer's unpadded base64url.
