@@ -34,15 +34,27 @@ impl core::fmt::Debug for BodyDigest {
     }
 }
 
-impl BodyDigest {
+/// The digests a `Content-Digest` field promises, decoded: what has to stay on the stack
+/// while the signature is verified, without the hash states or the parsed dictionary.
+///
+/// Spec: RFC 9530 §2, §3.
+#[derive(Clone, Copy)]
+pub(crate) struct Expected {
+    sha256: Option<[u8; 32]>,
+    sha512: Option<[u8; 64]>,
+}
+
+impl Expected {
     /// Reads the expected digests from every `Content-Digest` line. A malformed field, a
     /// supported member that is not a Byte Sequence of the algorithm's length, two different
     /// values for one algorithm, or no supported algorithm at all is refused here, before any
     /// body byte is read.
     ///
     /// Spec: RFC 9530 §2, §3.
-    pub fn new(req: &Request<'_, '_>) -> Result<BodyDigest, Error> {
-        let mut d = BodyDigest {
+    // Out of line: the parsed dictionary is off the stack before the signature is verified.
+    #[cfg_attr(not(feature = "dalek"), inline(never))]
+    pub(crate) fn read(req: &Request<'_, '_>) -> Result<Expected, Error> {
+        let mut d = Expected {
             sha256: None,
             sha512: None,
         };
@@ -67,14 +79,14 @@ impl BodyDigest {
                 if alg == b"sha-256" {
                     let want: [u8; 32] = got.try_into().map_err(|_| mismatch)?;
                     match &d.sha256 {
-                        Some((w, _)) if *w != want => return Err(mismatch),
-                        _ => d.sha256 = Some((want, Sha256::new())),
+                        Some(w) if *w != want => return Err(mismatch),
+                        _ => d.sha256 = Some(want),
                     }
                 } else {
                     let want: [u8; 64] = got.try_into().map_err(|_| mismatch)?;
                     match &d.sha512 {
-                        Some((w, _)) if *w != want => return Err(mismatch),
-                        _ => d.sha512 = Some((want, Sha512::new())),
+                        Some(w) if *w != want => return Err(mismatch),
+                        _ => d.sha512 = Some(want),
                     }
                 }
             }
@@ -83,6 +95,37 @@ impl BodyDigest {
             return Err(err(InvalidSignature, Check::DigestNoAlgorithm));
         }
         Ok(d)
+    }
+
+    /// Starts the running hashes.
+    pub(crate) fn start(self) -> BodyDigest {
+        BodyDigest {
+            sha256: self.sha256.map(|w| (w, Sha256::new())),
+            sha512: self.sha512.map(|w| (w, Sha512::new())),
+        }
+    }
+}
+
+/// Compares a whole body with the expected digests (`invalid_signature` on a mismatch).
+///
+/// Spec: RFC 9530 §2.
+// Out of line: its hash states are never on the stack with the Ed25519 arithmetic.
+#[cfg_attr(not(feature = "dalek"), inline(never))]
+pub(crate) fn check(expected: Expected, body: &[u8]) -> Result<(), Error> {
+    let mut d = expected.start();
+    d.update(body);
+    d.finish()
+}
+
+impl BodyDigest {
+    /// Reads the expected digests from every `Content-Digest` line. A malformed field, a
+    /// supported member that is not a Byte Sequence of the algorithm's length, two different
+    /// values for one algorithm, or no supported algorithm at all is refused here, before any
+    /// body byte is read.
+    ///
+    /// Spec: RFC 9530 §2, §3.
+    pub fn new(req: &Request<'_, '_>) -> Result<BodyDigest, Error> {
+        Expected::read(req).map(Expected::start)
     }
 
     /// Feeds the next piece of the body.

@@ -620,7 +620,7 @@ impl<'s> Parsed<'s> {
         // and one refused before its body is read get the same answer (found by fuzzing).
         let mut pending = None;
         if self.sig.digest_covered {
-            let d = digest::BodyDigest::new(req)?;
+            let d = digest::Expected::read(req)?;
             if defer {
                 body.digest = true;
             } else {
@@ -641,12 +641,11 @@ impl<'s> Parsed<'s> {
             Err(Refusal::Signature) => return Err(err(InvalidSignature, Check::SignatureInvalid)),
             Err(r) => return Err(key::key_refusal(r)),
         }
-        if let Some(mut d) = pending {
+        if let Some(d) = pending {
             let Some(b) = req.body else {
                 return Err(err(InvalidSignature, Check::BodyMissing));
             };
-            d.update(b);
-            d.finish()?;
+            digest::check(d, b)?;
         }
         let Some(h) = hasher else {
             return Ok((None, body));
