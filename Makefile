@@ -38,7 +38,7 @@ PY_WHEEL_DIR := py/target/wheels
 # Installs into the virtualenv with uv when present (uv venvs have no pip), else with pip.
 VENV_PIP = $(if $(shell command -v uv),uv pip install --python $(VENV)/bin/python,$(VENV)/bin/python -m pip install)
 
-.PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-replay \
+.PHONY: deps test $(TEST_TARGETS) py-lint py-wheel demo lint cargo-test doctest nostd fuzz fuzz-cmin fuzz-replay \
 	venv vectors clean bench bench-core bench-callgrind bench-memory bench-size bench-python bench-c \
 	bench-python-instr bench-c-instr bench-nginx bench-agent bench-agent-instr bench-agent-profile
 
@@ -166,7 +166,7 @@ fuzz-replay:
 
 # Runs each libFuzzer target for FUZZ_SECONDS. cargo-fuzz needs nightly features, which
 # RUSTC_BOOTSTRAP=1 unlocks on the stable toolchain. New inputs go to fuzz/corpus/<target>/,
-# crashes to fuzz/artifacts/<target>/ (both ignored by git).
+# crashes to fuzz/artifacts/<target>/ (ignored by git). Stops at the first crash.
 fuzz:
 	$(call step,cargo-fuzz)
 	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
@@ -175,7 +175,18 @@ fuzz:
 	  printf '\n==> fuzz %s for %ss\n' "$$t" '$(FUZZ_SECONDS)'; \
 	  mkdir -p fuzz/corpus/$$t; \
 	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz run $$t '$(ROOT)'/fuzz/corpus/$$t '$(ROOT)'/fuzz/seeds/$$t \
-	    -- -max_total_time=$(FUZZ_SECONDS) -dict='$(ROOT)'/fuzz/sf.dict; \
+	    -- -max_total_time=$(FUZZ_SECONDS) -dict='$(ROOT)'/fuzz/sf.dict || exit 1; \
+	done
+
+# Minimises each target's grown corpus in place (libFuzzer -merge=1: the smallest set of
+# inputs with the same coverage), before fuzz/corpus/ is committed.
+fuzz-cmin:
+	$(call step,cargo-fuzz cmin)
+	command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@for t in $(FUZZ_TARGETS); do \
+	  printf '\n==> cmin %s: %s inputs\n' "$$t" "$$(ls fuzz/corpus/$$t | wc -l)"; \
+	  RUSTC_BOOTSTRAP=1 $(CARGO) fuzz cmin -O $$t '$(ROOT)'/fuzz/corpus/$$t || exit 1; \
+	  printf '==> cmin %s: %s inputs kept\n' "$$t" "$$(ls fuzz/corpus/$$t | wc -l)"; \
 	done
 
 ## Python ######################################################################
