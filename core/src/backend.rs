@@ -132,5 +132,8 @@ pub mod bench {
     };
 }
 
+// The accept-set tests use the standard library (JSON vectors, proptest), so they live outside
+// src/, which is the no_std library only.
 #[cfg(test)]
+#[path = "../unit-tests/backend.rs"]
 mod tests;

@@ -118,10 +118,10 @@ pub(crate) fn check(expected: Expected, body: &[u8]) -> Result<(), Error> {
 }
 
 impl BodyDigest {
-    /// Reads the expected digests from every `Content-Digest` line. A malformed field, a
-    /// supported member that is not a Byte Sequence of the algorithm's length, two different
-    /// values for one algorithm, or no supported algorithm at all is refused here, before any
-    /// body byte is read.
+    /// Reads the expected digests from every `Content-Digest` line and starts the hashes. A
+    /// malformed field, a supported member that is not a Byte Sequence of the algorithm's
+    /// length, two different values for one algorithm, or no supported algorithm at all is
+    /// refused here, before any body byte is read (the same reading as the core's own check).
     ///
     /// Spec: RFC 9530 §2, §3.
     pub fn new(req: &Request<'_, '_>) -> Result<BodyDigest, Error> {

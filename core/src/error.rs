@@ -561,18 +561,26 @@ mod tests {
     /// Every check's name is its variant in snake case, unique, and maps back.
     #[test]
     fn check_names() {
-        extern crate std;
-        use std::string::String;
-        for c in Check::ALL {
-            let debug = std::format!("{c:?}");
-            let mut want = String::new();
-            for (i, ch) in debug.chars().enumerate() {
-                if ch.is_ascii_uppercase() && i > 0 {
-                    want.push('_');
+        use core::fmt::Write as _;
+        /// The `Debug` name, snake-cased as it is written (no allocation: a fixed buffer).
+        struct Snake([u8; 64], usize);
+        impl core::fmt::Write for Snake {
+            fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                for ch in s.bytes() {
+                    if ch.is_ascii_uppercase() && self.1 > 0 {
+                        *self.0.get_mut(self.1).ok_or(core::fmt::Error)? = b'_';
+                        self.1 += 1;
+                    }
+                    *self.0.get_mut(self.1).ok_or(core::fmt::Error)? = ch.to_ascii_lowercase();
+                    self.1 += 1;
                 }
-                want.push(ch.to_ascii_lowercase());
+                Ok(())
             }
-            assert_eq!(c.name(), want);
+        }
+        for c in Check::ALL {
+            let mut want = Snake([0; 64], 0);
+            write!(want, "{c:?}").unwrap();
+            assert_eq!(c.name().as_bytes(), &want.0[..want.1]);
             assert_eq!(Check::from_name(c.name()), Some(*c));
             assert_eq!(Check::from_u16(*c as u16), Some(*c));
         }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{compact, Refusal};
 
-const VECTORS: &str = include_str!("../../../tests/vectors/ed25519.json");
+const VECTORS: &str = include_str!("../../tests/vectors/ed25519.json");
 
 fn hex32(v: &Value) -> [u8; 32] {
     hex::decode(v.as_str().unwrap())
